@@ -1,0 +1,42 @@
+"""CaseFlow: the Decree 56/2017 child-protection case workflow. `create_app` builds the app."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    root = Path(__file__).resolve().parent.parent
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("CASEFLOW_INSTANCE_PATH", str(root / "instance")),
+        template_folder=str(root / "templates"),
+        static_folder=str(root / "caseflow" / "static"),
+    )
+    app.config.from_object(Config)
+    if test_config:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        # The embedded default: one SQLite file, no server to start.
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'caseflow.db'}"
+
+    from caseflow import api, cli, database, health, workflow
+    from caseflow.extensions import babel, csrf, db, mail, migrate
+
+    database.configure(app)  # engine options per backend (SQLite WAL and busy timeout)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(root / "migrations"))
+    mail.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app)
+    workflow.init_app(app)  # loads and validates the procedure file: fails fast if it is wrong
+    api.init_app(app)
+    health.init_app(app)
+    cli.init_app(app)
+    return app

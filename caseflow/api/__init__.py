@@ -1,0 +1,109 @@
+"""The JSON API of the contract (/api/v1): bearer tokens only, never the session cookie."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Flask, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from caseflow.extensions import csrf
+from caseflow.models import User
+from caseflow.services.errors import DomainError, Forbidden, Invalid, Unauthorized
+from caseflow.services.tokens import user_for_token
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+MAX_PER_PAGE = 200
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None):  # noqa: ANN201
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return jsonify({"error": body}), status
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError):  # noqa: ANN202
+    return jsonify(exc.to_json()), exc.status
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):  # noqa: ANN202
+    code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
+            413: "too_large", 415: "unsupported_media_type"}.get(exc.code or 400, "error")
+    return error_response(exc.code or 400, code, exc.description or exc.name)
+
+
+def json_body() -> Any:
+    """The request's JSON, or a 400 that says the body is malformed."""
+    data = request.get_json(silent=True)
+    if data is None:
+        raise DomainError("The body must be valid JSON (Content-Type: application/json)")
+    return data
+
+
+def current_user() -> User:
+    return g.api_user
+
+
+def require_auth(*roles: str) -> Callable:
+    """Authenticate by bearer token; with `roles`, the caller's role must be one of them."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            header = request.headers.get("Authorization", "")
+            scheme, _, token = header.partition(" ")
+            user = user_for_token(token.strip()) if scheme.lower() == "bearer" and token else None
+            if user is None:
+                raise Unauthorized("A valid bearer token is required")
+            if roles and user.role not in roles:
+                raise Forbidden("Your role may not do this")
+            g.api_user = user
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def pagination() -> tuple[int, int]:
+    errors = {}
+    values = {}
+    for name, default, high in (("page", 1, 10**6), ("per_page", 50, MAX_PER_PAGE)):
+        raw = request.args.get(name, str(default))
+        try:
+            value = int(raw)
+            if not 1 <= value <= high:
+                raise ValueError
+            values[name] = value
+        except ValueError:
+            errors[name] = f"must be a whole number from 1 to {high}"
+    if errors:
+        raise Invalid(errors)
+    return values["page"], values["per_page"]
+
+
+def flag(name: str) -> bool:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return False
+    if raw.lower() in ("true", "1", "yes"):
+        return True
+    if raw.lower() in ("false", "0", "no"):
+        return False
+    raise Invalid({name: "must be true or false"})
+
+
+def page_json(items: list, total: int, page: int, per_page: int) -> dict:
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+def init_app(app: Flask) -> None:
+    from caseflow.api import calendar, cases, openapi, reference, tasks  # noqa: F401 - registers routes
+
+    csrf.exempt(bp)  # bearer tokens are not sent by browsers on their own: no CSRF to defend
+    app.register_blueprint(bp)

@@ -1,0 +1,71 @@
+"""The working-day calendar and the deadline calculator."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import jsonify, request
+
+from caseflow.api import bp, json_body, require_auth
+from caseflow.services import calendar
+from caseflow.services.errors import Invalid
+from caseflow.services.validation import Fields, parse_moment
+
+
+@bp.get("/calendar")
+@require_auth()
+def list_days():  # noqa: ANN201
+    try:
+        year = int(request.args.get("year", ""))
+        if not 1900 <= year <= 2200:
+            raise ValueError
+    except ValueError:
+        raise Invalid({"year": "must be a year such as 2026"}) from None
+    items = [d.to_json() for d in calendar.days_of_year(year)]
+    return jsonify({"items": items, "total": len(items), "page": 1, "per_page": len(items)})
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Invalid({"date": "must be a date (YYYY-MM-DD)"}) from None
+
+
+@bp.put("/calendar/<value>")
+@require_auth("admin")
+def put_day(value: str):  # noqa: ANN201
+    fields = Fields(json_body())
+    kind = fields.choice("kind", ("holiday", "workday"), required=True)
+    name = fields.string("name", max_length=200) or ""
+    fields.raise_if_any()
+    return jsonify(calendar.set_day(_day(value), kind, name).to_json())
+
+
+@bp.delete("/calendar/<value>")
+@require_auth("admin")
+def delete_day(value: str):  # noqa: ANN201
+    calendar.delete_day(_day(value))
+    return "", 204
+
+
+@bp.get("/calendar/due")
+@require_auth()
+def due():  # noqa: ANN201
+    errors = {}
+    start = parse_moment(request.args.get("start"))
+    if start is None:
+        errors["start"] = "must be an ISO 8601 date-time with a UTC offset"
+    values = {}
+    for name in ("working_days", "hours"):
+        raw = request.args.get(name)
+        if raw is not None:
+            if raw.isdigit() and int(raw) <= 3660:
+                values[name] = int(raw)
+            else:
+                errors[name] = "must be a whole number from 0 to 3660"
+    if len(values) != 1 and not errors:
+        errors["working_days"] = "give exactly one of working_days or hours"
+    if errors:
+        raise Invalid(errors)
+    return jsonify({"due_at": calendar.due_at(start, **values).isoformat()})

@@ -1,0 +1,62 @@
+"""`flask --app wsgi caseflow ...`: set up the database, add users, seed the demo."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from caseflow.extensions import db
+
+group = AppGroup("caseflow", help="CaseFlow administration.")
+
+
+@group.command("init-db")
+def init_db() -> None:
+    """Apply the migrations and load the shipped holiday calendar."""
+    from flask_migrate import upgrade
+
+    from caseflow.seed_calendar import seed_calendar
+
+    upgrade()
+    added = seed_calendar()
+    click.echo(f"Database ready; {added} calendar days added.")
+
+
+@group.command("create-user")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--role", required=True)
+@click.option("--name", required=True)
+@click.option("--org-unit", default=None)
+@click.option("--agency", default=None)
+@click.option("--locale", default="vi")
+def create_user(email: str, password: str, role: str, name: str, org_unit: str | None,
+                agency: str | None, locale: str) -> None:
+    """Add a user (the first admin, or anyone when scripting)."""
+    from caseflow.services.errors import DomainError
+    from caseflow.services.reference import create_user as create
+
+    try:
+        user = create({"email": email, "password": password, "role": role, "name": name,
+                       "org_unit": org_unit, "agency": agency, "locale": locale})
+    except DomainError as exc:
+        details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+        raise click.ClickException(f"{exc.message}. {details}") from exc
+    click.echo(f"Created {user.role} {user.email}")
+
+
+@group.command("seed-demo")
+def seed_demo() -> None:
+    """Lạng Sơn demo data: units, agencies, a user per role and some thirty cases."""
+    from caseflow.demo import seed
+
+    for line in seed():
+        click.echo(line)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(group)
+
+
+__all__ = ["db", "group", "init_app"]

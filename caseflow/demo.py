@@ -1,0 +1,168 @@
+"""Demo data for trying CaseFlow: Lạng Sơn province, a historic Chi Lăng district, agencies,
+a user per role and about thirty cases in every state, some of them overdue."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from caseflow.extensions import db
+from caseflow.models import Agency, Case, CaseEvent, OrgUnit, Task, User
+from caseflow.models.orgs import AGENCY_KINDS
+from caseflow.models.types import utcnow
+from caseflow.seed_calendar import seed_calendar
+from caseflow.services import intake, transition
+from caseflow.services.reference import add_org_unit
+from caseflow.workflow import current_engine
+
+DEMO_PASSWORD = "caseflow-demo-2026"
+MERGER_DAY = date(2025, 7, 1)  # two-level local government (Decree 147/2025)
+
+COMMUNES = [  # (code, name, slug) valid since the 2025 merger, directly under the province
+    ("06202", "Phường Đông Kinh", "dongkinh"),
+    ("06253", "Xã Chi Lăng", "chilang"),
+    ("06277", "Xã Quan Sơn", "quanson"),
+]
+HISTORIC_COMMUNES = [("06256", "Thị trấn Đồng Mỏ"), ("06259", "Xã Chi Lăng (cũ)")]
+KIND_NAMES = {
+    "commune_committee": "UBND", "police": "Công an", "health": "Trạm Y tế",
+    "education": "Trường THCS", "social_services": "Cán bộ xã hội", "justice": "Tư pháp",
+    "hotline": "Điểm tiếp nhận tin báo", "mass_org": "Hội Liên hiệp Phụ nữ", "other": "Đoàn Thanh niên",
+}
+# Target state -> the triggers (after intake) that bring a case there.
+PATHS = {
+    "received": [],
+    "verified": ["verify"],
+    "planned": ["verify", "submit_plan"],
+    "intervention": ["verify", "submit_plan", "approve_plan"],
+    "follow_up": ["verify", "submit_plan", "approve_plan", "complete_measures", "start_follow_up"],
+    "closed": ["verify", "submit_plan", "approve_plan", "complete_measures", "start_follow_up", "close"],
+    "dismissed": ["dismiss"],
+}
+FIRST_NAMES = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Minh Châu", "Phạm Thu Dung", "Hoàng Văn Em",
+               "Vi Thị Hoa", "Lộc Văn Khánh", "Nông Thị Lan", "Hà Minh Long", "Lăng Thị Mai"]
+
+
+def seed() -> Iterator[str]:
+    if db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == "20")):
+        yield "Demo data already present; nothing to do."
+        return
+    seed_calendar()
+    province = add_org_unit("20", "Tỉnh Lạng Sơn", "province", None, abbrev="LS")
+    district = add_org_unit("186", "Huyện Chi Lăng (đến 30/6/2025)", "district", province,
+                            valid_to=MERGER_DAY - timedelta(days=1))
+    for code, name in HISTORIC_COMMUNES:
+        add_org_unit(code, name, "commune", district, valid_to=MERGER_DAY - timedelta(days=1))
+    db.session.add(Agency(code="LS-111", name="Tổng đài 111 - Lạng Sơn", kind="hotline",
+                          org_unit=province, email="tongdai111@langson.example"))
+    communes = []
+    for code, name, slug in COMMUNES:
+        unit = add_org_unit(code, name, "commune", province, valid_from=MERGER_DAY)
+        communes.append((unit, slug))
+        for kind in AGENCY_KINDS:
+            db.session.add(Agency(code=f"{slug}-{kind}", name=f"{KIND_NAMES[kind]} {name}", kind=kind,
+                                  org_unit=unit, email=f"{kind}.{slug}@langson.example"))
+    db.session.flush()
+
+    users = [("admin@demo.caseflow.vn", "Quản trị hệ thống", "admin", province, None),
+             ("giamsat@demo.caseflow.vn", "Giám sát tỉnh", "supervisor", province, None),
+             ("tongdai111@demo.caseflow.vn", "Tư vấn viên 111", "agency_staff", province, "LS-111")]
+    for unit, slug in communes:
+        users += [
+            (f"canbo.{slug}@demo.caseflow.vn", f"Cán bộ BVTE {unit.name}", "officer", unit, None),
+            (f"chutich.{slug}@demo.caseflow.vn", f"Chủ tịch UBND {unit.name}", "chair", unit, None),
+            (f"congan.{slug}@demo.caseflow.vn", f"Công an {unit.name}", "agency_staff", unit, f"{slug}-police"),
+            (f"yte.{slug}@demo.caseflow.vn", f"Trạm Y tế {unit.name}", "agency_staff", unit, f"{slug}-health"),
+            (f"truonghoc.{slug}@demo.caseflow.vn", f"Trường học {unit.name}", "agency_staff", unit,
+             f"{slug}-education"),
+        ]
+    by_email = {}
+    for email, name, role, unit, agency_code in users:
+        agency = db.session.scalar(select(Agency).where(Agency.code == agency_code)) if agency_code else None
+        user = User(email=email, name=name, role=role, org_unit=unit, agency=agency)
+        user.set_password(DEMO_PASSWORD)
+        db.session.add(user)
+        by_email[email] = user
+    db.session.commit()
+    yield f"Demo users (password for all: {DEMO_PASSWORD}):"
+    for email, _, role, unit, _ in users:
+        yield f"  {role:13} {email}  ({unit.name})"
+
+    count = _seed_cases(communes, by_email)
+    yield f"{count} demo cases created."
+
+
+def _seed_cases(communes: list, users: dict) -> int:
+    rng = random.Random(56)
+    engine = current_engine()
+    targets = [state for state in PATHS for _ in range(4)] + ["received", "verified"]
+    for n, target in enumerate(targets):
+        unit, slug = communes[n % len(communes)]
+        officer = users[f"canbo.{slug}@demo.caseflow.vn"]
+        chair = users[f"chutich.{slug}@demo.caseflow.vn"]
+        age_days = rng.choice([0, 1, 3, 8, 15, 30])
+        received = utcnow() - timedelta(days=age_days, hours=rng.randint(1, 10))
+        case = intake.open_case(officer, {
+            "incident_commune": unit.code, "channel": rng.choice(["hotline_111", "police", "school", "community"]),
+            "received_at": received.isoformat(),
+            "harm_types": rng.sample(["violence", "neglect", "sexual_abuse", "exploitation", "abandonment"], 2),
+            "summary": "Tin báo mẫu cho bản trình diễn (dữ liệu giả).",
+            "child": {"full_name": rng.choice(FIRST_NAMES), "estimated_age": rng.randint(3, 15),
+                      "sex": rng.choice(["female", "male"]), "address": f"Thôn {n + 1}, {unit.name}"},
+            "informant": {"name": "Người báo tin", "phone": "0912000000", "consent": n % 2 == 0},
+        })
+        for step in PATHS[target]:
+            _step(engine, case, step, officer, chair, rng)
+        _age(case, age_days)
+    db.session.commit()
+    return len(targets)
+
+
+def _step(engine, case: Case, step: str, officer: User, chair: User, rng: random.Random) -> None:  # noqa: ANN001
+    if step == "complete_measures":
+        for task in case.tasks:
+            if task.status == "open" and task.kind == "measure":
+                task.status, task.completed_at, task.outcome = "done", utcnow(), "Đã thực hiện"
+        db.session.commit()
+        return
+    data = {
+        "verify": {"risk_level": rng.choice(["low", "medium", "high"]), "serious_harm": rng.random() < 0.5,
+                   "caregiver_is_abuser": rng.random() < 0.2, "findings": "Đã xác minh tại gia đình."},
+        "dismiss": {"reason": "Tin báo không có cơ sở."},
+        "submit_plan": {"plan": "Kế hoạch hỗ trợ, can thiệp.", "measures": [
+            {"agency": f"{_slug(case)}-health", "description": "Khám sức khỏe",
+             "due_at": (utcnow() + timedelta(days=10)).isoformat()},
+            {"agency": f"{_slug(case)}-education", "description": "Theo dõi việc học",
+             "due_at": (utcnow() + timedelta(days=20)).isoformat()}]},
+        "close": {"no_longer_at_risk": True, "stable": True, "summary": "Trẻ đã an toàn, ổn định."},
+    }.get(step, {})
+    actor = chair if step in ("approve_plan", "close") else officer
+    transition.fire(engine, case, actor, step, case.version, data)
+
+
+def _slug(case: Case) -> str:
+    return next(slug for code, _, slug in COMMUNES if code == case.residence_commune.code)
+
+
+def _age(case: Case, days: int) -> None:
+    """Move a demo case back in time so some of its work is overdue, as in real life."""
+    if days == 0:
+        return
+    shift = timedelta(days=days)
+    case.state_entered_at -= shift
+    for task in db.session.scalars(select(Task).where(Task.case_id == case.id)):
+        task.created_at -= shift
+        if task.kind != "measure":
+            task.due_at -= shift
+        if task.completed_at:
+            task.completed_at -= shift
+    if case.closed_at:
+        case.closed_at -= shift
+    db.session.flush()
+    # Events are append-only for users; the demo rewrites its own fake history once, in SQL.
+    table = CaseEvent.__table__
+    for event_id, at in db.session.execute(select(table.c.id, table.c.at).where(table.c.case_id == case.id)):
+        db.session.execute(table.update().where(table.c.id == event_id).values(at=at - shift))

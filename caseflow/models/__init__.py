@@ -1,0 +1,23 @@
+"""All models, imported in one place so Alembic and the app see the whole schema."""
+
+from caseflow.models.calendar import CalendarDay
+from caseflow.models.cases import Case, Child, Informant
+from caseflow.models.events import CaseEvent
+from caseflow.models.notifications import Notification
+from caseflow.models.orgs import Agency, OrgUnit
+from caseflow.models.people import ApiToken, User
+from caseflow.models.tasks import Task
+
+__all__ = [
+    "Agency",
+    "ApiToken",
+    "CalendarDay",
+    "Case",
+    "CaseEvent",
+    "Child",
+    "Informant",
+    "Notification",
+    "OrgUnit",
+    "Task",
+    "User",
+]

@@ -1,0 +1,65 @@
+"""The append-only audit trail of a case: transitions, task changes, notes and reads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from caseflow.extensions import db
+from caseflow.models.people import User
+from caseflow.models.types import UTCDateTime, utcnow
+
+EVENT_KINDS = (
+    "created",
+    "transition",
+    "task_created",
+    "task_completed",
+    "task_cancelled",
+    "task_rerouted",
+    "note",
+    "read",
+    "notification",
+    "escalation",
+    "email_action",
+)
+
+
+class CaseEvent(db.Model):
+    __tablename__ = "case_events"
+    __table_args__ = (Index("ix_case_events_case", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # "system", or who acted without an account (an agency through an emailed link).
+    actor_label: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(30))
+    from_state: Mapped[str | None] = mapped_column(String(40))
+    to_state: Mapped[str | None] = mapped_column(String(40))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    actor: Mapped[User | None] = relationship()
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "at": self.at.isoformat(),
+            "actor": self.actor.email if self.actor else (self.actor_label or "system"),
+            "kind": self.kind,
+            "from_state": self.from_state,
+            "to_state": self.to_state,
+            "data": self.data or {},
+        }
+
+
+@event.listens_for(CaseEvent, "before_update")
+def _refuse_update(mapper, connection, target) -> None:  # noqa: ANN001
+    raise RuntimeError("the audit trail is append-only")
+
+
+@event.listens_for(CaseEvent, "before_delete")
+def _refuse_delete(mapper, connection, target) -> None:  # noqa: ANN001
+    raise RuntimeError("the audit trail is append-only")

@@ -1,0 +1,52 @@
+"""Work owed by an agency on a case, with the legal deadline and the rule that set it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from caseflow.extensions import db
+from caseflow.models.orgs import Agency
+from caseflow.models.types import UTCDateTime, utcnow
+
+TASK_STATUSES = ("open", "done", "cancelled")
+
+
+class Task(db.Model):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        # The overdue scan reads only open tasks that are due: its cost follows the overdue work.
+        Index("ix_tasks_status_due", "status", "due_at"),
+        Index("ix_tasks_agency_status", "agency_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    template: Mapped[str] = mapped_column(String(60))
+    description: Mapped[str | None] = mapped_column(Text)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    rule: Mapped[str] = mapped_column(String(120))
+    legal_basis: Mapped[str] = mapped_column(String(200))
+    workflow_version: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    # Highest escalation level already notified (0: none, 1: the agency, 2+: up the tree).
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    row_version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    case: Mapped["Case"] = relationship(back_populates="tasks")  # noqa: F821, UP037
+    agency: Mapped[Agency] = relationship()
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+    def is_overdue(self, now: datetime | None = None) -> bool:
+        return self.status == "open" and self.due_at < (now or utcnow())

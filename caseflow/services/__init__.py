@@ -1,0 +1,1 @@
+"""Use cases, callable without a request: the web and API layers only translate."""

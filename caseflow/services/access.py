@@ -1,0 +1,97 @@
+"""Who may see and do what: role, jurisdiction subtree and agency decide every read and write.
+
+Every query of cases or tasks goes through `case_scope` or `task_scope`, so a
+new endpoint cannot forget the jurisdiction rule.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, exists, false, or_, select
+
+from caseflow.models import Agency, Case, OrgUnit, Task, User
+from caseflow.workflow.definition import WorkflowDefinition
+
+COMMUNE_ROLES = ("officer", "chair")
+CASE_CREATOR_AGENCY_KINDS = ("hotline", "police")
+
+
+def _subtree_ids(unit: OrgUnit):  # noqa: ANN202 - a scalar subquery
+    return select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path)).scalar_subquery()
+
+
+def case_scope(user: User) -> ColumnElement[bool]:
+    """A WHERE clause: the cases `user` may read."""
+    if user.role in COMMUNE_ROLES and user.org_unit_id:
+        return or_(
+            Case.incident_commune_id == user.org_unit_id,
+            Case.residence_commune_id == user.org_unit_id,
+        )
+    if user.role == "supervisor" and user.org_unit is not None:
+        ids = _subtree_ids(user.org_unit)
+        return or_(Case.incident_commune_id.in_(ids), Case.residence_commune_id.in_(ids))
+    if user.role == "agency_staff" and user.agency_id:
+        has_task = exists().where(Task.case_id == Case.id, Task.agency_id == user.agency_id)
+        return or_(has_task, Case.reported_by_agency_id == user.agency_id)
+    return false()
+
+
+def task_scope(user: User) -> ColumnElement[bool]:
+    """A WHERE clause on Task (joined to Case): the tasks `user` may read."""
+    if user.role == "agency_staff":
+        return Task.agency_id == user.agency_id if user.agency_id else false()
+    if user.role in COMMUNE_ROLES or user.role == "supervisor":
+        return case_scope(user)
+    return false()
+
+
+def can_see_identity(user: User, case: Case) -> bool:
+    """Only the bodies handling the case see the child (Decree 56 Art. 33)."""
+    if user.role in COMMUNE_ROLES:
+        return user.org_unit_id in (case.incident_commune_id, case.residence_commune_id)
+    if user.role == "agency_staff" and user.agency_id:
+        return any(t.agency_id == user.agency_id and t.status == "open" for t in case.tasks)
+    return False
+
+
+def owning_commune_id(definition: WorkflowDefinition, case: Case) -> int:
+    owner = definition.states[case.state].owner
+    return case.incident_commune_id if owner == "incident" else case.residence_commune_id
+
+
+def may_fire(user: User, definition: WorkflowDefinition, case: Case, trigger: str) -> bool:
+    transition = definition.transitions[trigger]
+    if user.role not in transition.roles:
+        return False
+    if user.role in COMMUNE_ROLES:
+        return user.org_unit_id == owning_commune_id(definition, case)
+    return True
+
+
+def may_complete(user: User, task: Task) -> bool:
+    if user.role == "agency_staff":
+        return user.agency_id == task.agency_id
+    if user.role in COMMUNE_ROLES:
+        agency: Agency = task.agency
+        return agency.kind == "commune_committee" and agency.org_unit_id == user.org_unit_id
+    return False
+
+
+def may_open_case(user: User) -> bool:
+    if user.role in COMMUNE_ROLES:
+        return True
+    return (
+        user.role == "agency_staff"
+        and user.agency is not None
+        and user.agency.kind in CASE_CREATOR_AGENCY_KINDS
+    )
+
+
+def may_open_case_in(user: User, commune: OrgUnit) -> bool:
+    """Officers record reports for their own commune; hotline and police for their area."""
+    if user.role in COMMUNE_ROLES:
+        return commune.id == user.org_unit_id
+    if user.role == "agency_staff" and user.agency is not None:
+        # A provincial hotline serves every commune below it; a police post its own area.
+        return commune.is_within(user.agency.org_unit) or commune.id == user.agency.org_unit_id
+    return False
+

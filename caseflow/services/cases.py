@@ -1,0 +1,101 @@
+"""Reading cases within the caller's reach, notes and the audit trail."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, String, exists, func, select
+from sqlalchemy.orm import selectinload
+
+from caseflow.extensions import db
+from caseflow.models import Case, CaseEvent, OrgUnit, Task, User
+from caseflow.models.types import utcnow
+from caseflow.services import access
+from caseflow.services.errors import Invalid, NotFound
+from caseflow.services.transition import TransitionRun
+from caseflow.workflow.engine import Engine
+
+MAX_NOTE_CHARS = 10_000
+
+
+def get_case(user: User, case_id: int, *, for_update: bool = False) -> Case:
+    """A case the user may see, or 404 (existence outside the caller's reach is not revealed)."""
+    query = (
+        select(Case)
+        .where(Case.id == case_id, access.case_scope(user))
+        .options(selectinload(Case.tasks).selectinload(Task.agency))
+    )
+    case = db.session.scalar(query)
+    if case is None:
+        raise NotFound("No such case")
+    return case
+
+
+def read_case(engine: Engine, user: User, case_id: int) -> Case:
+    """Load a case for display and write the read into its trail (Decree 56 Art. 33)."""
+    case = get_case(user, case_id)
+    shown_identity = access.can_see_identity(user, case)
+    TransitionRun(engine, case, user, {}).record("read", data={"identity_shown": shown_identity})
+    db.session.commit()
+    return case
+
+
+def case_query(user: User, *, state: str | None = None, overdue: bool = False,
+               org_unit: OrgUnit | None = None, reference: str | None = None,
+               risk_level: str | None = None, harm_type: str | None = None) -> Select:
+    query = select(Case).where(access.case_scope(user))
+    if state:
+        query = query.where(Case.state == state)
+    if risk_level:
+        query = query.where(Case.risk_level == risk_level)
+    if reference:
+        query = query.where(Case.reference.contains(reference.strip().upper()))
+    if harm_type:
+        # JSON list membership, portable across SQLite and PostgreSQL.
+        query = query.where(Case.harm_types.cast(String).contains(f'"{harm_type}"'))
+    if org_unit is not None:
+        ids = select(OrgUnit.id).where(OrgUnit.path.startswith(org_unit.path)).scalar_subquery()
+        query = query.where((Case.incident_commune_id.in_(ids)) | (Case.residence_commune_id.in_(ids)))
+    if overdue:
+        query = query.where(
+            exists().where(Task.case_id == Case.id, Task.status == "open", Task.due_at < utcnow())
+        )
+    return query
+
+
+def list_cases(user: User, page: int, per_page: int, **filters) -> tuple[list[Case], int]:  # noqa: ANN003
+    query = case_query(user, **filters)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    items = db.session.scalars(
+        query.order_by(Case.received_at.desc(), Case.id.desc())
+        .options(
+            selectinload(Case.tasks),
+            selectinload(Case.incident_commune),
+            selectinload(Case.residence_commune),
+        )
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return list(items), total or 0
+
+
+def add_note(engine: Engine, user: User, case_id: int, payload: object) -> CaseEvent:
+    case = get_case(user, case_id)
+    text = payload.get("text") if isinstance(payload, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        raise Invalid({"text": "is required"})
+    if len(text) > MAX_NOTE_CHARS:
+        raise Invalid({"text": f"must be at most {MAX_NOTE_CHARS} characters"})
+    event = TransitionRun(engine, case, user, {}).record("note", data={"text": text.strip()})
+    db.session.commit()
+    return event
+
+
+def events_of(engine: Engine, user: User, case_id: int) -> list[CaseEvent]:
+    case = get_case(user, case_id)
+    TransitionRun(engine, case, user, {}).record("read", data={"view": "events"})
+    db.session.commit()
+    return list(
+        db.session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case.id)
+            .options(selectinload(CaseEvent.actor)).order_by(CaseEvent.id)
+        )
+    )

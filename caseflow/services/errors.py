@@ -1,0 +1,55 @@
+"""Errors a use case raises; the web layers turn each into its HTTP status."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+    def to_json(self) -> dict:
+        body = {"code": self.code, "message": self.message}
+        if self.fields:
+            body["fields"] = self.fields
+        return {"error": body}
+
+
+class Invalid(DomainError):
+    status = 422
+    code = "invalid"
+
+    def __init__(self, fields: dict[str, str], message: str = "Some fields are missing or invalid") -> None:
+        super().__init__(message, fields)
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+    def __init__(self, message: str = "Not found") -> None:
+        super().__init__(message)
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class Unavailable(DomainError):
+    status = 503
+    code = "unavailable"

@@ -1,0 +1,145 @@
+"""Recording a new report (form Mẫu 01): check it, then open the case in the first state."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from caseflow.extensions import db
+from caseflow.models import Case, Child, Informant, OrgUnit, User
+from caseflow.models.cases import CHANNELS, HARM_TYPES, SEXES
+from caseflow.models.types import utcnow
+from caseflow.services import access
+from caseflow.services.errors import Forbidden
+from caseflow.services.transition import TransitionRun
+from caseflow.services.validation import Fields
+from caseflow.workflow import current_engine
+from caseflow.workflow.clock import LOCAL_TZ
+
+CHILD_AGE_LIMIT = 16  # Law on Children 2016, Art. 1: a child is a person under 16
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def commune_by_code(fields: Fields, name: str, code: object) -> OrgUnit | None:
+    if code is None:
+        return None
+    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == str(code))) if isinstance(code, str) else None
+    if unit is None or unit.level != "commune":
+        fields.error(name, "is not a known commune code")
+        return None
+    if unit.valid_to is not None and unit.valid_to < utcnow().astimezone(LOCAL_TZ).date():
+        fields.error(name, "names a commune that no longer exists")
+        return None
+    return unit
+
+
+def _child(payload: object, fields: Fields, today: date) -> Child | None:
+    child = Fields(payload, "child.") if isinstance(payload, dict) else None
+    if child is None:
+        fields.error("child", "is required and must be an object")
+        return None
+    full_name = child.string("full_name", required=True, max_length=200)
+    dob = child.day("date_of_birth")
+    age = child.integer("estimated_age", low=0, high=CHILD_AGE_LIMIT - 1)
+    sex = child.choice("sex", SEXES) or "unknown"
+    address = child.string("address", max_length=500)
+    school = child.string("school", max_length=200)
+    family = child.string("family", max_length=2000)
+    if dob is not None:
+        if dob > today:
+            child.error("date_of_birth", "is in the future")
+        elif _age_on(dob, today) >= CHILD_AGE_LIMIT:
+            child.error("date_of_birth", f"makes the person {CHILD_AGE_LIMIT} or older: not a child")
+    if dob is None and age is None and "estimated_age" not in child.errors and "date_of_birth" not in child.errors:
+        child.error("date_of_birth", "give date_of_birth or estimated_age")
+    fields.errors.update(child.errors)
+    return Child(
+        full_name=full_name or "",
+        date_of_birth=dob,
+        estimated_age=age,
+        sex=sex,
+        address=address,
+        school=school,
+        family=family,
+    )
+
+
+def _age_on(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def _informant(payload: object, fields: Fields) -> Informant | None:
+    if payload is None:
+        return None
+    info = Fields(payload, "informant.") if isinstance(payload, dict) else None
+    if info is None:
+        fields.error("informant", "must be an object")
+        return None
+    consent = info.boolean("consent", required=True)
+    name = info.string("name", max_length=200)
+    phone = info.string("phone", max_length=40)
+    relation = info.string("relation", max_length=100)
+    fields.errors.update(info.errors)
+    # Without consent the informant's identity is not recorded at all (Decree 56 Art. 33).
+    if not consent:
+        return Informant(consent=False)
+    return Informant(consent=True, name=name, phone=phone, relation=relation)
+
+
+def open_case(user: User, payload: object) -> Case:
+    """Validate a report and open its case; the whole thing commits or nothing does."""
+    if not access.may_open_case(user):
+        raise Forbidden("Your role may not record reports")
+    fields = Fields(payload)
+    now = utcnow()
+    today = now.astimezone(LOCAL_TZ).date()
+    incident = commune_by_code(fields, "incident_commune", fields.string("incident_commune", required=True, max_length=20))
+    residence_code = fields.string("residence_commune", max_length=20)
+    residence = commune_by_code(fields, "residence_commune", residence_code) if residence_code else incident
+    received_at = fields.moment("received_at") or now
+    if received_at > now + CLOCK_SKEW:
+        fields.error("received_at", "is in the future")
+    channel = fields.choice("channel", CHANNELS, required=True)
+    harm_types = fields.choices("harm_types", HARM_TYPES, required=True)
+    summary = fields.string("summary", required=True, max_length=current_app.config["MAX_SUMMARY_CHARS"])
+    child = _child(fields.data.get("child"), fields, today)
+    informant = _informant(fields.data.get("informant"), fields)
+    fields.raise_if_any()
+    if not access.may_open_case_in(user, incident):
+        raise Forbidden("You may record reports only for communes in your own area",
+                        {"incident_commune": "is outside your area"})
+
+    engine = current_engine()
+    case = Case(
+        state=engine.definition.initial,
+        workflow_version=f"{engine.definition.name}/{engine.definition.version}",
+        harm_types=harm_types,
+        incident_commune=incident,
+        residence_commune=residence,
+        channel=channel,
+        summary=summary,
+        received_at=min(received_at, now),
+        state_entered_at=now,
+        created_by_id=user.id,
+        reported_by_agency_id=user.agency_id if user.role == "agency_staff" else None,
+    )
+    db.session.add(case)
+    db.session.flush()  # the id makes the reference
+    case.reference = f"{_prefix(incident)}-{case.received_at.astimezone(LOCAL_TZ).year}-{case.id:06d}"
+    child.case = case
+    db.session.add(child)
+    if informant is not None:
+        informant.case_id = case.id
+        db.session.add(informant)
+    run = TransitionRun(engine, case, user, {})
+    run.record("created", to_state=case.state, data={"channel": channel, "harm_types": harm_types})
+    run.enter_state(case.state)
+    db.session.commit()
+    return case
+
+
+def _prefix(commune: OrgUnit) -> str:
+    units = [commune, *commune.ancestors()]
+    return next((u.abbrev for u in reversed(units) if u.abbrev), "CF")

@@ -1,0 +1,21 @@
+"""Which agency owns a task: the agency of the right kind nearest the case's commune."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from caseflow.extensions import db
+from caseflow.models import Agency, OrgUnit
+from caseflow.services.errors import Conflict
+
+
+def agency_for(kind: str, commune: OrgUnit) -> Agency:
+    """The commune's own agency of that kind, else the nearest one up the tree
+    (a district police office serves communes without a post)."""
+    for unit in [commune, *commune.ancestors()]:
+        agency = db.session.scalars(
+            select(Agency).where(Agency.org_unit_id == unit.id, Agency.kind == kind).order_by(Agency.id)
+        ).first()
+        if agency is not None:
+            return agency
+    raise Conflict(f"No {kind} agency serves commune {commune.code}; an administrator must add one")

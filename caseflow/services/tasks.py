@@ -1,0 +1,66 @@
+"""The work queue: tasks the caller may see, and completing one."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
+
+from caseflow.extensions import db
+from caseflow.models import Case, Task, User
+from caseflow.models.types import utcnow
+from caseflow.models.tasks import TASK_STATUSES
+from caseflow.services import access
+from caseflow.services.errors import Conflict, Forbidden, Invalid, NotFound
+from caseflow.services.transition import TransitionRun, commit_case_change
+from caseflow.services.validation import Fields
+from caseflow.workflow.engine import Engine
+
+
+def task_query(user: User, *, status: str | None = None, overdue: bool = False) -> Select:
+    query = select(Task).join(Case, Task.case_id == Case.id).where(access.task_scope(user))
+    if status:
+        if status not in TASK_STATUSES:
+            raise Invalid({"status": f"must be one of: {', '.join(TASK_STATUSES)}"})
+        query = query.where(Task.status == status)
+    if overdue:
+        query = query.where(Task.status == "open", Task.due_at < utcnow())
+    return query
+
+
+def list_tasks(user: User, page: int, per_page: int, **filters) -> tuple[list[Task], int]:  # noqa: ANN003
+    query = task_query(user, **filters)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    items = db.session.scalars(
+        query.order_by(Task.due_at, Task.id)
+        .options(selectinload(Task.agency), selectinload(Task.case))
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return list(items), total or 0
+
+
+def get_task(user: User, task_id: int) -> Task:
+    task = db.session.scalar(task_query(user).where(Task.id == task_id))
+    if task is None:
+        raise NotFound("No such task")
+    return task
+
+
+def complete_task(engine: Engine, user: User | None, task: Task, payload: object,
+                  actor_label: str | None = None) -> Task:
+    """Mark a task done with its outcome; `user` None means an emailed single-use link acted."""
+    fields = Fields(payload if payload is not None else {})
+    outcome = fields.string("outcome", required=True, max_length=2000)
+    note = fields.string("note", max_length=10_000)
+    fields.raise_if_any()
+    if user is not None and not access.may_complete(user, task):
+        raise Forbidden("Only the assigned agency (or the commune for commune tasks) may complete this task")
+    if task.status != "open":
+        raise Conflict(f"The task is already {task.status}")
+    now = utcnow()
+    task.status, task.completed_at, task.outcome, task.note = "done", now, outcome, note
+    task.completed_by_id = user.id if user else None
+    TransitionRun(engine, task.case, user, {}, actor_label).record(
+        "task_completed", data={"task_id": task.id, "kind": task.kind, "outcome": outcome}
+    )
+    commit_case_change()
+    return task

@@ -1,0 +1,33 @@
+"""API bearer tokens: issued for a correct password, looked up by hash."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from caseflow.extensions import db
+from caseflow.models import ApiToken, User
+from caseflow.models.types import utcnow
+from caseflow.services.errors import Unauthorized
+
+
+def issue_token(email: object, password: object, hours: int) -> tuple[str, datetime]:
+    if not isinstance(email, str) or not isinstance(password, str):
+        raise Unauthorized("Wrong email or password")
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.active or not user.check_password(password):
+        raise Unauthorized("Wrong email or password")
+    token = secrets.token_urlsafe(32)
+    expires = utcnow() + timedelta(hours=hours)
+    db.session.add(ApiToken(token_hash=ApiToken.hash(token), user=user, expires_at=expires))
+    db.session.commit()
+    return token, expires
+
+
+def user_for_token(token: str) -> User | None:
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(token)))
+    if row is None or row.expires_at < utcnow() or not row.user.active:
+        return None
+    return row.user

@@ -1,0 +1,313 @@
+"""Firing a trigger on a case: check who, when and what, then let the Machine move it.
+
+Everything a transition changes (the case, its tasks, its audit events, its
+outgoing notifications) is written in one database transaction: it all
+commits, or none of it does.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from caseflow.extensions import db
+from caseflow.models import Agency, Case, CaseEvent, OrgUnit, Task, User
+from caseflow.models.types import utcnow
+from caseflow.services import access, outbox
+from caseflow.services.calendar import load_calendar
+from caseflow.services.errors import Conflict, Forbidden, Invalid
+from caseflow.services.routing import agency_for
+from caseflow.services.validation import Fields, parse_moment
+from caseflow.workflow.clock import compute_due
+from caseflow.workflow.definition import FieldSpec, TaskTemplate, TransitionDef
+from caseflow.workflow.engine import Engine, MachineError
+
+MAX_MEASURES = 50
+
+
+class TransitionRun:
+    """The context a transition runs in: the Machine calls back into it for guards and effects."""
+
+    def __init__(self, engine: Engine, case: Case, actor: User | None, values: dict[str, Any],
+                 actor_label: str | None = None) -> None:
+        self.engine = engine
+        self.definition = engine.definition
+        self.case = case
+        self.actor = actor
+        self.actor_label = actor_label
+        self.values = values
+        self.now = utcnow()
+        self.guard_failures: list[str] = []
+        self._calendar = None
+
+    # -- called by the Machine ------------------------------------------------
+    def guards_pass(self, transition: TransitionDef) -> bool:
+        for guard in transition.guards:
+            message = GUARDS[guard](self.case)
+            if message:
+                self.guard_failures.append(message)
+        return not self.guard_failures
+
+    def apply_effects(self, transition: TransitionDef, source: str) -> None:
+        case, values = self.case, self.values
+        for name in ("risk_level", "serious_harm", "caregiver_is_abuser", "findings",
+                     "criminal_referral", "police_case_number"):
+            if values.get(name) is not None:
+                setattr(case, name, values[name])
+        if transition.fields and any(f.name == "measures" for f in transition.fields):
+            case.plan = {"text": values["plan"], "measures": values["_measures_json"]}
+        if transition.trigger == "handover":  # the one trigger whose effect is a field of the case
+            self._hand_over(values["residence_commune"])
+        self._finish_open_tasks(transition)
+        if transition.closes_with:
+            case.closure_reason = values[transition.closes_with]
+        moved = transition.dest is not None and transition.dest != source
+        if transition.dest is not None:
+            case.state_entered_at = self.now
+        case.closed_at = self.now if self.definition.states[case.state].terminal else None
+        if transition.dest is not None and transition.dest == self.definition.initial and moved:
+            case.reopened_at = self.now
+        public = {k: v for k, v in values.items() if not k.startswith("_")}
+        self.record("transition", from_state=source, to_state=case.state,
+                    data={"trigger": transition.trigger, **public})
+        if transition.dest is not None:
+            self.enter_state(transition.dest)
+        for spawn in transition.creates:
+            if spawn.when_any and not any(values.get(flag) for flag in spawn.when_any):
+                continue
+            template = self.definition.tasks[spawn.task]
+            if spawn.for_each == "measures":  # one task per measure of the approved plan
+                for measure in (case.plan or {}).get("measures", []):
+                    agency = db.session.scalar(select(Agency).where(Agency.code == measure["agency"]))
+                    self.create_task(template, agency=agency, due=parse_moment(measure["due_at"]),
+                                     description=measure["description"])
+            else:
+                self.create_task(template)
+        for kind in transition.notify:
+            self._notify(kind)
+
+    # -- effects ----------------------------------------------------------------
+    def enter_state(self, state: str) -> None:
+        for task_id in self.definition.states[state].tasks:
+            self.create_task(self.definition.tasks[task_id])
+
+    def create_task(self, template: TaskTemplate, *, agency: Agency | None = None,
+                    due: datetime | None = None, description: str | None = None) -> Task:
+        case = self.case
+        if agency is None:
+            commune = case.incident_commune if template.commune == "incident" else case.residence_commune
+            agency = agency_for(template.agency_kind, commune)
+        if due is None:
+            due = self._due(template)
+        task = Task(
+            case=case, kind=template.kind, template=template.id, description=description,
+            agency=agency, status="open", due_at=due, rule=template.deadline.describe(),
+            legal_basis=template.basis, workflow_version=case.workflow_version,
+            created_at=self.now,
+        )
+        db.session.add(task)
+        db.session.flush()
+        self.record("task_created", data={"task_id": task.id, "kind": task.kind, "agency": agency.code,
+                                          "due_at": due.isoformat(), "rule": task.rule,
+                                          "basis": task.legal_basis})
+        outbox.queue_for_agency("task_created", agency, case=case, task=task)
+        return task
+
+    def _due(self, template: TaskTemplate) -> datetime:
+        rule = template.deadline
+        if rule.anchor == "received_at":
+            start = self.case.reopened_at or self.case.received_at
+        else:
+            start = self.now
+        if self._calendar is None and rule.working_days is not None:
+            self._calendar = load_calendar()
+        return compute_due(start, self._calendar, hours=rule.hours, working_days=rule.working_days)
+
+    def _finish_open_tasks(self, transition: TransitionDef) -> None:
+        for task in self.case.tasks:
+            if task.status != "open":
+                continue
+            if task.kind in transition.completes:
+                task.status, task.completed_at = "done", self.now
+                task.completed_by_id = self.actor.id if self.actor else None
+                task.outcome = f"by {transition.trigger}"
+                self.record("task_completed", data={"task_id": task.id, "kind": task.kind,
+                                                    "by_trigger": transition.trigger})
+            elif transition.cancels_open_tasks:
+                task.status, task.completed_at = "cancelled", self.now
+                self.record("task_cancelled", data={"task_id": task.id, "kind": task.kind,
+                                                    "by_trigger": transition.trigger})
+
+    def _hand_over(self, commune: OrgUnit) -> None:
+        case = self.case
+        old = case.residence_commune
+        case.residence_commune = commune
+        case.residence_commune_id = commune.id
+        # Open commune-held tasks of the plan side follow the child to the new commune.
+        for task in case.tasks:
+            template = self.definition.tasks.get(task.template)
+            if task.status == "open" and template and template.commune == "residence" \
+                    and template.agency_kind != "from_measure":
+                new_agency = agency_for(template.agency_kind, commune)
+                self.record("task_rerouted", data={"task_id": task.id, "from": task.agency.code,
+                                                   "to": new_agency.code})
+                task.agency = new_agency
+                outbox.queue_for_agency("task_created", new_agency, case=case, task=task,
+                                        dedupe=f"task_created:{task.id}:{new_agency.code}")
+        self.values["from_commune"] = old.code
+
+    def _notify(self, kind: str) -> None:
+        case = self.case
+        owner = access.owning_commune_id(self.definition, case)
+        role = "chair" if kind == "plan_submitted" else "officer"
+        users = outbox.commune_users(owner, role)
+        if kind in ("case_handed_over", "case_closed"):
+            users += outbox.commune_users(owner, "chair")
+        for user in users:
+            outbox.queue(kind, user.email, case=case, locale=user.locale or "vi",
+                         dedupe=f"{kind}:{case.id}:{case.version}:{user.email}")
+
+    def record(self, kind: str, *, from_state: str | None = None, to_state: str | None = None,
+               data: dict | None = None) -> CaseEvent:
+        event = CaseEvent(
+            case_id=self.case.id, at=self.now, actor_id=self.actor.id if self.actor else None,
+            actor_label=self.actor_label, kind=kind, from_state=from_state, to_state=to_state,
+            data=_jsonable(data or {}),
+        )
+        db.session.add(event)
+        return event
+
+
+def _jsonable(data: dict) -> dict:
+    out = {}
+    for key, value in data.items():
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, OrgUnit | Agency):
+            value = value.code
+        out[key] = value
+    return out
+
+
+def _no_open_measures(case: Case) -> str | None:
+    open_measures = [t for t in case.tasks if t.status == "open" and t.kind == "measure"]
+    if open_measures:
+        return f"{len(open_measures)} plan task(s) still open"
+    return None
+
+
+GUARDS = {"no_open_measures": _no_open_measures}
+
+
+def parse_transition_values(transition: TransitionDef, data: object, now: datetime) -> dict[str, Any]:
+    """The trigger's data, checked against the fields the definition declares."""
+    fields = Fields(data if data is not None else {}, "data.")
+    values: dict[str, Any] = {}
+    for spec in transition.fields:
+        values[spec.name] = _parse_field(fields, spec, now, values)
+    fields.raise_if_any()
+    return values
+
+
+def _parse_field(fields: Fields, spec: FieldSpec, now: datetime, values: dict) -> Any:
+    if spec.type == "bool":
+        value = fields.boolean(spec.name, required=spec.required)
+    elif spec.type == "choice":
+        value = fields.choice(spec.name, spec.choices, required=spec.required)
+    elif spec.type == "text":
+        value = fields.string(spec.name, required=spec.required, max_length=10_000)
+    elif spec.type == "string":
+        value = fields.string(spec.name, required=spec.required, max_length=200)
+    elif spec.type == "commune":
+        from caseflow.services.intake import commune_by_code
+
+        code = fields.string(spec.name, required=spec.required, max_length=20)
+        value = commune_by_code(fields, spec.name, code) if code else None
+    elif spec.type == "measures":
+        value = _parse_measures(fields, spec, now, values)
+    else:  # pragma: no cover - the loader refuses other types
+        raise ValueError(spec.type)
+    if spec.must_be is not None and value is not None and value != spec.must_be:
+        fields.error(spec.name, f"must be {str(spec.must_be).lower()}")
+    return value
+
+
+def _parse_measures(fields: Fields, spec: FieldSpec, now: datetime, values: dict) -> Any:
+    raw = fields.data.get(spec.name)
+    if not isinstance(raw, list) or not raw:
+        fields.error(spec.name, "must be a list of at least one measure")
+        return None
+    if len(raw) > MAX_MEASURES:
+        fields.error(spec.name, f"at most {MAX_MEASURES} measures")
+        return None
+    as_json = []
+    for i, item in enumerate(raw):
+        prefix = f"{spec.name}[{i}]."
+        if not isinstance(item, dict):
+            fields.error(f"{spec.name}[{i}]", "must be an object")
+            continue
+        code, desc, due_raw = item.get("agency"), item.get("description"), item.get("due_at")
+        agency = db.session.scalar(select(Agency).where(Agency.code == code)) if isinstance(code, str) else None
+        if agency is None:
+            fields.error(prefix + "agency", "is not a known agency code")
+        if not isinstance(desc, str) or not desc.strip() or len(desc) > 2000:
+            fields.error(prefix + "description", "is required (at most 2000 characters)")
+        due = parse_moment(due_raw)
+        if due is None:
+            fields.error(prefix + "due_at", "must be an ISO 8601 date-time with a UTC offset")
+        elif due <= now:
+            fields.error(prefix + "due_at", "must be in the future")
+        if agency and isinstance(desc, str) and due and due > now:
+            as_json.append({"agency": agency.code, "description": desc.strip(), "due_at": due.isoformat()})
+    values["_measures_json"] = as_json
+    return as_json
+
+
+def fire(engine: Engine, case: Case, user: User | None, trigger: str, version: object, data: object,
+         actor_label: str | None = None) -> Case:
+    """Fire `trigger` on a case the caller can already see, and commit."""
+    definition = engine.definition
+    transition = definition.transitions.get(trigger) if isinstance(trigger, str) else None
+    if transition is None:
+        raise Invalid({"trigger": f"unknown trigger; one of: {', '.join(definition.transitions)}"})
+    if user is not None and not access.may_fire(user, definition, case, trigger):
+        raise Forbidden(f"Your role or commune may not {trigger} this case")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise Invalid({"version": "is required: the case version you last saw"})
+    if version != case.version:
+        raise Conflict(f"The case changed since you loaded it (version {case.version}, you sent {version})")
+    if case.state not in transition.source:
+        raise Conflict(f"{trigger} is not allowed while the case is {case.state}")
+    run = TransitionRun(engine, case, user, {}, actor_label)
+    run.values = parse_transition_values(transition, data, run.now)
+    if transition.trigger == "handover":
+        if run.values["residence_commune"].id == case.residence_commune_id:
+            raise Invalid({"data.residence_commune": "is already the case's residence commune"})
+    try:
+        moved = engine.fire(case, trigger, run)
+    except MachineError as exc:
+        db.session.rollback()
+        raise Conflict(str(exc)) from exc
+    if not moved:
+        db.session.rollback()
+        raise Conflict("; ".join(run.guard_failures) or f"{trigger} refused by a guard")
+    commit_case_change()
+    return case
+
+
+def commit_case_change() -> None:
+    """Commit, turning a lost optimistic-lock race into a 409 with nothing written."""
+    try:
+        db.session.commit()
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise Conflict("Someone else changed the case at the same moment; reload and try again") from exc
+    except OperationalError as exc:
+        db.session.rollback()
+        if "locked" in str(exc.orig):  # SQLite: the other writer held the file past the busy timeout
+            raise Conflict("The case is being changed by someone else; try again") from exc
+        raise

@@ -1,0 +1,117 @@
+"""Checking untrusted input field by field, so every error names the field it is about."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from caseflow.services.errors import Invalid
+
+
+class Fields:
+    """Collects field errors; `raise_if_any` turns them into one 422."""
+
+    def __init__(self, data: Any, prefix: str = "") -> None:
+        if not isinstance(data, dict):
+            raise Invalid({prefix.rstrip(".") or "body": "must be a JSON object"})
+        self.data = data
+        self.prefix = prefix
+        self.errors: dict[str, str] = {}
+
+    def error(self, name: str, why: str) -> None:
+        self.errors.setdefault(self.prefix + name, why)
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise Invalid(self.errors)
+
+    def _get(self, name: str, required: bool) -> Any:
+        value = self.data.get(name)
+        if value is None and required:
+            self.error(name, "is required")
+        return value
+
+    def string(self, name: str, *, required: bool = False, max_length: int = 200) -> str | None:
+        value = self._get(name, required)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            self.error(name, "must be a string")
+            return None
+        value = value.strip()
+        if required and not value:
+            self.error(name, "must not be empty")
+            return None
+        if len(value) > max_length:
+            self.error(name, f"must be at most {max_length} characters")
+            return None
+        return value
+
+    def boolean(self, name: str, *, required: bool = False) -> bool | None:
+        value = self._get(name, required)
+        if value is None:
+            return None
+        if not isinstance(value, bool):
+            self.error(name, "must be true or false")
+            return None
+        return value
+
+    def choice(self, name: str, choices: tuple[str, ...], *, required: bool = False) -> str | None:
+        value = self._get(name, required)
+        if value is None:
+            return None
+        if value not in choices:
+            self.error(name, f"must be one of: {', '.join(choices)}")
+            return None
+        return value
+
+    def choices(self, name: str, choices: tuple[str, ...], *, required: bool = False) -> list[str] | None:
+        value = self._get(name, required)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not value or any(v not in choices for v in value):
+            self.error(name, f"must be a non-empty list of: {', '.join(choices)}")
+            return None
+        return list(dict.fromkeys(value))
+
+    def integer(self, name: str, *, required: bool = False, low: int = 0, high: int = 10**9) -> int | None:
+        value = self._get(name, required)
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            self.error(name, f"must be a whole number from {low} to {high}")
+            return None
+        return value
+
+    def moment(self, name: str, *, required: bool = False) -> datetime | None:
+        value = self._get(name, required)
+        if value is None:
+            return None
+        parsed = parse_moment(value)
+        if parsed is None:
+            self.error(name, "must be an ISO 8601 date-time with a UTC offset")
+        return parsed
+
+    def day(self, name: str, *, required: bool = False) -> date | None:
+        value = self._get(name, required)
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            pass
+        self.error(name, "must be a date (YYYY-MM-DD)")
+        return None
+
+
+def parse_moment(value: Any) -> datetime | None:
+    """An aware datetime from ISO 8601 text with an offset (or Z); None if it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return None
+    return parsed.astimezone(UTC)

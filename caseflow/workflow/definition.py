@@ -1,0 +1,370 @@
+"""Load a workflow file and check it before anything runs on it.
+
+A mistake in the procedure file (an unknown state, a task for an agency kind that
+does not exist, a state nothing leads to) must stop the app at start-up with the
+line that is wrong, not surface months later as a stuck case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from caseflow.models.orgs import AGENCY_KINDS
+from caseflow.models.people import ROLES
+
+FIELD_TYPES = ("text", "string", "bool", "choice", "measures", "commune")
+GUARDS = ("no_open_measures",)
+NOTIFY_KINDS = ("plan_submitted", "plan_approved", "plan_rejected", "case_handed_over", "case_closed")
+OWNERS = ("incident", "residence")
+
+
+class WorkflowError(ValueError):
+    """The definition file is wrong; the message names the file and line."""
+
+
+class _LineDict(dict):
+    line: int = 0
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _LineDict:
+    mapping = _LineDict(loader.construct_mapping(node, deep=True))
+    mapping.line = node.start_mark.line + 1
+    return mapping
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    """`hours` on the wall clock, `working_days` on the calendar, or a date set by the plan."""
+
+    hours: int | None = None
+    working_days: int | None = None
+    anchor: str = "entered"  # received_at | entered | measure
+
+    def describe(self) -> str:
+        if self.anchor == "measure":
+            return "date set in the plan"
+        if self.hours is not None:
+            return f"hours: {self.hours} from {self.anchor}"
+        return f"working_days: {self.working_days} from {self.anchor}"
+
+
+@dataclass(frozen=True)
+class TaskTemplate:
+    id: str
+    kind: str
+    label: dict[str, str]
+    agency_kind: str  # an agency kind, or "from_measure"
+    commune: str  # incident | residence
+    deadline: DeadlineRule
+    basis: str
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    type: str
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    must_be: Any = None
+
+
+@dataclass(frozen=True)
+class TaskSpawn:
+    task: str
+    when_any: tuple[str, ...] = ()
+    for_each: str | None = None
+
+
+@dataclass(frozen=True)
+class StateDef:
+    name: str
+    label: dict[str, str]
+    owner: str
+    terminal: bool
+    tasks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TransitionDef:
+    trigger: str
+    label: dict[str, str]
+    source: tuple[str, ...]
+    dest: str | None  # None: the state does not change (an internal transition)
+    roles: tuple[str, ...]
+    fields: tuple[FieldSpec, ...] = ()
+    completes: tuple[str, ...] = ()
+    creates: tuple[TaskSpawn, ...] = ()
+    guards: tuple[str, ...] = ()
+    notify: tuple[str, ...] = ()
+    cancels_open_tasks: bool = False
+    closes_with: str | None = None
+
+
+@dataclass(frozen=True)
+class Escalation:
+    reminder_after_hours: float = 0
+    interval_hours: float = 24
+    warning_fraction: float = 0.25
+
+
+@dataclass
+class WorkflowDefinition:
+    name: str
+    version: str
+    path: str
+    states: dict[str, StateDef]
+    transitions: dict[str, TransitionDef]
+    tasks: dict[str, TaskTemplate]
+    escalation: Escalation = field(default_factory=Escalation)
+
+    @property
+    def initial(self) -> str:
+        return next(iter(self.states))
+
+    def open_states(self) -> list[str]:
+        return [s.name for s in self.states.values() if not s.terminal]
+
+    def to_json(self, locale: str = "vi") -> dict:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "initial": self.initial,
+            "states": [
+                {
+                    "name": s.name,
+                    "label": s.label.get(locale, s.name),
+                    "labels": s.label,
+                    "terminal": s.terminal,
+                    "owner": s.owner,
+                }
+                for s in self.states.values()
+            ],
+            "transitions": [
+                {
+                    "trigger": t.trigger,
+                    "label": t.label.get(locale, t.trigger),
+                    "source": list(t.source),
+                    "dest": t.dest,
+                    "roles": list(t.roles),
+                    "fields": [
+                        {"name": f.name, "type": f.type, "required": f.required,
+                         **({"choices": list(f.choices)} if f.choices else {})}
+                        for f in t.fields
+                    ],
+                }
+                for t in self.transitions.values()
+            ],
+            "tasks": [
+                {
+                    "id": t.id,
+                    "kind": t.kind,
+                    "agency_kind": t.agency_kind,
+                    "deadline": t.deadline.describe(),
+                    "basis": t.basis,
+                }
+                for t in self.tasks.values()
+            ],
+        }
+
+
+def _fail(path: str, node: Any, message: str) -> WorkflowError:
+    line = getattr(node, "line", 0)
+    return WorkflowError(f"{path}:{line}: {message}")
+
+
+def _label(raw: Any, default: str) -> dict[str, str]:
+    if isinstance(raw, dict):
+        return {"vi": str(raw.get("vi", default)), "en": str(raw.get("en", default))}
+    return {"vi": str(raw or default), "en": str(raw or default)}
+
+
+def _deadline(path: str, node: Any) -> DeadlineRule:
+    if not isinstance(node, dict):
+        raise _fail(path, node, "deadline must be a mapping")
+    anchor = node.get("from", "entered")
+    if anchor not in ("received_at", "entered", "measure"):
+        raise _fail(path, node, f"deadline 'from' must be received_at, entered or measure, not {anchor!r}")
+    if anchor == "measure":
+        return DeadlineRule(anchor="measure")
+    hours, days = node.get("hours"), node.get("working_days")
+    if (hours is None) == (days is None):
+        raise _fail(path, node, "deadline needs exactly one of 'hours' or 'working_days'")
+    value = hours if hours is not None else days
+    if not isinstance(value, int) or value < 0:
+        raise _fail(path, node, "deadline length must be a whole number >= 0")
+    return DeadlineRule(hours=hours, working_days=days, anchor=anchor)
+
+
+def _task(path: str, task_id: str, node: Any) -> TaskTemplate:
+    if not isinstance(node, dict):
+        raise _fail(path, node, f"task {task_id!r} must be a mapping")
+    kind = node.get("agency_kind")
+    if kind != "from_measure" and kind not in AGENCY_KINDS:
+        raise _fail(path, node, f"task {task_id!r}: unknown agency kind {kind!r}")
+    commune = node.get("commune", "residence")
+    if commune not in OWNERS:
+        raise _fail(path, node, f"task {task_id!r}: commune must be incident or residence")
+    if "deadline" not in node:
+        raise _fail(path, node, f"task {task_id!r} has no deadline")
+    return TaskTemplate(
+        id=task_id,
+        kind=str(node.get("kind", task_id)),
+        label=_label(node.get("label"), task_id),
+        agency_kind=kind,
+        commune=commune,
+        deadline=_deadline(path, node["deadline"]),
+        basis=str(node.get("basis", "")),
+    )
+
+
+def _fields(path: str, node: Any) -> tuple[FieldSpec, ...]:
+    specs = []
+    for name, spec in (node or {}).items():
+        if not isinstance(spec, dict) or spec.get("type") not in FIELD_TYPES:
+            raise _fail(path, node, f"field {name!r}: type must be one of {', '.join(FIELD_TYPES)}")
+        specs.append(
+            FieldSpec(
+                name=name,
+                type=spec["type"],
+                required=bool(spec.get("required", False)),
+                choices=tuple(spec.get("choices", ())),
+                must_be=spec.get("must_be"),
+            )
+        )
+    return tuple(specs)
+
+
+def load_definition(path: str | Path) -> WorkflowDefinition:
+    """Parse and validate a workflow file; raise WorkflowError naming the line on any fault."""
+    path = str(path)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            raw = yaml.load(fh, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+    except OSError as exc:
+        raise WorkflowError(f"{path}: cannot read: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise WorkflowError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise WorkflowError(f"{path}: the top level must be a mapping")
+
+    tasks = {tid: _task(path, tid, node) for tid, node in (raw.get("tasks") or {}).items()}
+
+    states: dict[str, StateDef] = {}
+    state_lines: dict[str, int] = {}
+    for node in raw.get("states") or []:
+        name = node.get("name")
+        if not name or name in states:
+            raise _fail(path, node, f"state name missing or repeated: {name!r}")
+        owner = node.get("owner", "residence")
+        if owner not in OWNERS:
+            raise _fail(path, node, f"state {name!r}: owner must be incident or residence")
+        for tid in node.get("tasks", []):
+            if tid not in tasks:
+                raise _fail(path, node, f"state {name!r}: unknown task {tid!r}")
+        state_lines[name] = getattr(node, "line", 0)
+        states[name] = StateDef(
+            name=name,
+            label=_label(node.get("label"), name),
+            owner=owner,
+            terminal=bool(node.get("terminal", False)),
+            tasks=tuple(node.get("tasks", [])),
+        )
+    if not states:
+        raise WorkflowError(f"{path}: no states")
+    open_states = [s for s, d in states.items() if not d.terminal]
+
+    transitions: dict[str, TransitionDef] = {}
+    for node in raw.get("transitions") or []:
+        trigger = node.get("trigger")
+        if not trigger or trigger in transitions:
+            raise _fail(path, node, f"trigger missing or repeated: {trigger!r}")
+        source = node.get("source")
+        source = open_states if source == "open" else list(source or [])
+        for s in source:
+            if s not in states:
+                raise _fail(path, node, f"trigger {trigger!r}: unknown source state {s!r}")
+        dest = node.get("dest")
+        if dest == "same":
+            dest = None
+        elif dest not in states:
+            raise _fail(path, node, f"trigger {trigger!r}: unknown dest state {dest!r}")
+        roles = tuple(node.get("roles", []))
+        for role in roles:
+            if role not in ROLES:
+                raise _fail(path, node, f"trigger {trigger!r}: unknown role {role!r}")
+        for guard in node.get("guards", []):
+            if guard not in GUARDS:
+                raise _fail(path, node, f"trigger {trigger!r}: unknown guard {guard!r}")
+        for kind in node.get("notify", []):
+            if kind not in NOTIFY_KINDS:
+                raise _fail(path, node, f"trigger {trigger!r}: unknown notification {kind!r}")
+        fields = _fields(path, node.get("fields"))
+        field_names = {f.name for f in fields}
+        creates = []
+        for spawn in node.get("creates", []):
+            if spawn.get("task") not in tasks:
+                raise _fail(path, spawn, f"trigger {trigger!r}: unknown task {spawn.get('task')!r}")
+            for flag in spawn.get("when_any", []):
+                if flag not in field_names:
+                    raise _fail(path, spawn, f"trigger {trigger!r}: when_any names no field {flag!r}")
+            creates.append(
+                TaskSpawn(spawn["task"], tuple(spawn.get("when_any", [])), spawn.get("for_each"))
+            )
+        closes_with = node.get("closes_with")
+        if closes_with and closes_with not in field_names:
+            raise _fail(path, node, f"trigger {trigger!r}: closes_with names no field")
+        transitions[trigger] = TransitionDef(
+            trigger=trigger,
+            label=_label(node.get("label"), trigger),
+            source=tuple(source),
+            dest=dest,
+            roles=roles,
+            fields=fields,
+            completes=tuple(node.get("completes", [])),
+            creates=tuple(creates),
+            guards=tuple(node.get("guards", [])),
+            notify=tuple(node.get("notify", [])),
+            cancels_open_tasks=bool(node.get("cancels_open_tasks", False)),
+            closes_with=closes_with,
+        )
+
+    _check_reachable(path, states, transitions, state_lines)
+    esc = raw.get("escalation") or {}
+    return WorkflowDefinition(
+        name=str(raw.get("name", Path(path).stem)),
+        version=str(raw.get("version", "1")),
+        path=path,
+        states=states,
+        transitions=transitions,
+        tasks=tasks,
+        escalation=Escalation(
+            reminder_after_hours=float(esc.get("reminder_after_hours", 0)),
+            interval_hours=float(esc.get("interval_hours", 24)),
+            warning_fraction=float(esc.get("warning_fraction", 0.25)),
+        ),
+    )
+
+
+def _check_reachable(path: str, states: dict, transitions: dict, lines: dict) -> None:
+    initial = next(iter(states))
+    seen, frontier = {initial}, [initial]
+    while frontier:
+        current = frontier.pop()
+        for t in transitions.values():
+            if current in t.source and t.dest and t.dest not in seen:
+                seen.add(t.dest)
+                frontier.append(t.dest)
+    for name in states:
+        if name not in seen:
+            raise WorkflowError(f"{path}:{lines.get(name, 0)}: state {name!r} is unreachable")

@@ -1,0 +1,49 @@
+"""Settings read from the environment, names as in the API contract."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Defaults suit the embedded demo: SQLite in instance/, jobs in-process, mail to files."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite in instance/
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "caseflow@localhost")
+    CASEFLOW_BASE_URL = os.environ.get("CASEFLOW_BASE_URL", "http://127.0.0.1:5000")
+    # Which procedure the engine enforces; a province variant is another file.
+    CASEFLOW_WORKFLOW = os.environ.get(
+        "CASEFLOW_WORKFLOW", str(BASE_DIR / "workflows" / "decree56.yaml")
+    )
+    CASEFLOW_TIMEZONE = "Asia/Ho_Chi_Minh"
+    API_TOKEN_HOURS = int(os.environ.get("CASEFLOW_API_TOKEN_HOURS", "12"))
+    MAX_SUMMARY_CHARS = 10_000
+    MAX_CONTENT_LENGTH = 1 * 1024 * 1024
+    # Escalation ladder timing (hours after the deadline); the workflow file gives defaults.
+    ESCALATION_INTERVAL_HOURS = os.environ.get("CASEFLOW_ESCALATION_INTERVAL_HOURS")
+    WARNING_FRACTION = os.environ.get("CASEFLOW_WARNING_FRACTION")
+    SCAN_INTERVAL_SECONDS = int(os.environ.get("CASEFLOW_SCAN_INTERVAL_SECONDS", "300"))
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = 0
+    PERMANENT_SESSION_LIFETIME = int(os.environ.get("CASEFLOW_SESSION_IDLE_SECONDS", "1800"))
