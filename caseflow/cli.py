@@ -55,6 +55,16 @@ def seed_demo() -> None:
         click.echo(line)
 
 
+@group.command("demo")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def demo(host: str, port: int) -> None:
+    """Serve CaseFlow on the embedded default (no Redis, no mail server)."""
+    from flask import current_app
+
+    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(group)
 
