@@ -30,9 +30,7 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "caseflow@localhost")
     CASEFLOW_BASE_URL = os.environ.get("CASEFLOW_BASE_URL", "http://127.0.0.1:5000")
     # Which procedure the engine enforces; a province variant is another file.
-    CASEFLOW_WORKFLOW = os.environ.get(
-        "CASEFLOW_WORKFLOW", str(BASE_DIR / "workflows" / "decree56.yaml")
-    )
+    CASEFLOW_WORKFLOW = os.environ.get("CASEFLOW_WORKFLOW", str(BASE_DIR / "workflows" / "decree56.yaml"))
     CASEFLOW_TIMEZONE = "Asia/Ho_Chi_Minh"
     API_TOKEN_HOURS = int(os.environ.get("CASEFLOW_API_TOKEN_HOURS", "12"))
     MAX_SUMMARY_CHARS = 10_000

@@ -31,15 +31,25 @@ def init_db() -> None:
 @click.option("--org-unit", default=None)
 @click.option("--agency", default=None)
 @click.option("--locale", default="vi")
-def create_user(email: str, password: str, role: str, name: str, org_unit: str | None,
-                agency: str | None, locale: str) -> None:
+def create_user(
+    email: str, password: str, role: str, name: str, org_unit: str | None, agency: str | None, locale: str
+) -> None:
     """Add a user (the first admin, or anyone when scripting)."""
     from caseflow.services.errors import DomainError
     from caseflow.services.reference import create_user as create
 
     try:
-        user = create({"email": email, "password": password, "role": role, "name": name,
-                       "org_unit": org_unit, "agency": agency, "locale": locale})
+        user = create(
+            {
+                "email": email,
+                "password": password,
+                "role": role,
+                "name": name,
+                "org_unit": org_unit,
+                "agency": agency,
+                "locale": locale,
+            }
+        )
     except DomainError as exc:
         details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
         raise click.ClickException(f"{exc.message}. {details}") from exc

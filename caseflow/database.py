@@ -15,7 +15,7 @@ def configure(app: Flask) -> None:
     else:
         options.setdefault("pool_pre_ping", True)
     if uri.startswith("postgresql://"):
-        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://"):]
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://") :]
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 

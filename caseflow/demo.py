@@ -18,7 +18,7 @@ from caseflow.services import intake, transition
 from caseflow.services.reference import add_org_unit
 from caseflow.workflow import current_engine
 
-DEMO_PASSWORD = "caseflow-demo-2026"
+DEMO_PASSWORD = "caseflow-demo-2026"  # noqa: S105 - printed for demo users by design
 MERGER_DAY = date(2025, 7, 1)  # two-level local government (Decree 147/2025)
 
 COMMUNES = [  # (code, name, slug) valid since the 2025 merger, directly under the province
@@ -28,9 +28,15 @@ COMMUNES = [  # (code, name, slug) valid since the 2025 merger, directly under t
 ]
 HISTORIC_COMMUNES = [("06256", "Thị trấn Đồng Mỏ"), ("06259", "Xã Chi Lăng (cũ)")]
 KIND_NAMES = {
-    "commune_committee": "UBND", "police": "Công an", "health": "Trạm Y tế",
-    "education": "Trường THCS", "social_services": "Cán bộ xã hội", "justice": "Tư pháp",
-    "hotline": "Điểm tiếp nhận tin báo", "mass_org": "Hội Liên hiệp Phụ nữ", "other": "Đoàn Thanh niên",
+    "commune_committee": "UBND",
+    "police": "Công an",
+    "health": "Trạm Y tế",
+    "education": "Trường THCS",
+    "social_services": "Cán bộ xã hội",
+    "justice": "Tư pháp",
+    "hotline": "Điểm tiếp nhận tin báo",
+    "mass_org": "Hội Liên hiệp Phụ nữ",
+    "other": "Đoàn Thanh niên",
 }
 # Target state -> the triggers (after intake) that bring a case there.
 PATHS = {
@@ -42,8 +48,18 @@ PATHS = {
     "closed": ["verify", "submit_plan", "approve_plan", "complete_measures", "start_follow_up", "close"],
     "dismissed": ["dismiss"],
 }
-FIRST_NAMES = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Minh Châu", "Phạm Thu Dung", "Hoàng Văn Em",
-               "Vi Thị Hoa", "Lộc Văn Khánh", "Nông Thị Lan", "Hà Minh Long", "Lăng Thị Mai"]
+FIRST_NAMES = [
+    "Nguyễn Văn An",
+    "Trần Thị Bình",
+    "Lê Minh Châu",
+    "Phạm Thu Dung",
+    "Hoàng Văn Em",
+    "Vi Thị Hoa",
+    "Lộc Văn Khánh",
+    "Nông Thị Lan",
+    "Hà Minh Long",
+    "Lăng Thị Mai",
+]
 
 
 def seed() -> Iterator[str]:
@@ -52,32 +68,66 @@ def seed() -> Iterator[str]:
         return
     seed_calendar()
     province = add_org_unit("20", "Tỉnh Lạng Sơn", "province", None, abbrev="LS")
-    district = add_org_unit("186", "Huyện Chi Lăng (đến 30/6/2025)", "district", province,
-                            valid_to=MERGER_DAY - timedelta(days=1))
+    district = add_org_unit(
+        "186", "Huyện Chi Lăng (đến 30/6/2025)", "district", province, valid_to=MERGER_DAY - timedelta(days=1)
+    )
     for code, name in HISTORIC_COMMUNES:
         add_org_unit(code, name, "commune", district, valid_to=MERGER_DAY - timedelta(days=1))
-    db.session.add(Agency(code="LS-111", name="Tổng đài 111 - Lạng Sơn", kind="hotline",
-                          org_unit=province, email="tongdai111@langson.example"))
+    db.session.add(
+        Agency(
+            code="LS-111",
+            name="Tổng đài 111 - Lạng Sơn",
+            kind="hotline",
+            org_unit=province,
+            email="tongdai111@langson.example",
+        )
+    )
     communes = []
     for code, name, slug in COMMUNES:
         unit = add_org_unit(code, name, "commune", province, valid_from=MERGER_DAY)
         communes.append((unit, slug))
         for kind in AGENCY_KINDS:
-            db.session.add(Agency(code=f"{slug}-{kind}", name=f"{KIND_NAMES[kind]} {name}", kind=kind,
-                                  org_unit=unit, email=f"{kind}.{slug}@langson.example"))
+            db.session.add(
+                Agency(
+                    code=f"{slug}-{kind}",
+                    name=f"{KIND_NAMES[kind]} {name}",
+                    kind=kind,
+                    org_unit=unit,
+                    email=f"{kind}.{slug}@langson.example",
+                )
+            )
     db.session.flush()
 
-    users = [("admin@demo.caseflow.vn", "Quản trị hệ thống", "admin", province, None),
-             ("giamsat@demo.caseflow.vn", "Giám sát tỉnh", "supervisor", province, None),
-             ("tongdai111@demo.caseflow.vn", "Tư vấn viên 111", "agency_staff", province, "LS-111")]
+    users = [
+        ("admin@demo.caseflow.vn", "Quản trị hệ thống", "admin", province, None),
+        ("giamsat@demo.caseflow.vn", "Giám sát tỉnh", "supervisor", province, None),
+        ("tongdai111@demo.caseflow.vn", "Tư vấn viên 111", "agency_staff", province, "LS-111"),
+    ]
     for unit, slug in communes:
         users += [
             (f"canbo.{slug}@demo.caseflow.vn", f"Cán bộ BVTE {unit.name}", "officer", unit, None),
             (f"chutich.{slug}@demo.caseflow.vn", f"Chủ tịch UBND {unit.name}", "chair", unit, None),
-            (f"congan.{slug}@demo.caseflow.vn", f"Công an {unit.name}", "agency_staff", unit, f"{slug}-police"),
-            (f"yte.{slug}@demo.caseflow.vn", f"Trạm Y tế {unit.name}", "agency_staff", unit, f"{slug}-health"),
-            (f"truonghoc.{slug}@demo.caseflow.vn", f"Trường học {unit.name}", "agency_staff", unit,
-             f"{slug}-education"),
+            (
+                f"congan.{slug}@demo.caseflow.vn",
+                f"Công an {unit.name}",
+                "agency_staff",
+                unit,
+                f"{slug}-police",
+            ),
+            (
+                f"yte.{slug}@demo.caseflow.vn",
+                f"Trạm Y tế {unit.name}",
+                "agency_staff",
+                unit,
+                f"{slug}-health",
+            ),
+            (
+                f"truonghoc.{slug}@demo.caseflow.vn",
+                f"Trường học {unit.name}",
+                "agency_staff",
+                unit,
+                f"{slug}-education",
+            ),
         ]
     by_email = {}
     for email, name, role, unit, agency_code in users:
@@ -105,15 +155,25 @@ def _seed_cases(communes: list, users: dict) -> int:
         chair = users[f"chutich.{slug}@demo.caseflow.vn"]
         age_days = rng.choice([0, 1, 3, 8, 15, 30])
         received = utcnow() - timedelta(days=age_days, hours=rng.randint(1, 10))
-        case = intake.open_case(officer, {
-            "incident_commune": unit.code, "channel": rng.choice(["hotline_111", "police", "school", "community"]),
-            "received_at": received.isoformat(),
-            "harm_types": rng.sample(["violence", "neglect", "sexual_abuse", "exploitation", "abandonment"], 2),
-            "summary": "Tin báo mẫu cho bản trình diễn (dữ liệu giả).",
-            "child": {"full_name": rng.choice(FIRST_NAMES), "estimated_age": rng.randint(3, 15),
-                      "sex": rng.choice(["female", "male"]), "address": f"Thôn {n + 1}, {unit.name}"},
-            "informant": {"name": "Người báo tin", "phone": "0912000000", "consent": n % 2 == 0},
-        })
+        case = intake.open_case(
+            officer,
+            {
+                "incident_commune": unit.code,
+                "channel": rng.choice(["hotline_111", "police", "school", "community"]),
+                "received_at": received.isoformat(),
+                "harm_types": rng.sample(
+                    ["violence", "neglect", "sexual_abuse", "exploitation", "abandonment"], 2
+                ),
+                "summary": "Tin báo mẫu cho bản trình diễn (dữ liệu giả).",
+                "child": {
+                    "full_name": rng.choice(FIRST_NAMES),
+                    "estimated_age": rng.randint(3, 15),
+                    "sex": rng.choice(["female", "male"]),
+                    "address": f"Thôn {n + 1}, {unit.name}",
+                },
+                "informant": {"name": "Người báo tin", "phone": "0912000000", "consent": n % 2 == 0},
+            },
+        )
         for step in PATHS[target]:
             _step(engine, case, step, officer, chair, rng)
         _age(case, age_days)
@@ -129,14 +189,28 @@ def _step(engine, case: Case, step: str, officer: User, chair: User, rng: random
         db.session.commit()
         return
     data = {
-        "verify": {"risk_level": rng.choice(["low", "medium", "high"]), "serious_harm": rng.random() < 0.5,
-                   "caregiver_is_abuser": rng.random() < 0.2, "findings": "Đã xác minh tại gia đình."},
+        "verify": {
+            "risk_level": rng.choice(["low", "medium", "high"]),
+            "serious_harm": rng.random() < 0.5,
+            "caregiver_is_abuser": rng.random() < 0.2,
+            "findings": "Đã xác minh tại gia đình.",
+        },
         "dismiss": {"reason": "Tin báo không có cơ sở."},
-        "submit_plan": {"plan": "Kế hoạch hỗ trợ, can thiệp.", "measures": [
-            {"agency": f"{_slug(case)}-health", "description": "Khám sức khỏe",
-             "due_at": (utcnow() + timedelta(days=10)).isoformat()},
-            {"agency": f"{_slug(case)}-education", "description": "Theo dõi việc học",
-             "due_at": (utcnow() + timedelta(days=20)).isoformat()}]},
+        "submit_plan": {
+            "plan": "Kế hoạch hỗ trợ, can thiệp.",
+            "measures": [
+                {
+                    "agency": f"{_slug(case)}-health",
+                    "description": "Khám sức khỏe",
+                    "due_at": (utcnow() + timedelta(days=10)).isoformat(),
+                },
+                {
+                    "agency": f"{_slug(case)}-education",
+                    "description": "Theo dõi việc học",
+                    "due_at": (utcnow() + timedelta(days=20)).isoformat(),
+                },
+            ],
+        },
         "close": {"no_longer_at_risk": True, "stable": True, "summary": "Trẻ đã an toàn, ổn định."},
     }.get(step, {})
     actor = chair if step in ("approve_plan", "close") else officer

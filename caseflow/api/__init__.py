@@ -32,8 +32,13 @@ def _domain_error(exc: DomainError):  # noqa: ANN202
 
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):  # noqa: ANN202
-    code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
-            413: "too_large", 415: "unsupported_media_type"}.get(exc.code or 400, "error")
+    code = {
+        400: "bad_request",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "too_large",
+        415: "unsupported_media_type",
+    }.get(exc.code or 400, "error")
     return error_response(exc.code or 400, code, exc.description or exc.name)
 
 

@@ -40,8 +40,15 @@ def list_cases():  # noqa: ANN201
         if unit is None:
             raise Invalid({"org_unit": "is not a known org unit code"})
     items, total = cases.list_cases(
-        current_user(), page, per_page, state=state, overdue=flag("overdue"), org_unit=unit,
-        reference=request.args.get("reference") or None, risk_level=risk, harm_type=harm,
+        current_user(),
+        page,
+        per_page,
+        state=state,
+        overdue=flag("overdue"),
+        org_unit=unit,
+        reference=request.args.get("reference") or None,
+        risk_level=risk,
+        harm_type=harm,
     )
     return jsonify(page_json([case_summary_json(c) for c in items], total, page, per_page))
 

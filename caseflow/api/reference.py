@@ -18,7 +18,9 @@ def token():  # noqa: ANN201
     data = json_body()
     if not isinstance(data, dict):
         data = {}
-    value, expires = issue_token(data.get("email"), data.get("password"), current_app.config["API_TOKEN_HOURS"])
+    value, expires = issue_token(
+        data.get("email"), data.get("password"), current_app.config["API_TOKEN_HOURS"]
+    )
     return jsonify({"token": value, "expires_at": expires.isoformat()})
 
 

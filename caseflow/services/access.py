@@ -94,4 +94,3 @@ def may_open_case_in(user: User, commune: OrgUnit) -> bool:
         # A provincial hotline serves every commune below it; a police post its own area.
         return commune.is_within(user.agency.org_unit) or commune.id == user.agency.org_unit_id
     return False
-

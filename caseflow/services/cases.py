@@ -38,9 +38,16 @@ def read_case(engine: Engine, user: User, case_id: int) -> Case:
     return case
 
 
-def case_query(user: User, *, state: str | None = None, overdue: bool = False,
-               org_unit: OrgUnit | None = None, reference: str | None = None,
-               risk_level: str | None = None, harm_type: str | None = None) -> Select:
+def case_query(
+    user: User,
+    *,
+    state: str | None = None,
+    overdue: bool = False,
+    org_unit: OrgUnit | None = None,
+    reference: str | None = None,
+    risk_level: str | None = None,
+    harm_type: str | None = None,
+) -> Select:
     query = select(Case).where(access.case_scope(user))
     if state:
         query = query.where(Case.state == state)
@@ -95,7 +102,9 @@ def events_of(engine: Engine, user: User, case_id: int) -> list[CaseEvent]:
     db.session.commit()
     return list(
         db.session.scalars(
-            select(CaseEvent).where(CaseEvent.case_id == case.id)
-            .options(selectinload(CaseEvent.actor)).order_by(CaseEvent.id)
+            select(CaseEvent)
+            .where(CaseEvent.case_id == case.id)
+            .options(selectinload(CaseEvent.actor))
+            .order_by(CaseEvent.id)
         )
     )

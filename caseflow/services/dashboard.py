@@ -34,24 +34,37 @@ def overdue_dashboard(user: User) -> dict:
         by_unit[unit_id] = by_unit.get(unit_id, 0) + count
         by_agency[agency_id] = by_agency.get(agency_id, 0) + count
     unit_ids = set(open_cases) | set(by_unit)
-    units = {u.id: u for u in db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(unit_ids)))} if unit_ids else {}
+    units = (
+        {u.id: u for u in db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(unit_ids)))}
+        if unit_ids
+        else {}
+    )
     agencies = (
         {a.id: a for a in db.session.scalars(select(Agency).where(Agency.id.in_(by_agency)))}
-        if by_agency else {}
+        if by_agency
+        else {}
     )
     return {
         "by_org_unit": sorted(
             (
-                {"code": units[i].code, "name": units[i].name, "open_cases": open_cases.get(i, 0),
-                 "overdue_tasks": by_unit.get(i, 0)}
+                {
+                    "code": units[i].code,
+                    "name": units[i].name,
+                    "open_cases": open_cases.get(i, 0),
+                    "overdue_tasks": by_unit.get(i, 0),
+                }
                 for i in unit_ids
             ),
             key=lambda row: (-row["overdue_tasks"], row["code"]),
         ),
         "by_agency": sorted(
             (
-                {"code": agencies[i].code, "name": agencies[i].name, "kind": agencies[i].kind,
-                 "overdue_tasks": n}
+                {
+                    "code": agencies[i].code,
+                    "name": agencies[i].name,
+                    "kind": agencies[i].kind,
+                    "overdue_tasks": n,
+                }
                 for i, n in by_agency.items()
             ),
             key=lambda row: (-row["overdue_tasks"], row["code"]),

@@ -25,7 +25,9 @@ CLOCK_SKEW = timedelta(minutes=5)
 def commune_by_code(fields: Fields, name: str, code: object) -> OrgUnit | None:
     if code is None:
         return None
-    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == str(code))) if isinstance(code, str) else None
+    unit = (
+        db.session.scalar(select(OrgUnit).where(OrgUnit.code == str(code))) if isinstance(code, str) else None
+    )
     if unit is None or unit.level != "commune":
         fields.error(name, "is not a known commune code")
         return None
@@ -52,7 +54,12 @@ def _child(payload: object, fields: Fields, today: date) -> Child | None:
             child.error("date_of_birth", "is in the future")
         elif _age_on(dob, today) >= CHILD_AGE_LIMIT:
             child.error("date_of_birth", f"makes the person {CHILD_AGE_LIMIT} or older: not a child")
-    if dob is None and age is None and "estimated_age" not in child.errors and "date_of_birth" not in child.errors:
+    if (
+        dob is None
+        and age is None
+        and "estimated_age" not in child.errors
+        and "date_of_birth" not in child.errors
+    ):
         child.error("date_of_birth", "give date_of_birth or estimated_age")
     fields.errors.update(child.errors)
     return Child(
@@ -95,7 +102,9 @@ def open_case(user: User, payload: object) -> Case:
     fields = Fields(payload)
     now = utcnow()
     today = now.astimezone(LOCAL_TZ).date()
-    incident = commune_by_code(fields, "incident_commune", fields.string("incident_commune", required=True, max_length=20))
+    incident = commune_by_code(
+        fields, "incident_commune", fields.string("incident_commune", required=True, max_length=20)
+    )
     residence_code = fields.string("residence_commune", max_length=20)
     residence = commune_by_code(fields, "residence_commune", residence_code) if residence_code else incident
     received_at = fields.moment("received_at") or now
@@ -108,8 +117,10 @@ def open_case(user: User, payload: object) -> Case:
     informant = _informant(fields.data.get("informant"), fields)
     fields.raise_if_any()
     if not access.may_open_case_in(user, incident):
-        raise Forbidden("You may record reports only for communes in your own area",
-                        {"incident_commune": "is outside your area"})
+        raise Forbidden(
+            "You may record reports only for communes in your own area",
+            {"incident_commune": "is outside your area"},
+        )
 
     engine = current_engine()
     case = Case(

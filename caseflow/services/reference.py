@@ -10,7 +10,7 @@ from caseflow.extensions import db
 from caseflow.models import Agency, OrgUnit, User
 from caseflow.models.orgs import AGENCY_KINDS, LEVELS
 from caseflow.models.people import MIN_PASSWORD_LENGTH, ROLES
-from caseflow.services.errors import Conflict, Invalid
+from caseflow.services.errors import Conflict
 from caseflow.services.validation import Fields
 
 PARENT_LEVEL = {"province": None, "district": ("province",), "commune": ("province", "district")}
@@ -54,12 +54,26 @@ def create_org_unit(payload: object) -> OrgUnit:
     return unit
 
 
-def add_org_unit(code: str, name: str, level: str, parent: OrgUnit | None, *,
-                 valid_from: date | None = None, valid_to: date | None = None,
-                 abbrev: str | None = None) -> OrgUnit:
-    unit = OrgUnit(code=code, name=name, level=level, parent=parent, abbrev=abbrev,
-                   path=f"{parent.path if parent else '/'}{code}/",
-                   valid_from=valid_from, valid_to=valid_to)
+def add_org_unit(
+    code: str,
+    name: str,
+    level: str,
+    parent: OrgUnit | None,
+    *,
+    valid_from: date | None = None,
+    valid_to: date | None = None,
+    abbrev: str | None = None,
+) -> OrgUnit:
+    unit = OrgUnit(
+        code=code,
+        name=name,
+        level=level,
+        parent=parent,
+        abbrev=abbrev,
+        path=f"{parent.path if parent else '/'}{code}/",
+        valid_from=valid_from,
+        valid_to=valid_to,
+    )
     db.session.add(unit)
     db.session.flush()
     return unit
@@ -122,5 +136,7 @@ def create_user(payload: object) -> User:
         db.session.commit()
     except Exception as exc:  # a concurrent registration of the same email
         db.session.rollback()
-        raise Conflict("That email was registered at the same moment", {"email": "is already registered"}) from exc
+        raise Conflict(
+            "That email was registered at the same moment", {"email": "is already registered"}
+        ) from exc
     return user

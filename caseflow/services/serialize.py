@@ -69,9 +69,7 @@ def case_json(case: Case, user: User, engine: Engine) -> dict:
             "state_entered_at": _iso(case.state_entered_at),
             "tasks": [task_json(t, now) for t in case.tasks],
             "allowed_triggers": [
-                t
-                for t in engine.allowed_from(case.state)
-                if access.may_fire(user, definition, case, t)
+                t for t in engine.allowed_from(case.state) if access.may_fire(user, definition, case, t)
             ],
         }
     )

@@ -7,11 +7,11 @@ from sqlalchemy.orm import selectinload
 
 from caseflow.extensions import db
 from caseflow.models import Case, Task, User
-from caseflow.models.types import utcnow
 from caseflow.models.tasks import TASK_STATUSES
+from caseflow.models.types import utcnow
 from caseflow.services import access
 from caseflow.services.errors import Conflict, Forbidden, Invalid, NotFound
-from caseflow.services.transition import TransitionRun, commit_case_change
+from caseflow.services.transition import TransitionRun, case_write
 from caseflow.services.validation import Fields
 from caseflow.workflow.engine import Engine
 
@@ -33,7 +33,8 @@ def list_tasks(user: User, page: int, per_page: int, **filters) -> tuple[list[Ta
     items = db.session.scalars(
         query.order_by(Task.due_at, Task.id)
         .options(selectinload(Task.agency), selectinload(Task.case))
-        .limit(per_page).offset((page - 1) * per_page)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
     ).all()
     return list(items), total or 0
 
@@ -45,8 +46,9 @@ def get_task(user: User, task_id: int) -> Task:
     return task
 
 
-def complete_task(engine: Engine, user: User | None, task: Task, payload: object,
-                  actor_label: str | None = None) -> Task:
+def complete_task(
+    engine: Engine, user: User | None, task: Task, payload: object, actor_label: str | None = None
+) -> Task:
     """Mark a task done with its outcome; `user` None means an emailed single-use link acted."""
     fields = Fields(payload if payload is not None else {})
     outcome = fields.string("outcome", required=True, max_length=2000)
@@ -56,11 +58,10 @@ def complete_task(engine: Engine, user: User | None, task: Task, payload: object
         raise Forbidden("Only the assigned agency (or the commune for commune tasks) may complete this task")
     if task.status != "open":
         raise Conflict(f"The task is already {task.status}")
-    now = utcnow()
-    task.status, task.completed_at, task.outcome, task.note = "done", now, outcome, note
-    task.completed_by_id = user.id if user else None
-    TransitionRun(engine, task.case, user, {}, actor_label).record(
-        "task_completed", data={"task_id": task.id, "kind": task.kind, "outcome": outcome}
-    )
-    commit_case_change()
+    with case_write():
+        task.status, task.completed_at, task.outcome, task.note = "done", utcnow(), outcome, note
+        task.completed_by_id = user.id if user else None
+        TransitionRun(engine, task.case, user, {}, actor_label).record(
+            "task_completed", data={"task_id": task.id, "kind": task.kind, "outcome": outcome}
+        )
     return task

@@ -7,6 +7,8 @@ commits, or none of it does.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -32,8 +34,14 @@ MAX_MEASURES = 50
 class TransitionRun:
     """The context a transition runs in: the Machine calls back into it for guards and effects."""
 
-    def __init__(self, engine: Engine, case: Case, actor: User | None, values: dict[str, Any],
-                 actor_label: str | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        case: Case,
+        actor: User | None,
+        values: dict[str, Any],
+        actor_label: str | None = None,
+    ) -> None:
         self.engine = engine
         self.definition = engine.definition
         self.case = case
@@ -54,8 +62,14 @@ class TransitionRun:
 
     def apply_effects(self, transition: TransitionDef, source: str) -> None:
         case, values = self.case, self.values
-        for name in ("risk_level", "serious_harm", "caregiver_is_abuser", "findings",
-                     "criminal_referral", "police_case_number"):
+        for name in (
+            "risk_level",
+            "serious_harm",
+            "caregiver_is_abuser",
+            "findings",
+            "criminal_referral",
+            "police_case_number",
+        ):
             if values.get(name) is not None:
                 setattr(case, name, values[name])
         if transition.fields and any(f.name == "measures" for f in transition.fields):
@@ -72,8 +86,12 @@ class TransitionRun:
         if transition.dest is not None and transition.dest == self.definition.initial and moved:
             case.reopened_at = self.now
         public = {k: v for k, v in values.items() if not k.startswith("_")}
-        self.record("transition", from_state=source, to_state=case.state,
-                    data={"trigger": transition.trigger, **public})
+        self.record(
+            "transition",
+            from_state=source,
+            to_state=case.state,
+            data={"trigger": transition.trigger, **public},
+        )
         if transition.dest is not None:
             self.enter_state(transition.dest)
         for spawn in transition.creates:
@@ -83,8 +101,12 @@ class TransitionRun:
             if spawn.for_each == "measures":  # one task per measure of the approved plan
                 for measure in (case.plan or {}).get("measures", []):
                     agency = db.session.scalar(select(Agency).where(Agency.code == measure["agency"]))
-                    self.create_task(template, agency=agency, due=parse_moment(measure["due_at"]),
-                                     description=measure["description"])
+                    self.create_task(
+                        template,
+                        agency=agency,
+                        due=parse_moment(measure["due_at"]),
+                        description=measure["description"],
+                    )
             else:
                 self.create_task(template)
         for kind in transition.notify:
@@ -95,8 +117,14 @@ class TransitionRun:
         for task_id in self.definition.states[state].tasks:
             self.create_task(self.definition.tasks[task_id])
 
-    def create_task(self, template: TaskTemplate, *, agency: Agency | None = None,
-                    due: datetime | None = None, description: str | None = None) -> Task:
+    def create_task(
+        self,
+        template: TaskTemplate,
+        *,
+        agency: Agency | None = None,
+        due: datetime | None = None,
+        description: str | None = None,
+    ) -> Task:
         case = self.case
         if agency is None:
             commune = case.incident_commune if template.commune == "incident" else case.residence_commune
@@ -104,16 +132,31 @@ class TransitionRun:
         if due is None:
             due = self._due(template)
         task = Task(
-            case=case, kind=template.kind, template=template.id, description=description,
-            agency=agency, status="open", due_at=due, rule=template.deadline.describe(),
-            legal_basis=template.basis, workflow_version=case.workflow_version,
+            case=case,
+            kind=template.kind,
+            template=template.id,
+            description=description,
+            agency=agency,
+            status="open",
+            due_at=due,
+            rule=template.deadline.describe(),
+            legal_basis=template.basis,
+            workflow_version=case.workflow_version,
             created_at=self.now,
         )
         db.session.add(task)
         db.session.flush()
-        self.record("task_created", data={"task_id": task.id, "kind": task.kind, "agency": agency.code,
-                                          "due_at": due.isoformat(), "rule": task.rule,
-                                          "basis": task.legal_basis})
+        self.record(
+            "task_created",
+            data={
+                "task_id": task.id,
+                "kind": task.kind,
+                "agency": agency.code,
+                "due_at": due.isoformat(),
+                "rule": task.rule,
+                "basis": task.legal_basis,
+            },
+        )
         outbox.queue_for_agency("task_created", agency, case=case, task=task)
         return task
 
@@ -135,12 +178,16 @@ class TransitionRun:
                 task.status, task.completed_at = "done", self.now
                 task.completed_by_id = self.actor.id if self.actor else None
                 task.outcome = f"by {transition.trigger}"
-                self.record("task_completed", data={"task_id": task.id, "kind": task.kind,
-                                                    "by_trigger": transition.trigger})
+                self.record(
+                    "task_completed",
+                    data={"task_id": task.id, "kind": task.kind, "by_trigger": transition.trigger},
+                )
             elif transition.cancels_open_tasks:
                 task.status, task.completed_at = "cancelled", self.now
-                self.record("task_cancelled", data={"task_id": task.id, "kind": task.kind,
-                                                    "by_trigger": transition.trigger})
+                self.record(
+                    "task_cancelled",
+                    data={"task_id": task.id, "kind": task.kind, "by_trigger": transition.trigger},
+                )
 
     def _hand_over(self, commune: OrgUnit) -> None:
         case = self.case
@@ -150,14 +197,25 @@ class TransitionRun:
         # Open commune-held tasks of the plan side follow the child to the new commune.
         for task in case.tasks:
             template = self.definition.tasks.get(task.template)
-            if task.status == "open" and template and template.commune == "residence" \
-                    and template.agency_kind != "from_measure":
+            if (
+                task.status == "open"
+                and template
+                and template.commune == "residence"
+                and template.agency_kind != "from_measure"
+            ):
                 new_agency = agency_for(template.agency_kind, commune)
-                self.record("task_rerouted", data={"task_id": task.id, "from": task.agency.code,
-                                                   "to": new_agency.code})
+                self.record(
+                    "task_rerouted",
+                    data={"task_id": task.id, "from": task.agency.code, "to": new_agency.code},
+                )
                 task.agency = new_agency
-                outbox.queue_for_agency("task_created", new_agency, case=case, task=task,
-                                        dedupe=f"task_created:{task.id}:{new_agency.code}")
+                outbox.queue_for_agency(
+                    "task_created",
+                    new_agency,
+                    case=case,
+                    task=task,
+                    dedupe=f"task_created:{task.id}:{new_agency.code}",
+                )
         self.values["from_commune"] = old.code
 
     def _notify(self, kind: str) -> None:
@@ -168,14 +226,30 @@ class TransitionRun:
         if kind in ("case_handed_over", "case_closed"):
             users += outbox.commune_users(owner, "chair")
         for user in users:
-            outbox.queue(kind, user.email, case=case, locale=user.locale or "vi",
-                         dedupe=f"{kind}:{case.id}:{case.version}:{user.email}")
+            outbox.queue(
+                kind,
+                user.email,
+                case=case,
+                locale=user.locale or "vi",
+                dedupe=f"{kind}:{case.id}:{case.version}:{user.email}",
+            )
 
-    def record(self, kind: str, *, from_state: str | None = None, to_state: str | None = None,
-               data: dict | None = None) -> CaseEvent:
+    def record(
+        self,
+        kind: str,
+        *,
+        from_state: str | None = None,
+        to_state: str | None = None,
+        data: dict | None = None,
+    ) -> CaseEvent:
         event = CaseEvent(
-            case_id=self.case.id, at=self.now, actor_id=self.actor.id if self.actor else None,
-            actor_label=self.actor_label, kind=kind, from_state=from_state, to_state=to_state,
+            case_id=self.case.id,
+            at=self.now,
+            actor_id=self.actor.id if self.actor else None,
+            actor_label=self.actor_label,
+            kind=kind,
+            from_state=from_state,
+            to_state=to_state,
             data=_jsonable(data or {}),
         )
         db.session.add(event)
@@ -251,7 +325,9 @@ def _parse_measures(fields: Fields, spec: FieldSpec, now: datetime, values: dict
             fields.error(f"{spec.name}[{i}]", "must be an object")
             continue
         code, desc, due_raw = item.get("agency"), item.get("description"), item.get("due_at")
-        agency = db.session.scalar(select(Agency).where(Agency.code == code)) if isinstance(code, str) else None
+        agency = (
+            db.session.scalar(select(Agency).where(Agency.code == code)) if isinstance(code, str) else None
+        )
         if agency is None:
             fields.error(prefix + "agency", "is not a known agency code")
         if not isinstance(desc, str) or not desc.strip() or len(desc) > 2000:
@@ -267,8 +343,15 @@ def _parse_measures(fields: Fields, spec: FieldSpec, now: datetime, values: dict
     return as_json
 
 
-def fire(engine: Engine, case: Case, user: User | None, trigger: str, version: object, data: object,
-         actor_label: str | None = None) -> Case:
+def fire(
+    engine: Engine,
+    case: Case,
+    user: User | None,
+    trigger: str,
+    version: object,
+    data: object,
+    actor_label: str | None = None,
+) -> Case:
     """Fire `trigger` on a case the caller can already see, and commit."""
     definition = engine.definition
     transition = definition.transitions.get(trigger) if isinstance(trigger, str) else None
@@ -287,21 +370,26 @@ def fire(engine: Engine, case: Case, user: User | None, trigger: str, version: o
     if transition.trigger == "handover":
         if run.values["residence_commune"].id == case.residence_commune_id:
             raise Invalid({"data.residence_commune": "is already the case's residence commune"})
-    try:
-        moved = engine.fire(case, trigger, run)
-    except MachineError as exc:
-        db.session.rollback()
-        raise Conflict(str(exc)) from exc
-    if not moved:
-        db.session.rollback()
-        raise Conflict("; ".join(run.guard_failures) or f"{trigger} refused by a guard")
-    commit_case_change()
+    with case_write():
+        try:
+            moved = engine.fire(case, trigger, run)
+        except MachineError as exc:
+            raise Conflict(str(exc)) from exc
+        if not moved:
+            raise Conflict("; ".join(run.guard_failures) or f"{trigger} refused by a guard")
     return case
 
 
-def commit_case_change() -> None:
-    """Commit, turning a lost optimistic-lock race into a 409 with nothing written."""
+@contextmanager
+def case_write() -> Iterator[None]:
+    """Run a change and commit it; on any failure roll everything back.
+
+    A lost optimistic-lock race (another request changed the case first) becomes a
+    409 with nothing written. Autoflush can hit the race before the commit, so the
+    whole block is guarded, not only the commit.
+    """
     try:
+        yield
         db.session.commit()
     except StaleDataError as exc:
         db.session.rollback()
@@ -310,4 +398,7 @@ def commit_case_change() -> None:
         db.session.rollback()
         if "locked" in str(exc.orig):  # SQLite: the other writer held the file past the busy timeout
             raise Conflict("The case is being changed by someone else; try again") from exc
+        raise
+    except BaseException:
+        db.session.rollback()
         raise

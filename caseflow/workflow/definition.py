@@ -158,8 +158,12 @@ class WorkflowDefinition:
                     "dest": t.dest,
                     "roles": list(t.roles),
                     "fields": [
-                        {"name": f.name, "type": f.type, "required": f.required,
-                         **({"choices": list(f.choices)} if f.choices else {})}
+                        {
+                            "name": f.name,
+                            "type": f.type,
+                            "required": f.required,
+                            **({"choices": list(f.choices)} if f.choices else {}),
+                        }
                         for f in t.fields
                     ],
                 }
@@ -318,9 +322,7 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
             for flag in spawn.get("when_any", []):
                 if flag not in field_names:
                     raise _fail(path, spawn, f"trigger {trigger!r}: when_any names no field {flag!r}")
-            creates.append(
-                TaskSpawn(spawn["task"], tuple(spawn.get("when_any", [])), spawn.get("for_each"))
-            )
+            creates.append(TaskSpawn(spawn["task"], tuple(spawn.get("when_any", [])), spawn.get("for_each")))
         closes_with = node.get("closes_with")
         if closes_with and closes_with not in field_names:
             raise _fail(path, node, f"trigger {trigger!r}: closes_with names no field")
