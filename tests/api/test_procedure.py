@@ -161,3 +161,11 @@ def test_completing_a_done_task_is_409(api, open_case, fire):
     assert api.post(url, "police_a@test.vn", json={"outcome": "Stopped"}).status_code == 200
     assert api.post(url, "police_a@test.vn", json={"outcome": "Again"}).status_code == 409
     assert db.session.get(Task, police["id"]).outcome == "Stopped"
+
+
+def test_criminal_referral_is_a_parallel_flag_that_keeps_the_state(open_case, fire):
+    case = fire(open_case(), "verify", "officer_a@test.vn", VERIFY_SERIOUS)
+    case = fire(case, "refer_criminal", "chair_a@test.vn",
+                {"criminal_referral": True, "police_case_number": "CA-2026-17"})
+    assert case["state"] == "verified"
+    assert case["criminal_referral"] is True and case["police_case_number"] == "CA-2026-17"
