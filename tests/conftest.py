@@ -22,7 +22,7 @@ from caseflow import create_app
 from caseflow.extensions import db
 from caseflow.models import Agency, OrgUnit, User
 from caseflow.models.orgs import AGENCY_KINDS
-from caseflow.seed_calendar import seed_calendar
+from caseflow.seed_calendar import seed_calendar, shipped_days
 from caseflow.services.reference import add_org_unit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,9 +73,14 @@ def postgres_url(tmp_path_factory) -> str:
 
 
 def _truncate_postgres(url: str) -> None:
-    app_tables = [t.name for t in db.metadata.sorted_tables if t.name != "calendar_days"]
+    app_tables = [t.name for t in db.metadata.sorted_tables]
     with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
         conn.execute(f"TRUNCATE {', '.join(app_tables)} RESTART IDENTITY CASCADE")
+        # A test's calendar edits must not reach the next test: back to the shipped days.
+        conn.cursor().executemany(
+            "INSERT INTO calendar_days (day, kind, name) VALUES (%s, %s, %s)",
+            [(day, kind, name) for day, (kind, name) in shipped_days().items()],
+        )
 
 
 @pytest.fixture(params=BACKENDS)

@@ -313,6 +313,10 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
         for kind in node.get("notify", []):
             if kind not in NOTIFY_KINDS:
                 raise _fail(path, node, f"trigger {trigger!r}: unknown notification {kind!r}")
+        task_kinds = {t.kind for t in tasks.values()}
+        for kind in node.get("completes", []):
+            if kind not in task_kinds:
+                raise _fail(path, node, f"trigger {trigger!r}: completes unknown task kind {kind!r}")
         fields = _fields(path, node.get("fields"))
         field_names = {f.name for f in fields}
         creates = []
