@@ -39,6 +39,18 @@ class Config:
     ESCALATION_INTERVAL_HOURS = os.environ.get("CASEFLOW_ESCALATION_INTERVAL_HOURS")
     WARNING_FRACTION = os.environ.get("CASEFLOW_WARNING_FRACTION")
     SCAN_INTERVAL_SECONDS = int(os.environ.get("CASEFLOW_SCAN_INTERVAL_SECONDS", "300"))
+    # Notifications (caseflow.notifications): retries, the 'sending' lease and queue names.
+    # The lease must outlive MAIL_TIMEOUT, or a slow send could be claimed again and sent twice.
+    MAIL_TIMEOUT = int(os.environ.get("CASEFLOW_MAIL_TIMEOUT", "60"))
+    NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("CASEFLOW_NOTIFICATION_MAX_ATTEMPTS", "6"))
+    NOTIFICATION_BACKOFF_SECONDS = float(os.environ.get("CASEFLOW_NOTIFICATION_BACKOFF_SECONDS", "60"))
+    NOTIFICATION_LEASE_SECONDS = int(os.environ.get("CASEFLOW_NOTIFICATION_LEASE_SECONDS", "600"))
+    CASEFLOW_QUEUE_PREFIX = os.environ.get("CASEFLOW_QUEUE_PREFIX", "caseflow")
+    WARNING_HORIZON_HOURS = float(os.environ.get("CASEFLOW_WARNING_HORIZON_HOURS", "72"))
+    DIGEST_HOUR = int(os.environ.get("CASEFLOW_DIGEST_HOUR", "7"))  # local time, Asia/Ho_Chi_Minh
+    EMAIL_ACTION_HOURS = int(os.environ.get("CASEFLOW_EMAIL_ACTION_HOURS", "168"))
+    # Pending rows older than this with no sender are handed over again by the scan's sweep.
+    SWEEP_GRACE_SECONDS = int(os.environ.get("CASEFLOW_SWEEP_GRACE_SECONDS", "120"))
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     SESSION_COOKIE_HTTPONLY = True

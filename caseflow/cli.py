@@ -72,7 +72,37 @@ def demo(host: str, port: int) -> None:
     """Serve CaseFlow on the embedded default (no Redis, no mail server)."""
     from flask import current_app
 
+    if not current_app.config.get("REDIS_URL"):
+        # No Redis means no worker and no RQ scheduler: the overdue scan runs in this process.
+        from caseflow.notifications.escalation import start_background_scanner
+
+        start_background_scanner(current_app._get_current_object(), current_app.config["SCAN_INTERVAL_SECONDS"])
     current_app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+@group.command("escalate")
+def escalate() -> None:
+    """Run one overdue scan now: warnings, the escalation ladder, digests, the outbox sweep."""
+    from caseflow.notifications.escalation import run_scan
+
+    stats = run_scan()
+    click.echo(", ".join(f"{k}: {v}" for k, v in stats.items()))
+
+
+@group.command("worker")
+@click.option("--queues", default="mail,scan", help="Short queue names, comma-separated.")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--cron/--no-cron", default=True, help="Also enqueue the periodic scan (RQ CronScheduler).")
+def worker(queues: str, burst: bool, cron: bool) -> None:
+    """An RQ worker with the app context on the mail and scan queues (REDIS_URL required)."""
+    from flask import current_app
+
+    from caseflow.worker import run_worker
+
+    if not current_app.config.get("REDIS_URL"):
+        raise click.ClickException("REDIS_URL is not set: without Redis, mail is sent in-process")
+    run_worker(current_app._get_current_object(), [q.strip() for q in queues.split(",") if q.strip()],
+               burst=burst, cron=cron)
 
 
 def init_app(app: Flask) -> None:

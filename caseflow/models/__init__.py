@@ -1,5 +1,6 @@
 """All models, imported in one place so Alembic and the app see the whole schema."""
 
+from caseflow.models.actions import UsedActionToken
 from caseflow.models.calendar import CalendarDay
 from caseflow.models.cases import Case, Child, Informant
 from caseflow.models.events import CaseEvent
@@ -19,5 +20,6 @@ __all__ = [
     "Notification",
     "OrgUnit",
     "Task",
+    "UsedActionToken",
     "User",
 ]

@@ -20,6 +20,8 @@ class Task(db.Model):
         # The overdue scan reads only open tasks that are due: its cost follows the overdue work.
         Index("ix_tasks_status_due", "status", "due_at"),
         Index("ix_tasks_agency_status", "agency_id", "status"),
+        # One exact range per escalation level: a scan with nothing new reads no task rows.
+        Index("ix_tasks_status_level_due", "status", "escalation_level", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

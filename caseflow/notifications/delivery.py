@@ -1,0 +1,199 @@
+"""Sending outbox rows: claim atomically, render, send over SMTP (or to .eml files), record.
+
+A row moves pending -> sending -> sent, or back to pending with a later next_attempt_at,
+or to failed after the last attempt. The claim is one conditional UPDATE, so two jobs for
+the same row (RQ delivers at least once; the sweep may enqueue a row twice) cannot both
+send it. While 'sending', next_attempt_at is the lease expiry: a worker killed mid-send
+leaves a row that the sweep can claim again once the lease has run out. The only window
+for a duplicate is a worker dying after the SMTP server accepted the mail and before the
+row is marked sent; the Message-ID is fixed per row so mail systems can drop that copy.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from flask import current_app
+from flask_mail import Message
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from caseflow.extensions import db, mail
+from caseflow.models import Notification
+from caseflow.models.types import utcnow
+from caseflow.notifications.render import Rendered, render_digest, render_notification
+
+log = logging.getLogger("caseflow.notifications")
+
+DIGEST_KIND = "digest_item"
+MAX_BACKOFF_SECONDS = 6 * 3600
+
+
+@dataclass
+class Outcome:
+    status: str  # sent | retry | failed | skipped
+    retry_in: float | None = None
+
+
+def _session() -> Session:
+    # Its own session: delivery runs after the caller's commit (even inside the after_commit
+    # hook, where the caller's session may not emit SQL) and must not touch the caller's state.
+    return Session(db.engine, expire_on_commit=False)
+
+
+def claimable(now: datetime):  # noqa: ANN201 - a SQL expression
+    """Rows a sender may take now: pending and due, or 'sending' with an expired lease."""
+    return or_(
+        and_(Notification.status == "pending",
+             or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now)),
+        and_(Notification.status == "sending", Notification.next_attempt_at <= now),
+    )
+
+
+def _claim(session: Session, ids: list[int], now: datetime, digest: bool = False) -> list[Notification]:
+    lease = now + timedelta(seconds=current_app.config["NOTIFICATION_LEASE_SECONDS"])
+    claimed = []
+    for nid in ids:
+        result = session.execute(
+            update(Notification)
+            .where(Notification.id == nid, claimable(now),
+                   (Notification.kind == DIGEST_KIND) if digest else (Notification.kind != DIGEST_KIND))
+            .values(status="sending", attempts=Notification.attempts + 1, next_attempt_at=lease)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:
+            claimed.append(nid)
+    session.commit()
+    if not claimed:
+        return []
+    return list(session.scalars(select(Notification).where(Notification.id.in_(claimed))
+                                .order_by(Notification.id)))
+
+
+def backoff_seconds(attempts: int) -> float:
+    base = current_app.config["NOTIFICATION_BACKOFF_SECONDS"]
+    return min(base * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
+
+
+def _is_permanent(exc: Exception) -> bool:
+    """5xx answers will not change on retry (unknown mailbox, message refused)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code >= 500
+    return False
+
+
+def _finish(session: Session, rows: list[Notification], error: Exception | None) -> Outcome:
+    """Record the result, fenced on the attempt we claimed so a late worker cannot overwrite."""
+    now = utcnow()
+    outcome = Outcome("sent")
+    for row in rows:
+        fence = (Notification.id == row.id, Notification.status == "sending",
+                 Notification.attempts == row.attempts)
+        if error is None:
+            values = {"status": "sent", "sent_at": now, "next_attempt_at": None, "last_error": None}
+        elif _is_permanent(error) or row.attempts >= current_app.config["NOTIFICATION_MAX_ATTEMPTS"]:
+            values = {"status": "failed", "next_attempt_at": None, "last_error": _describe(error)}
+            outcome = Outcome("failed")
+        else:
+            delay = backoff_seconds(row.attempts)
+            values = {"status": "pending", "next_attempt_at": now + timedelta(seconds=delay),
+                      "last_error": _describe(error)}
+            outcome = Outcome("retry", delay)
+        session.execute(update(Notification).where(*fence).values(**values)
+                        .execution_options(synchronize_session=False))
+    session.commit()
+    return outcome
+
+
+def _describe(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def send_mail(rendered: Rendered, recipient: str, message_id: str, name: str) -> None:
+    """SMTP through Flask-Mail when MAIL_SERVER is set, else a .eml file under instance/mail/."""
+    config = current_app.config
+    domain = config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "caseflow"
+    message = Message(subject=rendered.subject, recipients=[recipient], body=rendered.text,
+                      html=rendered.html)
+    message.msgId = f"<{message_id}@{domain}>"
+    if not config.get("MAIL_SERVER"):
+        folder = Path(current_app.instance_path) / "mail"
+        folder.mkdir(parents=True, exist_ok=True)
+        # Named by row: a repeated delivery overwrites the file instead of adding a copy.
+        target = folder / f"{name}.eml"
+        temporary = target.with_suffix(".tmp")
+        temporary.write_bytes(message.as_bytes())
+        temporary.replace(target)
+        return
+    with mail.connect() as connection:
+        if connection.host is not None and connection.host.sock is not None:
+            # Flask-Mail sets no timeout; a stalled server must not hold the lease forever.
+            connection.host.sock.settimeout(config["MAIL_TIMEOUT"])
+        connection.send(message)
+
+
+def deliver(notification_id: int) -> Outcome:
+    """Send one outbox row if nobody else has it; never raises for a mail failure."""
+    with _session() as session:
+        rows = _claim(session, [notification_id], utcnow())
+        if not rows:
+            return Outcome("skipped")
+        row = rows[0]
+        try:
+            rendered = render_notification(session, row)
+            send_mail(rendered, row.recipient, f"caseflow-{row.id}", f"{row.id:08d}-{row.kind}")
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row and retried
+            log.warning("notification %s to %s failed: %s", row.id, row.recipient, exc)
+            session.rollback()
+            return _finish(session, rows, exc)
+        return _finish(session, rows, None)
+
+
+def due_digest_ids(session: Session, recipient: str, now: datetime) -> list[int]:
+    return list(session.scalars(
+        select(Notification.id).where(Notification.kind == DIGEST_KIND,
+                                      Notification.recipient == recipient, claimable(now))
+        .order_by(Notification.id)
+    ))
+
+
+def deliver_digest(recipient: str) -> Outcome:
+    """One mail listing every due digest item of a recipient, then all of them marked at once."""
+    with _session() as session:
+        now = utcnow()
+        rows = _claim(session, due_digest_ids(session, recipient, now), now, digest=True)
+        if not rows:
+            return Outcome("skipped")
+        try:
+            rendered = render_digest(session, rows, rows[0].locale)
+            send_mail(rendered, recipient, f"caseflow-digest-{rows[0].id}", f"{rows[0].id:08d}-digest")
+        except Exception as exc:  # noqa: BLE001 - recorded on the rows and retried
+            log.warning("digest to %s failed: %s", recipient, exc)
+            session.rollback()
+            return _finish(session, rows, exc)
+        return _finish(session, rows, None)
+
+
+def deliver_and_reschedule(notification_id: int) -> str:
+    """The mail job's body: deliver, and with Redis put the retry on the queue after the backoff."""
+    outcome = deliver(notification_id)
+    if outcome.status == "retry" and current_app.config.get("REDIS_URL"):
+        from caseflow.notifications import dispatch
+
+        dispatch([notification_id], delay_seconds=outcome.retry_in)
+    return outcome.status
+
+
+def deliver_digest_and_reschedule(recipient: str) -> str:
+    outcome = deliver_digest(recipient)
+    if outcome.status == "retry" and current_app.config.get("REDIS_URL"):
+        from caseflow.notifications import dispatch_digests
+
+        dispatch_digests([recipient], delay_seconds=outcome.retry_in)
+    return outcome.status

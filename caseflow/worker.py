@@ -1,0 +1,112 @@
+"""RQ plumbing in one place: queue names, the job decorator that gives jobs an app context, the worker."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, has_app_context
+from redis import Redis
+
+log = logging.getLogger("caseflow.worker")
+
+MAIL = "mail"
+SCAN = "scan"
+# Mail first: a scan can wait a few seconds, a task-created mail should not wait behind a scan.
+QUEUES = (MAIL, SCAN)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def queue_name(app: Flask, short: str) -> str:
+    """The full queue name; the prefix lets test runs and installations share one Redis."""
+    return f"{app.config['CASEFLOW_QUEUE_PREFIX']}-{short}"
+
+
+def redis_connection(app: Flask) -> Redis:
+    # Short timeouts: a web request must not hang on a dead Redis, the sweep catches up later.
+    return Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
+
+
+def get_queue(app: Flask, short: str, connection: Redis | None = None):  # noqa: ANN201
+    from rq import Queue
+
+    return Queue(queue_name(app, short), connection=connection or redis_connection(app))
+
+
+def job(fn: F) -> F:
+    """Run a job inside an app context. Jobs take ids, never ORM objects: they load fresh rows."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if has_app_context():
+            return fn(*args, **kwargs)
+        from caseflow import create_app  # a plain `rq worker` has no app: build one
+
+        with create_app().app_context():
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _dispose_pool_after_fork() -> None:
+    # The work horse is a fork: it must not reuse the parent's database connections.
+    from caseflow.extensions import db
+
+    if has_app_context():
+        db.engine.dispose(close=False)
+
+
+def run_worker(app: Flask, queues: list[str], burst: bool = False, cron: bool = True) -> bool:
+    """Work the named queues until stopped (or until empty with `burst`).
+
+    RQ's scheduler runs in the worker so retries put off with `enqueue_in` come due; unless
+    `cron` is off, RQ's CronScheduler runs beside it in a child process and enqueues the
+    periodic scan every SCAN_INTERVAL_SECONDS.
+    """
+    from rq import Worker
+
+    os.register_at_fork(after_in_child=_dispose_pool_after_fork)
+    connection = redis_connection(app)
+    names = [queue_name(app, q) for q in queues]
+    scheduler_process = None
+    if cron and not burst and SCAN in queues:
+        scheduler_process = multiprocessing.get_context("spawn").Process(
+            target=run_cron, args=(app.config["REDIS_URL"], queue_name(app, SCAN),
+                                   app.config["SCAN_INTERVAL_SECONDS"]), daemon=True)
+        scheduler_process.start()
+    try:
+        worker = Worker(names, connection=connection)
+        return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    finally:
+        if scheduler_process is not None:
+            scheduler_process.terminate()
+            scheduler_process.join(5)
+
+
+def run_cron(redis_url: str, scan_queue: str, interval: int) -> None:
+    """RQ's own CronScheduler: enqueues the scan job on the scan queue every `interval` seconds."""
+    from rq.cron import CronScheduler
+
+    from caseflow.jobs.scan import scan
+
+    scheduler = CronScheduler(connection=Redis.from_url(redis_url))
+    scheduler.register(scan, queue_name=scan_queue, interval=interval, job_timeout=max(interval, 600))
+    scheduler.start()
+
+
+def enqueue(short: str, fn: Callable, calls: list[tuple], delay_seconds: float | None = None) -> None:
+    """Put one job per argument tuple on a named queue, over one connection. Redis errors
+    propagate: the caller decides what losing Redis means (for mail: the sweep catches up)."""
+    from datetime import timedelta
+
+    queue = get_queue(current_app, short)
+    for args in calls:
+        if delay_seconds:
+            queue.enqueue_in(timedelta(seconds=delay_seconds), fn, *args)
+        else:
+            queue.enqueue(fn, *args)
