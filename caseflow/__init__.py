@@ -26,7 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         # The embedded default: one SQLite file, no server to start.
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'caseflow.db'}"
 
-    from caseflow import actions, api, cli, database, health, notifications, workflow
+    from caseflow import actions, api, cli, database, health, notifications, web, workflow
     from caseflow.extensions import babel, csrf, db, mail, migrate
 
     database.configure(app)  # engine options per backend (SQLite WAL and busy timeout)
@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app)
     workflow.init_app(app)  # loads and validates the procedure file: fails fast if it is wrong
     api.init_app(app)
+    web.init_app(app)  # HTML pages: sign-in, my work, cases, supervision, admin
     health.init_app(app)
     notifications.init_app(app)  # outbox rows leave after their transaction commits
     actions.init_app(app)  # signed single-use links in agency mails

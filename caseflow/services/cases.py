@@ -96,6 +96,16 @@ def add_note(engine: Engine, user: User, case_id: int, payload: object) -> CaseE
     return event
 
 
+def trail_of(case: Case) -> list[CaseEvent]:
+    """The trail of a case the caller already holds through `read_case`, whose read is logged there."""
+    return list(
+        db.session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case.id)
+            .options(selectinload(CaseEvent.actor)).order_by(CaseEvent.id)
+        )
+    )
+
+
 def events_of(engine: Engine, user: User, case_id: int) -> list[CaseEvent]:
     case = get_case(user, case_id)
     TransitionRun(engine, case, user, {}).record("read", data={"view": "events"})

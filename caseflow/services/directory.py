@@ -1,0 +1,44 @@
+"""Reference lists for pickers and admin pages: org units, communes and agencies."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from caseflow.extensions import db
+from caseflow.models import Agency, OrgUnit
+from caseflow.models.types import utcnow
+from caseflow.workflow.clock import LOCAL_TZ
+
+
+def org_units() -> list[OrgUnit]:
+    """The whole tree in path order, so a parent comes right before its children."""
+    return list(db.session.scalars(select(OrgUnit).order_by(OrgUnit.path)))
+
+
+def current_communes() -> list[OrgUnit]:
+    """Communes that still exist today: merged ones keep their cases but take no new reports."""
+    today = utcnow().astimezone(LOCAL_TZ).date()
+    return list(
+        db.session.scalars(
+            select(OrgUnit)
+            .where(OrgUnit.level == "commune", or_(OrgUnit.valid_to.is_(None), OrgUnit.valid_to >= today))
+            .order_by(OrgUnit.name)
+        )
+    )
+
+
+def agencies() -> list[Agency]:
+    return list(
+        db.session.scalars(select(Agency).options(selectinload(Agency.org_unit)).order_by(Agency.code))
+    )
+
+
+def agencies_serving(unit: OrgUnit) -> list[Agency]:
+    """Agencies of a commune and of the units above it (a provincial hotline also takes measures)."""
+    ids = [unit.id, *(u.id for u in unit.ancestors())]
+    return list(
+        db.session.scalars(
+            select(Agency).where(Agency.org_unit_id.in_(ids)).order_by(Agency.org_unit_id.desc(), Agency.name)
+        )
+    )

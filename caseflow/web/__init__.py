@@ -1,0 +1,167 @@
+"""The HTML interface: sign-in, my work, cases, supervision and administration, in Vietnamese first."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from urllib.parse import urlsplit
+
+from flask import (
+    Flask,
+    Response,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, logout_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from caseflow.extensions import db, login_manager
+from caseflow.models import User
+from caseflow.services.errors import DomainError
+from caseflow.web import helpers
+
+LOCALES = ("vi", "en")
+# Paths that never carry a browser session: the API uses bearer tokens, static files none.
+SESSIONLESS_PREFIXES = ("/api/", "/static/", "/healthz")
+
+
+def init_app(app: Flask) -> None:
+    from caseflow.web import admin, auth, cases, supervision, tasks
+
+    login_manager.init_app(app)
+    # "strong": a session cookie replayed from another browser (other agent/IP hash) is dropped.
+    login_manager.session_protection = "strong"
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to continue.")
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(_load_user)
+    app.extensions["babel"].locale_selector = select_locale
+    app.before_request(_end_idle_session)
+    app.context_processor(helpers.template_globals)
+    helpers.register_filters(app)
+    for code in (400, 403, 404, 405, 409, 413, 422, 429, 500):
+        app.register_error_handler(code, _http_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(DomainError, _domain_error)
+    for module in (auth, tasks, cases, supervision, admin):
+        app.register_blueprint(module.bp)
+
+
+def _load_user(value: str) -> User | None:
+    """The session holds "id:session_token"; a rotated token (password change, deactivation) ends it."""
+    user_id, _, token = (value or "").partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or not secrets.compare_digest(user.session_token or "", token):
+        return None
+    return user
+
+
+def select_locale() -> str:
+    if not has_request_context():  # mails rendered by a job choose their locale themselves
+        return "vi"
+    chosen = session.get("locale")
+    if chosen in LOCALES:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
+        return current_user.locale
+    return "vi"
+
+
+def _end_idle_session() -> Response | None:
+    """Sign out after PERMANENT_SESSION_LIFETIME without a request, checked on the server too,
+    because a copied cookie would otherwise outlive the browser's own expiry."""
+    if request.path.startswith(SESSIONLESS_PREFIXES) or not current_user.is_authenticated:
+        return None
+    now = int(time.time())
+    lifetime = int(helpers.lifetime_seconds())
+    seen = session.get("seen")
+    if isinstance(seen, int) and now - seen > lifetime:
+        locale = session.get("locale")
+        logout_user()
+        session.clear()
+        if locale:
+            session["locale"] = locale
+        flash(_l("You were signed out after a period of inactivity."), "info")
+        return redirect(url_for("auth.login", next=safe_next(request.full_path)))
+    session["seen"] = now
+    return None
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site: an open redirect would make the sign-in page a phishing aid."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target.rstrip("?")
+
+
+TITLES = {
+    400: _l("The request could not be understood"),
+    403: _l("You may not do this"),
+    404: _l("Page not found"),
+    405: _l("This action is not available here"),
+    409: _l("The case changed in the meantime"),
+    413: _l("The request is too large"),
+    422: _l("Some fields are missing or invalid"),
+    429: _l("Too many requests"),
+    500: _l("Something went wrong"),
+}
+EXPLANATIONS = {
+    400: _l("Go back, reload the page and try again."),
+    403: _l("Your role or jurisdiction does not allow this page or action."),
+    404: _l("The page does not exist, or it is outside your jurisdiction."),
+    405: _l("Go back and use the buttons on the page."),
+    409: _l("Someone else changed it. Reload the page to see the latest version, then try again."),
+    413: _l("Send less text at a time."),
+    422: _l("Go back and correct the form."),
+    429: _l("Wait a moment and try again."),
+    500: _l("The error was recorded. Try again in a moment; if it continues, tell your administrator."),
+}
+
+
+def error_page(status: int, message: str | None = None) -> tuple[str, int]:
+    # Never the exception text: it could quote a child's name from the failing request.
+    return render_template(
+        "pages/error.html", status=status, title=TITLES.get(status, TITLES[500]),
+        explanation=message or EXPLANATIONS.get(status, EXPLANATIONS[500]),
+    ), status
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
+    status = exc.code if isinstance(exc, HTTPException) and exc.code else 500
+    if _wants_json():
+        from caseflow.api import error_response
+
+        return error_response(status, "error", TITLES.get(status, TITLES[500]).__str__())
+    return error_page(status)
+
+
+def _csrf_error(exc: CSRFError) -> tuple[str, int]:
+    return error_page(400, str(_l("The form had expired or was not sent by this site. Reload the page "
+                                  "and submit it again.")))
+
+
+def _domain_error(exc: DomainError) -> Response | tuple[str, int]:
+    # Services raise these; views handle the ones they expect (422, 409) in place.
+    status = exc.status if exc.status in TITLES else 400
+    return error_page(status)
+
+
+def current_locale() -> str:
+    return str(get_locale() or "vi")

@@ -1,0 +1,96 @@
+"""Sign-in, sign-out, password change and the language switch."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from caseflow.services import accounts
+from caseflow.services.errors import Invalid, Unauthorized
+from caseflow.web import LOCALES, safe_next
+from caseflow.web.forms import LanguageForm, LoginForm, PasswordChangeForm, PostForm, attach_errors
+
+bp = Blueprint("auth", __name__)
+
+HOME_BY_ROLE = {"admin": "admin.users", "supervisor": "supervision.dashboard"}
+
+
+def home_url() -> str:
+    return url_for(HOME_BY_ROLE.get(current_user.role, "tasks.my_work"))
+
+
+@bp.get("/")
+def index() -> Response:
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return redirect(home_url())
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | str | tuple[str, int]:
+    if current_user.is_authenticated:
+        return redirect(home_url())
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.email.data, form.password.data)
+        except accounts.Locked:
+            form.form_errors.append(_("Too many failed sign-ins. The account is locked for %(n)s minutes.",
+                                      n=accounts.LOCK_MINUTES))
+        except Unauthorized:
+            form.form_errors.append(_("Wrong e-mail or password."))
+        else:
+            locale = session.get("locale")
+            session.clear()  # a fresh session at sign-in: nothing from before carries over
+            if locale:
+                session["locale"] = locale
+            login_user(user, remember=False)
+            session.permanent = True  # expiry is PERMANENT_SESSION_LIFETIME, renewed on each request
+            session["seen"] = int(time.time())
+            return redirect(safe_next(request.args.get("next")) or home_url())
+        return render_template("pages/login.html", form=form), 401
+    return render_template("pages/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    form = PostForm()
+    if form.validate_on_submit():
+        locale = session.get("locale")
+        logout_user()
+        session.clear()
+        if locale:
+            session["locale"] = locale
+        flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password() -> Response | str | tuple[str, int]:
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current_password.data, form.new_password.data)
+        except Invalid as exc:
+            attach_errors(form, exc.fields)
+            return render_template("pages/password.html", form=form), 422
+        # The token rotated, ending every session including this one; keep this browser signed in.
+        login_user(current_user._get_current_object(), remember=False)
+        flash(_("Your password was changed. Other sessions were signed out."), "success")
+        return redirect(home_url())
+    status = 422 if form.errors else 200
+    return render_template("pages/password.html", form=form), status
+
+
+@bp.post("/language")
+def language() -> Response:
+    form = LanguageForm()
+    if form.validate_on_submit() and form.locale.data in LOCALES:
+        session["locale"] = form.locale.data
+        if current_user.is_authenticated:
+            accounts.set_locale(current_user, form.locale.data)
+    return redirect(safe_next(form.next.data) or url_for("auth.index"))

@@ -1,0 +1,175 @@
+"""Intake (form Mẫu 01) and the case page: where the case stands, what is due, what the user may do now."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from caseflow.models import Case
+from caseflow.models.types import utcnow
+from caseflow.services import access, cases, directory, intake, transition
+from caseflow.services.calendar import load_calendar
+from caseflow.services.errors import Conflict, Forbidden, Invalid
+from caseflow.web.forms import CompleteTaskForm, IntakeForm, NoteForm, action_data, action_form, attach_errors
+from caseflow.web.helpers import locale, roles_required, time_left
+from caseflow.workflow import current_engine
+from caseflow.workflow.clock import to_local
+
+bp = Blueprint("cases", __name__)
+CASE_ROLES = ("officer", "chair", "agency_staff", "supervisor")
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@roles_required()
+def new_case() -> Response | str | tuple[str, int]:
+    if not access.may_open_case(current_user):
+        abort(403)
+    communes = directory.current_communes()
+    form = IntakeForm()
+    form.incident_commune.choices = [(c.code, c.name) for c in communes
+                                     if access.may_open_case_in(current_user, c)]
+    form.residence_commune.choices = [("", _("Same as where it happened"))] + [(c.code, c.name) for c in communes]
+    unplaced: list[str] = []
+    if request.method == "GET":
+        form.received_at.data = to_local(utcnow()).replace(tzinfo=None, second=0, microsecond=0)
+        if current_user.org_unit is not None and current_user.org_unit.level == "commune":
+            form.incident_commune.data = current_user.org_unit.code
+    elif form.validate_on_submit():
+        try:
+            case = intake.open_case(current_user, form.payload())
+        except Invalid as exc:
+            unplaced = attach_errors(form, exc.fields)
+        except Forbidden as exc:
+            unplaced = attach_errors(form, exc.fields or {"incident_commune": "is outside your area"})
+        else:
+            flash(_("Report recorded as %(ref)s. The verification task is assigned.", ref=case.reference),
+                  "success")
+            return redirect(url_for("cases.show", case_id=case.id))
+    if request.method == "POST":
+        return render_template("pages/intake.html", form=form, unplaced=unplaced), 422
+    return render_template("pages/intake.html", form=form, unplaced=unplaced)
+
+
+@bp.get("/cases/<int:case_id>")
+@roles_required(*CASE_ROLES)
+def show(case_id: int) -> str:
+    return _case_page(case_id)
+
+
+@bp.post("/cases/<int:case_id>/actions/<trigger>")
+@roles_required(*CASE_ROLES)
+def act(case_id: int, trigger: str) -> Response | tuple[str, int]:
+    engine = current_engine()
+    spec = engine.definition.transitions.get(trigger)
+    if spec is None:
+        abort(404)
+    case = cases.get_case(current_user, case_id)
+    form = action_form(spec, *_choices_for(case), formdata=request.form)
+    if not form.validate():
+        return _case_page(case_id, failed=(trigger, form), status=422)
+    try:
+        version = int(form.version.data)
+    except (TypeError, ValueError):
+        abort(400)
+    try:
+        transition.fire(engine, case, current_user, trigger, version, action_data(form, spec))
+    except Invalid as exc:
+        unplaced = attach_errors(form, exc.fields, strip="data.")
+        return _case_page(case_id, failed=(trigger, form), status=422, messages=unplaced)
+    except Conflict as exc:
+        return _case_page(case_id, failed=(trigger, form), status=409, conflict=_conflict_text(exc))
+    flash(_("Done: %(action)s. The case is now: %(state)s.", action=spec.label.get(locale(), trigger),
+            state=engine.definition.states[case.state].label.get(locale(), case.state)), "success")
+    return redirect(url_for("cases.show", case_id=case_id))
+
+
+@bp.post("/cases/<int:case_id>/notes")
+@roles_required(*CASE_ROLES)
+def add_note(case_id: int) -> Response | tuple[str, int]:
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return _case_page(case_id, note_form=form, status=422)
+    cases.add_note(current_engine(), current_user, case_id, {"text": form.text.data})
+    flash(_("Note added."), "success")
+    return redirect(url_for("cases.show", case_id=case_id) + "#notes")
+
+
+def _conflict_text(exc: Conflict) -> str:
+    if "changed since you loaded it" in exc.message or "same moment" in exc.message:
+        return _("Someone else changed this case after you opened it. The page now shows the latest "
+                 "version: check it, then submit again if the action is still needed.")
+    if "plan task" in exc.message:
+        return _("All plan measures must be completed before follow-up starts.")
+    return _("This action is not possible in the case's current step. The page shows the latest version.")
+
+
+def _choices_for(case: Case) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    agencies = [(a.code, f"{a.name}") for a in directory.agencies_serving(case.residence_commune)]
+    communes = [(c.code, c.name) for c in directory.current_communes()]
+    return agencies, communes
+
+
+def _case_page(case_id: int, *, failed: tuple[str, object] | None = None, note_form: NoteForm | None = None,
+               status: int = 200, messages: list[str] | None = None, conflict: str | None = None
+               ) -> tuple[str, int]:
+    """The case page. Every display goes through `read_case`, which writes the read into the trail."""
+    engine = current_engine()
+    definition = engine.definition
+    case = cases.read_case(engine, current_user, case_id)
+    is_agency = current_user.role == "agency_staff"
+    now, calendar = utcnow(), load_calendar()
+    shown_tasks = [t for t in case.tasks if not is_agency or t.agency_id == current_user.agency_id]
+    task_rows = [{"task": t, "left": time_left(t, now, calendar) if t.status == "open" else None,
+                  "may_complete": t.status == "open" and access.may_complete(current_user, t)}
+                 for t in shown_tasks]
+    actions = []
+    choices = None
+    for trigger in engine.allowed_from(case.state):
+        if not access.may_fire(current_user, definition, case, trigger):
+            continue
+        spec = definition.transitions[trigger]
+        if failed and failed[0] == trigger:
+            form = failed[1]
+            form.version.data = str(case.version)  # after a 409 the user resubmits against what they now see
+        else:
+            choices = choices or _choices_for(case)
+            form = action_form(spec, *choices)
+            form.version.data = str(case.version)
+        actions.append({"spec": spec, "form": form, "open": bool(failed and failed[0] == trigger)})
+    trail = [] if is_agency else cases.trail_of(case)
+    notes = [e for e in trail if e.kind == "note"]
+    show_reads = request.args.get("reads") == "1"
+    events = [e for e in trail if show_reads or e.kind != "read"]
+    return render_template(
+        "pages/case.html",
+        case=case, definition=definition, is_agency=is_agency,
+        identity=case.child if access.can_see_identity(current_user, case) else None,
+        informant=case.informant if not is_agency and access.can_see_identity(current_user, case) else None,
+        task_rows=task_rows, actions=actions, events=events, notes=notes,
+        reads=sum(1 for e in trail if e.kind == "read"), show_reads=show_reads,
+        note_form=note_form or NoteForm(), complete_form=CompleteTaskForm(), diagram=_diagram(definition, case),
+        messages=messages or [], conflict=conflict, now=now, age=_age(case, now),
+    ), status
+
+
+def _diagram(definition: object, case: Case) -> dict:
+    """States in definition order with the current one marked, and where each trigger leads from here."""
+    states = list(definition.states.values())
+    order = [s.name for s in states]
+    current = order.index(case.state) if case.state in order else -1
+    next_steps = [t for t in definition.transitions.values() if case.state in t.source]
+    return {"states": states, "current": current, "next": next_steps}
+
+
+def _age(case: Case, now: datetime) -> int | None:
+    child = case.child
+    if child is None:
+        return None
+    if child.date_of_birth:
+        today = to_local(now).date()
+        born = child.date_of_birth
+        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return child.estimated_age

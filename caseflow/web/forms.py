@@ -1,0 +1,298 @@
+"""Flask-WTF forms: every POST carries a CSRF token; action forms are built from the workflow definition."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from caseflow.models.cases import CHANNELS, HARM_TYPES, SEXES
+from caseflow.models.orgs import AGENCY_KINDS, LEVELS
+from caseflow.models.people import MIN_PASSWORD_LENGTH, ROLES
+from caseflow.web import helpers
+from caseflow.workflow.clock import END_OF_DAY, LOCAL_TZ
+from caseflow.workflow.definition import FieldSpec, TransitionDef
+
+MEASURE_ROWS = 4
+
+
+def _choices(labels: dict, values: tuple[str, ...], blank: bool = False) -> list[tuple[str, object]]:
+    rows = [(v, labels.get(v, v)) for v in values]
+    return [("", _l("Choose..."))] + rows if blank else rows
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Checkboxes instead of a multi-select: usable on a phone and by keyboard."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = PasswordField(
+        _l("New password (at least %(n)s characters)", n=MIN_PASSWORD_LENGTH),
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
+    )
+
+
+class PostForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class LanguageForm(FlaskForm):
+    locale = HiddenField(validators=[DataRequired()])
+    next = HiddenField()
+
+
+class ChildForm(Form):
+    full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=200)])
+    date_of_birth = DateField(_l("Date of birth"), validators=[Optional()])
+    estimated_age = IntegerField(_l("Estimated age (if the date is unknown)"),
+                                 validators=[Optional(), NumberRange(0, 15)])
+    sex = RadioField(_l("Sex"), choices=_choices(helpers.SEX_LABELS, SEXES), default="unknown")
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=500)])
+    school = StringField(_l("School"), validators=[Optional(), Length(max=200)])
+    family = TextAreaField(_l("Family: parents or caregivers, siblings, situation"),
+                           validators=[Optional(), Length(max=2000)])
+
+
+class InformantForm(Form):
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    relation = StringField(_l("Relation to the child"), validators=[Optional(), Length(max=100)])
+    consent = BooleanField(_l("The informant agrees that their identity is recorded"))
+
+
+class IntakeForm(FlaskForm):
+    """The reception report, form Mẫu 01 of Decree 56/2017."""
+
+    channel = SelectField(_l("How the report came in"), choices=_choices(helpers.CHANNEL_LABELS, CHANNELS, True))
+    received_at = DateTimeLocalField(_l("Received at (Vietnam time)"), format="%Y-%m-%dT%H:%M",
+                                     validators=[Optional()])
+    incident_commune = SelectField(_l("Commune where it happened"))
+    residence_commune = SelectField(_l("Commune where the child lives (if different)"))
+    harm_types = MultiCheckboxField(_l("Kinds of harm"), choices=_choices(helpers.HARM_LABELS, HARM_TYPES))
+    summary = TextAreaField(_l("What was reported"), validators=[Optional(), Length(max=10_000)])
+    child = FormField(ChildForm, label=_l("The child"))
+    informant = FormField(InformantForm, label=_l("The informant"))
+
+    def payload(self) -> dict:
+        """The intake service's JSON shape; it does the real validation and names each bad field."""
+        child = self.child.form
+        info = self.informant.form
+        payload: dict = {
+            "channel": self.channel.data or None,
+            "incident_commune": self.incident_commune.data or None,
+            "residence_commune": self.residence_commune.data or None,
+            "harm_types": self.harm_types.data or None,
+            "summary": self.summary.data or None,
+            "child": {
+                "full_name": child.full_name.data or None,
+                "date_of_birth": child.date_of_birth.data.isoformat() if child.date_of_birth.data else None,
+                "estimated_age": child.estimated_age.data,
+                "sex": child.sex.data or "unknown",
+                "address": child.address.data or None,
+                "school": child.school.data or None,
+                "family": child.family.data or None,
+            },
+        }
+        if self.received_at.data:
+            payload["received_at"] = self.received_at.data.replace(tzinfo=LOCAL_TZ).isoformat()
+        if info.consent.data or info.name.data or info.phone.data:
+            payload["informant"] = {"consent": bool(info.consent.data), "name": info.name.data or None,
+                                    "phone": info.phone.data or None, "relation": info.relation.data or None}
+        return payload
+
+
+class CompleteTaskForm(FlaskForm):
+    outcome = TextAreaField(_l("What was done"), validators=[DataRequired(), Length(max=2000)])
+    note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=10_000)])
+    next = HiddenField()
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=10_000)])
+
+
+class MeasureForm(Form):
+    agency = SelectField(_l("Agency"), validators=[Optional()])
+    description = StringField(_l("What the agency will do"), validators=[Optional(), Length(max=2000)])
+    due_date = DateField(_l("Due by"), validators=[Optional()])
+
+
+YES_NO = [("yes", _l("Yes")), ("no", _l("No"))]
+
+
+def action_form(transition: TransitionDef, agencies: list[tuple[str, str]], communes: list[tuple[str, str]],
+                formdata: object = None) -> FlaskForm:
+    """A form with the fields the trigger declares, so a new field in the YAML shows up here."""
+
+    class ActionForm(FlaskForm):
+        version = HiddenField(validators=[InputRequired()])
+
+    for spec in transition.fields:
+        setattr(ActionForm, spec.name, _field_for(spec))
+    form = ActionForm(formdata=formdata, prefix=transition.trigger)
+    for spec in transition.fields:
+        field = form[spec.name]
+        if spec.type == "measures":
+            for row in field:
+                row.form.agency.choices = [("", _l("Choose..."))] + agencies
+        elif spec.type == "commune":
+            field.choices = [("", _l("Choose..."))] + communes
+    return form
+
+
+def _field_for(spec: FieldSpec) -> object:
+    label = helpers.FIELD_LABELS.get(spec.name, spec.name.replace("_", " "))
+    if spec.type == "bool" and spec.must_be is True:
+        return BooleanField(label)
+    if spec.type == "bool" and spec.required:
+        return RadioField(label, choices=YES_NO, validators=[Optional()])
+    if spec.type == "bool":
+        return BooleanField(label)
+    if spec.type == "choice":
+        labels = helpers.RISK_LABELS if spec.name == "risk_level" else {}
+        return SelectField(label, choices=_choices(labels, spec.choices, True))
+    if spec.type == "text":
+        return TextAreaField(label, validators=[Length(max=10_000)])
+    if spec.type == "measures":
+        return FieldList(FormField(MeasureForm), label=label, min_entries=MEASURE_ROWS, max_entries=20)
+    if spec.type == "commune":
+        return SelectField(label)
+    return StringField(label, validators=[Length(max=200)])
+
+
+def action_data(form: FlaskForm, transition: TransitionDef) -> dict:
+    """The trigger's `data` as the transition service takes it; empty rows of a plan are skipped."""
+    data: dict = {}
+    for spec in transition.fields:
+        field = form[spec.name]
+        if spec.type == "bool" and spec.required and spec.must_be is None:
+            data[spec.name] = {"yes": True, "no": False}.get(field.data)
+        elif spec.type == "bool":
+            data[spec.name] = bool(field.data)
+        elif spec.type == "measures":
+            rows = []
+            for row in field:
+                agency, desc, due = row.form.agency.data, row.form.description.data, row.form.due_date.data
+                if not (agency or desc or due):
+                    continue
+                rows.append({"agency": agency or None, "description": desc or None,
+                             "due_at": datetime.combine(due, END_OF_DAY, tzinfo=LOCAL_TZ).isoformat()
+                             if due else None})
+            data[spec.name] = rows
+        else:
+            data[spec.name] = field.data or None
+    return data
+
+
+class FilterForm(FlaskForm):
+    """The case-list filters travel in the query string: bookmarkable, and a GET needs no token."""
+
+    class Meta:
+        csrf = False
+
+    reference = StringField(_l("Reference"), validators=[Optional(), Length(max=32)])
+    state = SelectField(_l("State"), validators=[Optional()])
+    risk_level = SelectField(_l("Risk"), choices=_choices(helpers.RISK_LABELS, ("low", "medium", "high"), True),
+                             validators=[Optional()])
+    harm_type = SelectField(_l("Harm"), choices=_choices(helpers.HARM_LABELS, HARM_TYPES, True),
+                            validators=[Optional()])
+    overdue = BooleanField(_l("Only cases with overdue work"))
+
+
+class OrgUnitForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    level = SelectField(_l("Level"), choices=_choices(helpers.LEVEL_LABELS, LEVELS))
+    parent = SelectField(_l("Parent unit"))
+    abbrev = StringField(_l("Reference prefix (provinces)"), validators=[Optional(), Length(max=8)])
+    valid_from = DateField(_l("Valid from"), validators=[Optional()])
+    valid_to = DateField(_l("Valid until"), validators=[Optional()])
+
+
+class AgencyForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Kind"), choices=_choices(helpers.AGENCY_KIND_LABELS, AGENCY_KINDS))
+    org_unit = SelectField(_l("Unit"))
+    email = EmailField(_l("E-mail for tasks"), validators=[DataRequired(), Length(max=254)])
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    role = SelectField(_l("Role"), choices=_choices(helpers.ROLE_LABELS, ROLES))
+    org_unit = SelectField(_l("Unit"))
+    agency = SelectField(_l("Agency (agency staff)"))
+    locale = SelectField(_l("Language"), choices=[("vi", "Tiếng Việt"), ("en", "English")])
+
+
+class CalendarDayForm(FlaskForm):
+    day = DateField(_l("Date"), validators=[DataRequired()])
+    kind = SelectField(_l("Kind"), choices=[("holiday", _l("Holiday (day off)")),
+                                            ("workday", _l("Make-up working day"))])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+
+
+_INDEX = re.compile(r"^(\w+)\[(\d+)\]$")
+
+
+def attach_errors(form: Form, fields: dict[str, str], strip: str = "") -> list[str]:
+    """Put each service error ("child.full_name", "data.measures[0].agency") next to its form field;
+    return the ones no field matches, to show at the top of the form."""
+    unplaced = []
+    for name, why in fields.items():
+        path = name[len(strip):] if strip and name.startswith(strip) else name
+        target: object = form
+        for part in path.split("."):
+            target = _step(target, part)
+            if target is None:
+                break
+        if target is None or not hasattr(target, "errors"):
+            unplaced.append(f"{name}: {why}")
+            continue
+        if isinstance(target.errors, dict) or not isinstance(target.errors, list):
+            target.errors = []
+        target.errors.append(helpers.error_text(why))
+    return unplaced
+
+
+def _step(target: object, part: str) -> object:
+    match = _INDEX.match(part)
+    container = target.form if isinstance(target, FormField) else target
+    try:
+        if match:
+            field_list = container[match.group(1)]
+            return field_list.entries[int(match.group(2))]
+        return container[part]
+    except (KeyError, IndexError, TypeError):
+        return None
