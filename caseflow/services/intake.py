@@ -13,7 +13,7 @@ from caseflow.models.cases import CHANNELS, HARM_TYPES, SEXES
 from caseflow.models.types import utcnow
 from caseflow.services import access
 from caseflow.services.errors import Forbidden
-from caseflow.services.transition import TransitionRun
+from caseflow.services.transition import TransitionRun, case_write
 from caseflow.services.validation import Fields
 from caseflow.workflow import current_engine
 from caseflow.workflow.clock import LOCAL_TZ
@@ -136,18 +136,18 @@ def open_case(user: User, payload: object) -> Case:
         created_by_id=user.id,
         reported_by_agency_id=user.agency_id if user.role == "agency_staff" else None,
     )
-    db.session.add(case)
-    db.session.flush()  # the id makes the reference
-    case.reference = f"{_prefix(incident)}-{case.received_at.astimezone(LOCAL_TZ).year}-{case.id:06d}"
-    child.case = case
-    db.session.add(child)
-    if informant is not None:
-        informant.case_id = case.id
-        db.session.add(informant)
-    run = TransitionRun(engine, case, user, {})
-    run.record("created", to_state=case.state, data={"channel": channel, "harm_types": harm_types})
-    run.enter_state(case.state)
-    db.session.commit()
+    with case_write():  # a task that cannot be routed must not leave a half-opened case behind
+        db.session.add(case)
+        db.session.flush()  # the id makes the reference
+        case.reference = f"{_prefix(incident)}-{case.received_at.astimezone(LOCAL_TZ).year}-{case.id:06d}"
+        child.case = case
+        db.session.add(child)
+        if informant is not None:
+            informant.case_id = case.id
+            db.session.add(informant)
+        run = TransitionRun(engine, case, user, {})
+        run.record("created", to_state=case.state, data={"channel": channel, "harm_types": harm_types})
+        run.enter_state(case.state)
     return case
 
 
