@@ -263,3 +263,211 @@ def sql(app):
         return db.session.execute(text(statement), params)
 
     return _sql
+
+
+# -- Notifications: a real SMTP server, real Redis and real RQ workers (issue 3) ---------------
+
+import email as _email  # noqa: E402
+import signal as _signal  # noqa: E402
+import socket as _socket  # noqa: E402
+import subprocess as _subprocess  # noqa: E402
+import sys as _sys  # noqa: E402
+import threading as _threading  # noqa: E402
+import time as _time  # noqa: E402
+from email.message import EmailMessage as _EmailMessage  # noqa: E402
+from email.policy import default as _default_policy  # noqa: E402
+
+REDIS_TEST_URL = os.environ.get("CASEFLOW_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it accepted and can refuse or stall on demand."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], _EmailMessage]] = []
+        self.refuse = 0  # answer 451 to this many DATA commands first
+        self.refused = 0
+        self.stall: _threading.Event | None = None  # hold the next DATA until set, then refuse it
+        self.stalled = _threading.Event()
+        self.lock = _threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        import asyncio
+
+        with self.lock:
+            if self.refuse:
+                self.refuse -= 1
+                self.refused += 1
+                return "451 4.3.0 Try again later"
+            stall, self.stall = self.stall, None
+        if stall is not None:
+            self.stalled.set()
+            while not stall.is_set():
+                await asyncio.sleep(0.05)
+            # The client vanished while we held it: a real server would not deliver either.
+            return "451 4.3.0 Connection lost"
+        message = _email.message_from_bytes(envelope.content, policy=_default_policy)
+        with self.lock:
+            self.messages.append((list(envelope.rcpt_tos), message))
+        return "250 OK"
+
+    def to(self, recipient: str) -> list[_EmailMessage]:
+        with self.lock:
+            return [m for rcpts, m in self.messages if recipient in rcpts]
+
+    def wait_for(self, count: int, timeout: float = 30) -> list[tuple[list[str], _EmailMessage]]:
+        deadline = _time.monotonic() + timeout
+        while _time.monotonic() < deadline:
+            with self.lock:
+                if len(self.messages) >= count:
+                    return list(self.messages)
+            _time.sleep(0.1)
+        raise AssertionError(f"expected {count} mails, got {len(self.messages)}")
+
+    @staticmethod
+    def text(message: _EmailMessage) -> str:
+        return message.get_body(preferencelist=("plain",)).get_content()
+
+    @staticmethod
+    def html(message: _EmailMessage) -> str:
+        return message.get_body(preferencelist=("html",)).get_content()
+
+
+def _free_port() -> int:
+    with _socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) in the test process; yields its Inbox with `.port`."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    inbox.port = controller.port
+    yield inbox
+    if inbox.stall is not None:
+        inbox.stall.set()
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    try:
+        Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1).ping()
+    except RedisError:
+        pytest.skip("Redis is not running")
+    return REDIS_TEST_URL
+
+
+@pytest.fixture
+def queue_prefix(redis_url):
+    """Queue names for one test (xdist workers share the server); their keys go at the end."""
+    from redis import Redis
+
+    prefix = f"cftest-{uuid.uuid4().hex[:10]}"
+    yield prefix
+    connection = Redis.from_url(redis_url)
+    for key in connection.scan_iter(f"*{prefix}*", count=1000):
+        connection.delete(key)
+
+
+@pytest.fixture
+def mail_config(smtp_server, redis_url, queue_prefix) -> dict:
+    """Settings for a test that sends through RQ and the SMTP server (retries made fast)."""
+    return {
+        "REDIS_URL": redis_url,
+        "CASEFLOW_QUEUE_PREFIX": queue_prefix,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_server.port,
+        "MAIL_SUPPRESS_SEND": False,
+        "MAIL_TIMEOUT": 10,
+        "NOTIFICATION_BACKOFF_SECONDS": 0.5,
+        "NOTIFICATION_LEASE_SECONDS": 30,
+        "SWEEP_GRACE_SECONDS": 0,
+    }
+
+
+class WorkerRunner:
+    """Starts `flask --app wsgi caseflow worker` as a real process on the test's settings."""
+
+    def __init__(self, app) -> None:
+        config = app.config
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
+            "CASEFLOW_INSTANCE_PATH": app.instance_path,
+            "SECRET_KEY": config["SECRET_KEY"],
+            "REDIS_URL": config["REDIS_URL"] or "",
+            "CASEFLOW_QUEUE_PREFIX": config["CASEFLOW_QUEUE_PREFIX"],
+            "MAIL_SERVER": config["MAIL_SERVER"] or "",
+            "MAIL_PORT": str(config["MAIL_PORT"]),
+            "CASEFLOW_BASE_URL": config["CASEFLOW_BASE_URL"],
+            "CASEFLOW_MAIL_TIMEOUT": str(config["MAIL_TIMEOUT"]),
+            "CASEFLOW_NOTIFICATION_BACKOFF_SECONDS": str(config["NOTIFICATION_BACKOFF_SECONDS"]),
+            "CASEFLOW_NOTIFICATION_LEASE_SECONDS": str(config["NOTIFICATION_LEASE_SECONDS"]),
+            "CASEFLOW_NOTIFICATION_MAX_ATTEMPTS": str(config["NOTIFICATION_MAX_ATTEMPTS"]),
+            "CASEFLOW_SWEEP_GRACE_SECONDS": str(config["SWEEP_GRACE_SECONDS"]),
+            "CASEFLOW_SCAN_INTERVAL_SECONDS": str(config["SCAN_INTERVAL_SECONDS"]),
+        }
+        self.processes: list[_subprocess.Popen] = []
+
+    def command(self, *args: str) -> list[str]:
+        return [_sys.executable, "-m", "flask", "--app", "wsgi", "caseflow", *args]
+
+    def start(self, *args: str) -> _subprocess.Popen:
+        """A long-running worker in its own process group (so a test can kill it and its horse)."""
+        log = open(Path(self.env["CASEFLOW_INSTANCE_PATH"]) / f"worker-{len(self.processes)}.log", "wb")
+        process = _subprocess.Popen(self.command("worker", *args), cwd=ROOT, env=self.env,
+                                    stdout=log, stderr=_subprocess.STDOUT, start_new_session=True)
+        process.log_path = log.name
+        log.close()
+        self.processes.append(process)
+        return process
+
+    def logs(self) -> str:
+        return "\n".join(Path(p.log_path).read_text(errors="replace") for p in self.processes)
+
+    def burst(self, *args: str, timeout: float = 60) -> str:
+        """Work the queues until they are empty; returns the worker's log."""
+        done = _subprocess.run(self.command("worker", "--burst", "--no-cron", *args), cwd=ROOT,
+                               env=self.env, capture_output=True, text=True, timeout=timeout)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout + done.stderr
+
+    def cli(self, *args: str, timeout: float = 60) -> _subprocess.CompletedProcess:
+        return _subprocess.run(self.command(*args), cwd=ROOT, env=self.env, capture_output=True,
+                               text=True, timeout=timeout)
+
+    @staticmethod
+    def kill(process: _subprocess.Popen, sig: int = _signal.SIGKILL) -> None:
+        """Signal the worker's whole group: the RQ work horse and the cron child die with it."""
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                self.kill(process, _signal.SIGTERM)
+                try:
+                    process.wait(10)
+                except _subprocess.TimeoutExpired:
+                    self.kill(process)
+                    process.wait(10)
+            self.kill(process)  # anything left in its group
+
+
+@pytest.fixture
+def worker(app):
+    """Run real RQ workers against this test's database, Redis queues and SMTP server."""
+    runner = WorkerRunner(app)
+    yield runner
+    runner.stop_all()

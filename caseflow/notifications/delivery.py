@@ -141,9 +141,10 @@ def send_mail(rendered: Rendered, recipient: str, message_id: str, name: str) ->
 def deliver(notification_id: int) -> Outcome:
     """Send one outbox row if nobody else has it; never raises for a mail failure."""
     with _session() as session:
-        rows = _claim(session, [notification_id], utcnow())
+        now = utcnow()
+        rows = _claim(session, [notification_id], now)
         if not rows:
-            return Outcome("skipped")
+            return _not_claimed(session, notification_id, now)
         row = rows[0]
         try:
             rendered = render_notification(session, row)
@@ -153,6 +154,15 @@ def deliver(notification_id: int) -> Outcome:
             session.rollback()
             return _finish(session, rows, exc)
         return _finish(session, rows, None)
+
+
+def _not_claimed(session: Session, notification_id: int, now: datetime) -> Outcome:
+    """RQ's scheduler works in whole seconds and may start a backed-off job a little early:
+    a row still waiting for its time is put off again rather than left to the sweep."""
+    row = session.get(Notification, notification_id)
+    if row is not None and row.status == "pending" and row.next_attempt_at and row.next_attempt_at > now:
+        return Outcome("retry", (row.next_attempt_at - now).total_seconds())
+    return Outcome("skipped")
 
 
 def due_digest_ids(session: Session, recipient: str, now: datetime) -> list[int]:
