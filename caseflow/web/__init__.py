@@ -10,6 +10,7 @@ from flask import (
     Flask,
     Response,
     flash,
+    g,
     has_request_context,
     redirect,
     render_template,
@@ -17,7 +18,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, refresh
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
@@ -44,6 +45,9 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.user_loader(_load_user)
     app.extensions["babel"].locale_selector = select_locale
+    # Flask-Login, Flask-WTF and Flask-Babel cache the user, CSRF token and locale on `g`, which
+    # outlives a request when an outer app context is pushed (the CLI, tests): renew them per request.
+    app.before_request(_fresh_request_state)
     app.before_request(_end_idle_session)
     app.context_processor(helpers.template_globals)
     helpers.register_filters(app)
@@ -53,6 +57,12 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain_error)
     for module in (auth, tasks, cases, supervision, admin):
         app.register_blueprint(module.bp)
+
+
+def _fresh_request_state() -> None:
+    g.pop("_login_user", None)
+    g.pop("csrf_token", None)
+    refresh()
 
 
 def _load_user(value: str) -> User | None:

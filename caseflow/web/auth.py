@@ -6,6 +6,7 @@ import time
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 
 from caseflow.services import accounts
@@ -93,4 +94,5 @@ def language() -> Response:
         session["locale"] = form.locale.data
         if current_user.is_authenticated:
             accounts.set_locale(current_user, form.locale.data)
+        refresh()
     return redirect(safe_next(form.next.data) or url_for("auth.index"))

@@ -5,15 +5,15 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from flask_babel import get_translations, lazy_ngettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from flask_wtf import FlaskForm as _FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
     EmailField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -24,6 +24,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms import Form as _Form
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -35,6 +36,51 @@ from caseflow.workflow.clock import END_OF_DAY, LOCAL_TZ
 from caseflow.workflow.definition import FieldSpec, TransitionDef
 
 MEASURE_ROWS = 4
+
+# WTForms ships no Vietnamese: its own messages are listed here so the extractor puts them
+# in our catalog, and the forms below translate them through Flask-Babel.
+WTFORMS_MESSAGES = (
+    _l("This field is required."),
+    _l("Not a valid choice."),
+    _l("Not a valid date value."),
+    _l("Not a valid datetime value."),
+    _l("Not a valid integer value."),
+    _l("Number must be between %(min)s and %(max)s."),
+    _l("Field must be between %(min)d and %(max)d characters long."),
+    lazy_ngettext("Field must be at least %(min)d character long.",
+                  "Field must be at least %(min)d characters long.", 2),
+    lazy_ngettext("Field cannot be longer than %(max)d character.",
+                  "Field cannot be longer than %(max)d characters.", 2),
+    lazy_ngettext("'%(value)s' is not a valid choice for this field.",
+                  "'%(value)s' are not valid choices for this field.", 2),
+)
+
+
+class _Messages:
+    """WTForms' messages in the request's language (Flask-Babel's catalog, not WTForms' own)."""
+
+    def gettext(self, string: str) -> str:
+        return get_translations().ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return get_translations().ungettext(singular, plural, n)
+
+
+_MESSAGES = _Messages()
+
+
+class FlaskForm(_FlaskForm):
+    class Meta:
+        def get_translations(self, form: object) -> _Messages:
+            return _MESSAGES
+
+
+class Form(_Form):
+    """A sub-form (FormField): WTForms does not pass the parent's Meta down."""
+
+    class Meta:
+        def get_translations(self, form: object) -> _Messages:
+            return _MESSAGES
 
 
 def _choices(labels: dict, values: tuple[str, ...], blank: bool = False) -> list[tuple[str, object]]:
@@ -142,7 +188,7 @@ class NoteForm(FlaskForm):
 
 
 class MeasureForm(Form):
-    agency = SelectField(_l("Agency"), validators=[Optional()])
+    agency = SelectField(_l("Agency"), validators=[Optional()], validate_choice=False)
     description = StringField(_l("What the agency will do"), validators=[Optional(), Length(max=2000)])
     due_date = DateField(_l("Due by"), validators=[Optional()])
 
@@ -174,19 +220,20 @@ def _field_for(spec: FieldSpec) -> object:
     label = helpers.FIELD_LABELS.get(spec.name, spec.name.replace("_", " "))
     if spec.type == "bool" and spec.must_be is True:
         return BooleanField(label)
+    # Choices are left to the transition service (validate_choice=False): it names each bad field.
     if spec.type == "bool" and spec.required:
-        return RadioField(label, choices=YES_NO, validators=[Optional()])
+        return RadioField(label, choices=YES_NO, validators=[Optional()], validate_choice=False)
     if spec.type == "bool":
         return BooleanField(label)
     if spec.type == "choice":
         labels = helpers.RISK_LABELS if spec.name == "risk_level" else {}
-        return SelectField(label, choices=_choices(labels, spec.choices, True))
+        return SelectField(label, choices=_choices(labels, spec.choices, True), validate_choice=False)
     if spec.type == "text":
         return TextAreaField(label, validators=[Length(max=10_000)])
     if spec.type == "measures":
         return FieldList(FormField(MeasureForm), label=label, min_entries=MEASURE_ROWS, max_entries=20)
     if spec.type == "commune":
-        return SelectField(label)
+        return SelectField(label, validate_choice=False)
     return StringField(label, validators=[Length(max=200)])
 
 
