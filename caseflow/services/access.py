@@ -16,7 +16,7 @@ CASE_CREATOR_AGENCY_KINDS = ("hotline", "police")
 
 
 def _subtree_ids(unit: OrgUnit):  # noqa: ANN202 - a scalar subquery
-    return select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path)).scalar_subquery()
+    return select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True)).scalar_subquery()
 
 
 def case_scope(user: User) -> ColumnElement[bool]:

@@ -59,7 +59,7 @@ def case_query(
         # JSON list membership, portable across SQLite and PostgreSQL.
         query = query.where(Case.harm_types.cast(String).contains(f'"{harm_type}"'))
     if org_unit is not None:
-        ids = select(OrgUnit.id).where(OrgUnit.path.startswith(org_unit.path)).scalar_subquery()
+        ids = select(OrgUnit.id).where(OrgUnit.path.startswith(org_unit.path, autoescape=True)).scalar_subquery()
         query = query.where((Case.incident_commune_id.in_(ids)) | (Case.residence_commune_id.in_(ids)))
     if overdue:
         query = query.where(

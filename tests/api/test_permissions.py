@@ -1,0 +1,353 @@
+"""Who may see and do what: every /api/v1 endpoint walked with every role, inside and outside
+the caller's jurisdiction, looking for leaks of cases, tasks and the child's identity."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import update
+
+from caseflow.extensions import db
+from caseflow.models import ApiToken, Task
+from tests.conftest import PASSWORD, new_case_payload
+
+MARKER = b"qzx"  # in every identity field of every case (ASCII: JSON would escape anything else)
+VERIFY_SERIOUS = {"risk_level": "high", "serious_harm": True, "caregiver_is_abuser": False, "findings": "Seen"}
+NO_AUTH = {("POST", "/api/v1/auth/token"), ("GET", "/api/v1/openapi.json")}
+
+
+def _identity(tag: str) -> dict:
+    return {
+        "child": {"full_name": f"Qzx Child {tag}", "date_of_birth": "2016-05-01", "sex": "female",
+                  "address": f"Qzx Street {tag}"},
+        "informant": {"name": f"Qzx Informant {tag}", "phone": "0900 Qzx", "consent": True},
+    }
+
+
+def api_rules(app) -> set[tuple[str, str]]:
+    return {(method, rule.rule) for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/")
+            for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+
+@dataclass
+class Scene:
+    """Three cases: `a` in commune A (verified, serious harm: tasks for A's committee, police and
+    health), `c` in commune C under the historic district (received), `h` in commune B recorded by
+    the provincial hotline (received). Every open task is overdue."""
+
+    cases: dict[str, dict] = field(default_factory=dict)
+    tasks: dict[str, dict] = field(default_factory=dict)  # name -> task JSON
+    task_case: dict[int, str] = field(default_factory=dict)  # task id -> case key
+
+
+@pytest.fixture
+def scene(api, world, fire) -> Scene:
+    s = Scene()
+    for key, commune, who in (("a", "A", "officer_a"), ("c", "C", "officer_c"), ("h", "B", "hotline")):
+        resp = api.post("/api/v1/cases", f"{who}@test.vn", json=new_case_payload(commune, **_identity(key)))
+        assert resp.status_code == 201, resp.get_json()
+        s.cases[key] = resp.get_json()
+    s.cases["a"] = fire(s.cases["a"], "verify", "officer_a@test.vn", VERIFY_SERIOUS)
+    db.session.execute(update(Task).where(Task.status == "open")
+                       .values(due_at=datetime.now(UTC) - timedelta(hours=1)))
+    db.session.commit()
+    for key, case in s.cases.items():
+        for task in case["tasks"]:
+            s.task_case[task["id"]] = key
+    by = {(t["kind"], t["agency"]): t for t in s.cases["a"]["tasks"]}
+    s.tasks = {
+        "police_a": by[("emergency_protection", "A-police")],
+        "draft_a": by[("draft_plan", "A-commune_committee")],
+        "verify_c": s.cases["c"]["tasks"][0],
+        "verify_h": s.cases["h"]["tasks"][0],
+    }
+    return s
+
+
+@dataclass(frozen=True)
+class Role:
+    cases: frozenset[str]  # the scene's cases the role may see
+    identity: frozenset[str] = frozenset()  # ... and whose child it may see
+    commune: str | None = None  # officers and chairs
+    agency: str | None = None  # agency staff
+    opens_in: frozenset[str] = frozenset()  # communes (of A, C) where it may record a report
+
+
+def _r(cases: str, identity: str = "", **kw) -> Role:
+    return Role(frozenset(cases), frozenset(identity), **{k: frozenset(v) if k == "opens_in" else v
+                                                          for k, v in kw.items()})
+
+
+ROLES = {
+    "admin": _r(""),
+    "supervisor_p": _r("ach"),
+    "supervisor_d": _r("c"),
+    "hotline": _r("h", agency="P-hotline", opens_in="AC"),
+    "officer_a": _r("a", "a", commune="A", opens_in="A"),
+    "chair_a": _r("a", "a", commune="A", opens_in="A"),
+    "police_a": _r("a", "a", agency="A-police", opens_in="A"),
+    "health_a": _r("a", "a", agency="A-health"),
+    "education_a": _r("", agency="A-education"),
+    "officer_b": _r("h", "h", commune="B"),
+    "chair_b": _r("h", "h", commune="B"),
+    "police_b": _r("", agency="B-police"),
+    "officer_c": _r("c", "c", commune="C", opens_in="C"),
+    "chair_c": _r("c", "c", commune="C", opens_in="C"),
+    "police_c": _r("", agency="C-police", opens_in="C"),
+}
+CASE_COMMUNE = {"a": "A", "c": "C", "h": "B"}
+
+
+def _visible_task(role: Role, scene: Scene, task: dict) -> bool:
+    """Agency staff see their agency's tasks; everybody else the tasks of the cases they see."""
+    if role.agency:
+        return task["agency"] == role.agency
+    return scene.task_case[task["id"]] in role.cases
+
+
+def _may_complete(role: Role, task: dict) -> bool:
+    if role.agency:
+        return task["agency"] == role.agency
+    return bool(role.commune) and task["agency"] == f"{role.commune}-commune_committee"
+
+
+class Walker:
+    """Calls the API as one user and records which /api/v1 rules were exercised."""
+
+    def __init__(self, app, api, email: str) -> None:
+        self.adapter = app.url_map.bind("localhost")
+        self.api, self.email, self.seen = api, email, set()
+
+    def __call__(self, method: str, url: str, expect: int, **kw):
+        path = url.split("?")[0]
+        rule, _ = self.adapter.match(path, method=method, return_rule=True)
+        self.seen.add((method, rule.rule))
+        if (method, rule.rule) in NO_AUTH:
+            resp = self.api.client.open(url, method=method, **kw)
+        else:
+            resp = self.api.call(method, url, self.email, **kw)
+        assert resp.status_code == expect, (method, url, self.email, resp.status_code, resp.get_data(True))
+        return resp
+
+
+def _no_marker(resp, what: str) -> None:
+    assert MARKER not in resp.get_data().lower(), f"child identity leaked in {what}"
+
+
+@pytest.mark.parametrize("who", sorted(ROLES))
+def test_every_endpoint_with_every_role(app, api, scene, who):
+    role, email = ROLES[who], f"{who}@test.vn"
+    call = Walker(app, api, email)
+
+    # -- who am I, what is the procedure, reference data ------------------------------------
+    assert call("GET", "/api/v1/me", 200).get_json()["email"] == email
+    call("GET", "/api/v1/workflow", 200)
+    call("GET", "/api/v1/openapi.json", 200)
+    token = call("POST", "/api/v1/auth/token", 200, json={"email": email, "password": PASSWORD})
+    assert token.get_json()["token"]
+    for url in ("/api/v1/org-units", "/api/v1/agencies"):
+        _no_marker(call("GET", url, 200), url)
+    _no_marker(call("GET", "/api/v1/users", 200 if who == "admin" else 403), "users")
+
+    # -- cases: lists never carry identity, details only for the bodies handling the case -----
+    listed = call("GET", "/api/v1/cases?per_page=200", 200)
+    _no_marker(listed, "case list")
+    assert {item["id"] for item in listed.get_json()["items"]} == {scene.cases[k]["id"] for k in role.cases}
+    _no_marker(call("GET", "/api/v1/cases?overdue=true", 200), "overdue case list")
+    for key, case in scene.cases.items():
+        base = f"/api/v1/cases/{case['id']}"
+        visible = key in role.cases
+        detail = call("GET", base, 200 if visible else 404)
+        if key in role.identity:
+            assert detail.get_json()["child"]["full_name"] == f"Qzx Child {key}"
+            assert MARKER in detail.get_data().lower()
+        else:
+            assert "child" not in (detail.get_json() or {})
+            _no_marker(detail, f"case {key} detail")
+        events = call("GET", f"{base}/events", 200 if visible else 404)
+        _no_marker(events, f"case {key} events")
+        # approve_plan is allowed in none of the scene's states: a 409 shows the caller got past
+        # every permission check, a 403 that the role may not, a 404 that the case is out of reach.
+        owner_chair = who.startswith("chair_") and role.commune == CASE_COMMUNE[key]
+        expect = 404 if not visible else 409 if owner_chair else 403
+        call("POST", f"{base}/transitions", expect,
+             json={"trigger": "approve_plan", "version": case["version"], "data": {}})
+
+    # -- tasks ------------------------------------------------------------------------------------
+    all_tasks = [t for case in scene.cases.values() for t in case["tasks"]]
+    expected_tasks = {t["id"] for t in all_tasks if _visible_task(role, scene, t)}
+    for url in ("/api/v1/tasks?per_page=200", "/api/v1/tasks?status=open&overdue=true"):
+        resp = call("GET", url, 200)
+        _no_marker(resp, url)
+        ids = {t["id"] for t in resp.get_json()["items"]}
+        assert ids <= expected_tasks
+        if "status" not in url:
+            assert ids == expected_tasks
+    dashboard = call("GET", "/api/v1/dashboard/overdue", 403 if who == "admin" else 200)
+    _no_marker(dashboard, "dashboard")
+    if who != "admin":
+        body = dashboard.get_json()
+        assert {row["code"] for row in body["by_org_unit"]} == {CASE_COMMUNE[k] for k in role.cases}
+        open_visible = [t for t in all_tasks if t["id"] in expected_tasks and t["status"] == "open"]
+        assert {row["code"] for row in body["by_agency"]} == {t["agency"] for t in open_visible}
+        assert sum(row["overdue_tasks"] for row in body["by_agency"]) == len(open_visible)
+
+    # -- calendar -------------------------------------------------------------------------------
+    call("GET", "/api/v1/calendar?year=2026", 200)
+    call("GET", "/api/v1/calendar/due?start=2026-03-06T09:00:00Z&working_days=1", 200)
+    admin = who == "admin"
+    call("PUT", "/api/v1/calendar/2030-01-02", 200 if admin else 403, json={"kind": "holiday", "name": "x"})
+    call("DELETE", "/api/v1/calendar/2030-01-02", 204 if admin else 403)
+
+    # -- writes: notes, task completion, new reports, reference data --------------------------
+    for key, case in scene.cases.items():
+        call("POST", f"/api/v1/cases/{case['id']}/notes", 201 if key in role.cases else 404,
+             json={"text": f"note by {who}"})
+    for name, task in scene.tasks.items():
+        if not _visible_task(role, scene, task):
+            expect = 404
+        else:
+            expect = 200 if _may_complete(role, task) else 403
+        call("POST", f"/api/v1/tasks/{task['id']}/complete", expect, json={"outcome": f"{name} by {who}"})
+    for commune in ("A", "C"):
+        created = call("POST", "/api/v1/cases", 201 if commune in role.opens_in else 403,
+                       json=new_case_payload(commune))
+        if created.status_code == 201:
+            assert created.get_json()["incident_commune"] == commune
+    call("POST", "/api/v1/org-units", 201 if admin else 403,
+         json={"code": f"N-{who}", "name": "New", "level": "commune", "parent": "P"})
+    call("POST", "/api/v1/agencies", 201 if admin else 403,
+         json={"code": f"AG-{who}", "name": "New", "kind": "police", "org_unit": "A", "email": "n@agency.test"})
+    call("POST", "/api/v1/users", 201 if admin else 403,
+         json={"email": f"new.{who}@test.vn", "name": "New", "password": PASSWORD, "role": "officer",
+               "org_unit": "A"})
+
+    assert call.seen == api_rules(app), "an /api/v1 endpoint is missing from the walk"
+
+
+def test_walk_covers_exactly_the_known_endpoints(app):
+    """A new endpoint must be added to the walk above (and so to this list) on purpose."""
+    assert api_rules(app) == {
+        ("POST", "/api/v1/auth/token"), ("GET", "/api/v1/me"), ("GET", "/api/v1/workflow"),
+        ("GET", "/api/v1/openapi.json"),
+        ("GET", "/api/v1/org-units"), ("POST", "/api/v1/org-units"),
+        ("GET", "/api/v1/agencies"), ("POST", "/api/v1/agencies"),
+        ("GET", "/api/v1/users"), ("POST", "/api/v1/users"),
+        ("GET", "/api/v1/cases"), ("POST", "/api/v1/cases"), ("GET", "/api/v1/cases/<int:case_id>"),
+        ("POST", "/api/v1/cases/<int:case_id>/transitions"), ("POST", "/api/v1/cases/<int:case_id>/notes"),
+        ("GET", "/api/v1/cases/<int:case_id>/events"),
+        ("GET", "/api/v1/tasks"), ("POST", "/api/v1/tasks/<int:task_id>/complete"),
+        ("GET", "/api/v1/dashboard/overdue"),
+        ("GET", "/api/v1/calendar"), ("GET", "/api/v1/calendar/due"),
+        ("PUT", "/api/v1/calendar/<value>"), ("DELETE", "/api/v1/calendar/<value>"),
+    }
+
+
+# -- authentication ---------------------------------------------------------------------------
+
+def _authed_urls(app) -> list[tuple[str, str]]:
+    out = []
+    for method, rule in sorted(api_rules(app) - NO_AUTH):
+        out.append((method, re.sub(r"<(?:\w+:)?(\w+)>", lambda m: "2026-03-09" if m.group(1) in
+                                   ("value", "date", "day") else "1", rule)))
+    return out
+
+
+def _assert_all_401(app, client, headers: dict) -> None:
+    for method, url in _authed_urls(app):
+        resp = client.open(url, method=method, headers=headers, json={})
+        assert resp.status_code == 401, (method, url, resp.status_code)
+        assert resp.get_json()["error"]["code"] == "unauthorized"
+
+
+def test_no_token_is_401_everywhere(app, client, world):
+    _assert_all_401(app, client, {})
+
+
+@pytest.mark.parametrize("header", ["Bearer not-a-token", "Bearer ", "Basic YWRtaW46eA==", "bearer", "Token x"])
+def test_bad_token_is_401_everywhere(app, client, world, header):
+    _assert_all_401(app, client, {"Authorization": header})
+
+
+def test_expired_token_is_401_everywhere(app, api, client, world):
+    token = api.token("supervisor_p@test.vn")
+    assert api.get("/api/v1/me", "supervisor_p@test.vn").status_code == 200
+    db.session.execute(update(ApiToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    db.session.commit()
+    _assert_all_401(app, client, {"Authorization": f"Bearer {token}"})
+
+
+def test_token_of_a_deactivated_user_is_401(api, world):
+    token = api.token("officer_a@test.vn")
+    world.users["officer_a"].active = False
+    db.session.commit()
+    resp = api.client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 401
+
+
+def test_wrong_password_and_unknown_user_are_401(client, world):
+    for body in ({"email": "officer_a@test.vn", "password": "wrong-password-123"},
+                 {"email": "nobody@test.vn", "password": PASSWORD}, {"email": 1, "password": None}):
+        resp = client.post("/api/v1/auth/token", json=body)
+        assert resp.status_code == 401
+        assert "token" not in resp.get_json()
+
+
+def test_browser_session_cookie_is_never_accepted_by_the_api(app, client, world, open_case):
+    case = open_case()
+    page = client.get("/login")
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True))
+    assert csrf, "the sign-in page carries a CSRF token"
+    resp = client.post("/login", data={"email": "officer_a@test.vn", "password": PASSWORD,
+                                       "csrf_token": csrf.group(1)})
+    assert resp.status_code == 302, "signed in to the web pages"
+    assert client.get_cookie("session") is not None
+    _assert_all_401(app, client, {})
+    resp = client.post(f"/api/v1/cases/{case['id']}/transitions",
+                       json={"trigger": "dismiss", "version": case["version"], "data": {"reason": "x"}})
+    assert resp.status_code == 401
+
+
+# -- jurisdiction details ------------------------------------------------------------------------
+
+def test_agency_staff_stop_seeing_the_child_when_their_task_is_done(api, scene):
+    url = f"/api/v1/cases/{scene.cases['a']['id']}"
+    assert "child" in api.get(url, "police_a@test.vn").get_json()
+    task = scene.tasks["police_a"]
+    assert api.post(f"/api/v1/tasks/{task['id']}/complete", "police_a@test.vn",
+                    json={"outcome": "Stopped"}).status_code == 200
+    detail = api.get(url, "police_a@test.vn")
+    assert detail.status_code == 200 and "child" not in detail.get_json()
+    assert MARKER not in detail.get_data().lower()
+
+
+def test_handover_gives_the_new_commune_the_case_and_keeps_it_from_others(api, scene, fire):
+    case = api.get(f"/api/v1/cases/{scene.cases['a']['id']}", "officer_a@test.vn").get_json()
+    fire(case, "handover", "officer_a@test.vn", {"residence_commune": "C"})
+    assert api.get(f"/api/v1/cases/{case['id']}", "officer_c@test.vn").status_code == 200
+    assert api.get(f"/api/v1/cases/{case['id']}", "supervisor_d@test.vn").status_code == 200
+    assert api.get(f"/api/v1/cases/{case['id']}", "officer_b@test.vn").status_code == 404
+
+
+def test_supervisor_subtree_is_not_matched_by_wildcard_characters_in_codes(api, world):
+    """A unit code with `_` or `%` must not make a LIKE pattern that reaches a sibling's cases."""
+    for body in ({"code": "D_", "name": "District underscore", "level": "district", "parent": "P"},
+                 {"code": "DX", "name": "District X", "level": "district", "parent": "P"},
+                 {"code": "R", "name": "Xã R", "level": "commune", "parent": "DX"},
+                 {"code": "R-cc", "name": "UBND R", "kind": "commune_committee", "org_unit": "R",
+                  "email": "r@agency.test"},
+                 {"email": "sup_under@test.vn", "name": "Sup", "password": PASSWORD, "role": "supervisor",
+                  "org_unit": "D_"}):
+        url = "/api/v1/users" if "email" in body and "password" in body else (
+            "/api/v1/agencies" if "kind" in body else "/api/v1/org-units")
+        assert api.post(url, "admin@test.vn", json=body).status_code == 201, body
+    case = api.post("/api/v1/cases", "hotline@test.vn", json=new_case_payload("R")).get_json()
+    assert api.get(f"/api/v1/cases/{case['id']}", "sup_under@test.vn").status_code == 404
+    assert api.get("/api/v1/cases", "sup_under@test.vn").get_json()["total"] == 0
+    assert api.get("/api/v1/tasks", "sup_under@test.vn").get_json()["total"] == 0
+    assert api.get("/api/v1/dashboard/overdue", "sup_under@test.vn").get_json()["by_org_unit"] == []
+    assert api.get("/api/v1/cases", "supervisor_p@test.vn",
+                   query_string={"org_unit": "D_"}).get_json()["total"] == 0
