@@ -96,10 +96,11 @@ class Fields:
         value = self._get(name, required)
         if value is None:
             return None
-        try:
-            return date.fromisoformat(value) if isinstance(value, str) else None
-        except ValueError:
-            pass
+        if isinstance(value, str):  # anything else (a number, a list) is as wrong as a bad string
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
         self.error(name, "must be a date (YYYY-MM-DD)")
         return None
 
