@@ -32,20 +32,20 @@ def _day(value: str) -> date:
         raise Invalid({"date": "must be a date (YYYY-MM-DD)"}) from None
 
 
-@bp.put("/calendar/<value>")
+@bp.put("/calendar/<date>")
 @require_auth("admin")
-def put_day(value: str):  # noqa: ANN201
+def put_day(date: str):  # noqa: ANN201 - named as in the contract and the OpenAPI document
     fields = Fields(json_body())
     kind = fields.choice("kind", ("holiday", "workday"), required=True)
     name = fields.string("name", max_length=200) or ""
     fields.raise_if_any()
-    return jsonify(calendar.set_day(_day(value), kind, name).to_json())
+    return jsonify(calendar.set_day(_day(date), kind, name).to_json())
 
 
-@bp.delete("/calendar/<value>")
+@bp.delete("/calendar/<date>")
 @require_auth("admin")
-def delete_day(value: str):  # noqa: ANN201
-    calendar.delete_day(_day(value))
+def delete_day(date: str):  # noqa: ANN201
+    calendar.delete_day(_day(date))
     return "", 204
 
 

@@ -242,7 +242,7 @@ def test_walk_covers_exactly_the_known_endpoints(app):
         ("GET", "/api/v1/tasks"), ("POST", "/api/v1/tasks/<int:task_id>/complete"),
         ("GET", "/api/v1/dashboard/overdue"),
         ("GET", "/api/v1/calendar"), ("GET", "/api/v1/calendar/due"),
-        ("PUT", "/api/v1/calendar/<value>"), ("DELETE", "/api/v1/calendar/<value>"),
+        ("PUT", "/api/v1/calendar/<date>"), ("DELETE", "/api/v1/calendar/<date>"),
     }
 
 
