@@ -44,7 +44,10 @@ def _http_error(exc: HTTPException):  # noqa: ANN202
 
 def json_body() -> Any:
     """The request's JSON, or a 400 that says the body is malformed."""
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes: malformed for us, not a 500
+        data = None
     if data is None:
         raise DomainError("The body must be valid JSON (Content-Type: application/json)")
     return data

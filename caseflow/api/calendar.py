@@ -60,7 +60,7 @@ def due():  # noqa: ANN201
     for name in ("working_days", "hours"):
         raw = request.args.get(name)
         if raw is not None:
-            if raw.isdigit() and int(raw) <= 3660:
+            if raw.isascii() and raw.isdigit() and int(raw) <= 3660:  # "²" is a digit to isdigit()
                 values[name] = int(raw)
             else:
                 errors[name] = "must be a whole number from 0 to 3660"

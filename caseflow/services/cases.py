@@ -14,10 +14,15 @@ from caseflow.services.transition import TransitionRun
 from caseflow.workflow.engine import Engine
 
 MAX_NOTE_CHARS = 10_000
+# Ids are 32-bit integers in the schema: a larger one from a URL names no row, and must not
+# reach the database (PostgreSQL and SQLite both raise on it instead of finding nothing).
+MAX_ID = 2**31 - 1
 
 
 def get_case(user: User, case_id: int, *, for_update: bool = False) -> Case:
     """A case the user may see, or 404 (existence outside the caller's reach is not revealed)."""
+    if not 0 < case_id <= MAX_ID:
+        raise NotFound("No such case")
     query = (
         select(Case)
         .where(Case.id == case_id, access.case_scope(user))

@@ -27,6 +27,9 @@ def agency_by_code(code: str | None) -> Agency | None:
 def create_org_unit(payload: object) -> OrgUnit:
     fields = Fields(payload)
     code = fields.string("code", required=True, max_length=20)
+    if code and ("/" in code or any(ch.isspace() for ch in code)):
+        # Paths are codes joined by "/": "A/X" would graft itself into A's subtree.
+        fields.error("code", "may not contain '/' or spaces")
     name = fields.string("name", required=True)
     level = fields.choice("level", LEVELS, required=True)
     parent_code = fields.data.get("parent")

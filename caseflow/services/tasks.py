@@ -10,6 +10,7 @@ from caseflow.models import Case, Task, User
 from caseflow.models.tasks import TASK_STATUSES
 from caseflow.models.types import utcnow
 from caseflow.services import access
+from caseflow.services.cases import MAX_ID
 from caseflow.services.errors import Conflict, Forbidden, Invalid, NotFound
 from caseflow.services.transition import TransitionRun, case_write
 from caseflow.services.validation import Fields
@@ -40,6 +41,8 @@ def list_tasks(user: User, page: int, per_page: int, **filters) -> tuple[list[Ta
 
 
 def get_task(user: User, task_id: int) -> Task:
+    if not 0 < task_id <= MAX_ID:
+        raise NotFound("No such task")
     task = db.session.scalar(task_query(user).where(Task.id == task_id))
     if task is None:
         raise NotFound("No such task")

@@ -10,15 +10,15 @@ from sqlalchemy import select
 from caseflow.extensions import db
 from caseflow.models import ApiToken, User
 from caseflow.models.types import utcnow
+from caseflow.services import accounts
 from caseflow.services.errors import Unauthorized
 
 
 def issue_token(email: object, password: object, hours: int) -> tuple[str, datetime]:
     if not isinstance(email, str) or not isinstance(password, str):
         raise Unauthorized("Wrong email or password")
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.active or not user.check_password(password):
-        raise Unauthorized("Wrong email or password")
+    # The sign-in page's check, lock-out included: the API must not be a side door for guessing.
+    user = accounts.authenticate(email, password)
     token = secrets.token_urlsafe(32)
     expires = utcnow() + timedelta(hours=hours)
     db.session.add(ApiToken(token_hash=ApiToken.hash(token), user=user, expires_at=expires))

@@ -143,6 +143,28 @@ def test_body_that_is_not_an_object_is_422(api, open_case):
         _refused(api, "POST", f"/api/v1/cases/{case['id']}/notes", "officer_a@test.vn", 422, "text", json=body)
 
 
+def test_json_nested_deeper_than_the_parser_goes_is_400(api, open_case):
+    case = open_case()
+    deep = "[" * 100_000 + "]" * 100_000
+    for url in ("/api/v1/cases", f"/api/v1/cases/{case['id']}/notes", f"/api/v1/cases/{case['id']}/transitions"):
+        _refused(api, "POST", url, "officer_a@test.vn", 400, data=deep, content_type="application/json")
+    assert api.client.post("/api/v1/auth/token", data=deep, content_type="application/json").status_code == 400
+
+
+def test_ids_beyond_the_integer_range_are_404_not_500(api, open_case):
+    case = open_case()
+    for huge in (2**31, 2**63, 10**20):
+        _refused(api, "GET", f"/api/v1/cases/{huge}", "officer_a@test.vn", 404)
+        _refused(api, "GET", f"/api/v1/cases/{huge}/events", "officer_a@test.vn", 404)
+        _refused(api, "POST", f"/api/v1/cases/{huge}/notes", "officer_a@test.vn", 404, json={"text": "x"})
+        _refused(api, "POST", f"/api/v1/cases/{huge}/transitions", "officer_a@test.vn", 404,
+                 json={"trigger": "verify", "version": 1, "data": VERIFY_MILD})
+        _refused(api, "POST", f"/api/v1/tasks/{huge}/complete", "officer_a@test.vn", 404, json={"outcome": "x"})
+    _refused(api, "GET", "/api/v1/cases/0", "officer_a@test.vn", 404)
+    # The session is still usable afterwards (no aborted transaction left behind).
+    assert api.get(f"/api/v1/cases/{case['id']}", "officer_a@test.vn").status_code == 200
+
+
 def test_a_body_over_the_size_limit_is_refused_without_a_500(api, world):
     payload = new_case_payload("A", summary="x" * (2 * 1024 * 1024))
     resp = api.post("/api/v1/cases", "officer_a@test.vn", json=payload)
@@ -226,6 +248,7 @@ BAD_QUERIES = [
     ("/api/v1/calendar/due?start=2026-03-06T09:00:00&working_days=1", "start"),
     ("/api/v1/calendar/due?start=2026-03-06T09:00:00Z&working_days=-1", "working_days"),
     ("/api/v1/calendar/due?start=2026-03-06T09:00:00Z&hours=abc", "hours"),
+    ("/api/v1/calendar/due?start=2026-03-06T09:00:00Z&hours=%C2%B2", "hours"),  # "²" passes isdigit()
     ("/api/v1/calendar/due?start=2026-03-06T09:00:00Z&hours=99999999", "hours"),
     ("/api/v1/calendar/due?start=2026-03-06T09:00:00Z", "working_days"),
     ("/api/v1/calendar/due?start=2026-03-06T09:00:00Z&hours=1&working_days=1", "working_days"),
@@ -290,6 +313,8 @@ def test_org_units_follow_the_parent_rules(api, world):
         ({"code": "X5", "name": "X", "level": "commune", "parent": "NOPE"}, "parent"),
         ({"code": "X6", "name": "X", "level": "commune", "parent": 5}, "parent"),
         ({"code": "X7", "name": "X", "level": "hamlet", "parent": "Q"}, "level"),
+        ({"code": "QD/X", "name": "X", "level": "commune", "parent": "Q"}, "code"),  # would sit in QD's path
+        ({"code": "X 1", "name": "X", "level": "commune", "parent": "Q"}, "code"),
         ({"code": "Q", "name": "X", "level": "province", "parent": None}, "code"),
         ({"code": "X8", "level": "province", "parent": None}, "name"),
         ({"name": "X", "level": "province", "parent": None}, "code"),
