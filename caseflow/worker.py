@@ -95,7 +95,9 @@ def run_cron(redis_url: str, scan_queue: str, interval: int) -> None:
     from caseflow.jobs.scan import scan
 
     scheduler = CronScheduler(connection=Redis.from_url(redis_url))
-    scheduler.register(scan, queue_name=scan_queue, interval=interval, job_timeout=max(interval, 600))
+    # Named after the queue: installations sharing a Redis keep separate cron histories.
+    scheduler.register(scan, queue_name=scan_queue, interval=interval, job_timeout=max(interval, 600),
+                       name=scan_queue)
     scheduler.start()
 
 
@@ -104,9 +106,13 @@ def enqueue(short: str, fn: Callable, calls: list[tuple], delay_seconds: float |
     propagate: the caller decides what losing Redis means (for mail: the sweep catches up)."""
     from datetime import timedelta
 
+    from rq import Queue
+
     queue = get_queue(current_app, short)
-    for args in calls:
-        if delay_seconds:
+    if delay_seconds:
+        for args in calls:
             queue.enqueue_in(timedelta(seconds=delay_seconds), fn, *args)
-        else:
-            queue.enqueue(fn, *args)
+        return
+    # One pipelined round trip per chunk: a scan may write thousands of rows in one commit.
+    for start in range(0, len(calls), 500):
+        queue.enqueue_many([Queue.prepare_data(fn, args) for args in calls[start:start + 500]])

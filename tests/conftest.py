@@ -370,10 +370,18 @@ def redis_url() -> str:
 def queue_prefix(redis_url):
     """Queue names for one test (xdist workers share the server); their keys go at the end."""
     from redis import Redis
+    from rq import Queue
 
     prefix = f"cftest-{uuid.uuid4().hex[:10]}"
     yield prefix
     connection = Redis.from_url(redis_url)
+    for short in ("mail", "scan"):
+        queue = Queue(f"{prefix}-{short}", connection=connection)
+        registries = (queue.started_job_registry, queue.finished_job_registry, queue.failed_job_registry,
+                      queue.scheduled_job_registry, queue.deferred_job_registry)
+        job_ids = set(queue.get_job_ids()).union(*(r.get_job_ids() for r in registries))
+        for job_id in job_ids:
+            connection.delete(f"rq:job:{job_id}", f"rq:results:{job_id}")
     for key in connection.scan_iter(f"*{prefix}*", count=1000):
         connection.delete(key)
 

@@ -21,7 +21,8 @@ from sqlalchemy import event, select, update
 
 from caseflow.extensions import db
 from caseflow.models import Notification
-from caseflow.notifications.delivery import DIGEST_KIND
+from caseflow.models.types import utcnow
+from caseflow.notifications.delivery import DIGEST_KIND, sweep_after
 
 log = logging.getLogger("caseflow.notifications")
 
@@ -86,7 +87,7 @@ def retry_notification(notification_id: int) -> bool:
     result = db.session.execute(
         update(Notification)
         .where(Notification.id == notification_id, Notification.status == "failed")
-        .values(status="pending", attempts=0, next_attempt_at=None)
+        .values(status="pending", attempts=0, next_attempt_at=sweep_after(utcnow()))
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -98,6 +99,13 @@ def retry_notification(notification_id: int) -> bool:
     else:
         dispatch([notification_id])
     return True
+
+
+def _stamp(session, flush_context, instances) -> None:  # noqa: ANN001 - SQLAlchemy event signature
+    """Give each new row the moment after which the sweep hands it over if its job never came."""
+    for obj in session.new:
+        if isinstance(obj, Notification) and obj.next_attempt_at is None and obj.status in (None, "pending"):
+            obj.next_attempt_at = sweep_after(utcnow())
 
 
 def _collect(session, flush_context) -> None:  # noqa: ANN001 - SQLAlchemy event signature
@@ -123,6 +131,7 @@ def init_app(app: Flask) -> None:
     """Deliver outbox rows once the transaction that wrote them commits, never before."""
     if not getattr(init_app, "_hooked", False):
         # db.session is one scoped session for every app: hook its class once.
+        event.listen(db.session, "before_flush", _stamp)
         event.listen(db.session, "after_flush", _collect)
         event.listen(db.session, "after_commit", _send_committed)
         event.listen(db.session, "after_soft_rollback", _forget)

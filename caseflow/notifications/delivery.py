@@ -46,12 +46,28 @@ def _session() -> Session:
 
 
 def claimable(now: datetime):  # noqa: ANN201 - a SQL expression
-    """Rows a sender may take now: pending and due, or 'sending' with an expired lease."""
+    """Rows a sender may take now: pending and never tried or due again, or 'sending' with an
+    expired lease. A fresh row's next_attempt_at is only the moment the sweep gives up waiting
+    for its first job (see `sweep_after`); its job may take it at once."""
     return or_(
         and_(Notification.status == "pending",
-             or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now)),
+             or_(Notification.attempts == 0, Notification.next_attempt_at.is_(None),
+                 Notification.next_attempt_at <= now)),
         and_(Notification.status == "sending", Notification.next_attempt_at <= now),
     )
+
+
+def overdue(now: datetime):  # noqa: ANN201 - a SQL expression
+    """Rows nobody is sending although their time has come: two ranges of ix_notifications_status,
+    so the sweep reads only what it hands over, not every row still waiting for its worker."""
+    return or_(
+        and_(Notification.status.in_(("pending", "sending")), Notification.next_attempt_at <= now),
+        and_(Notification.status == "pending", Notification.next_attempt_at.is_(None)),
+    )
+
+
+def sweep_after(now: datetime) -> datetime:
+    return now + timedelta(seconds=current_app.config.get("SWEEP_GRACE_SECONDS", 120))
 
 
 def _claim(session: Session, ids: list[int], now: datetime, digest: bool = False) -> list[Notification]:
@@ -60,8 +76,9 @@ def _claim(session: Session, ids: list[int], now: datetime, digest: bool = False
     for nid in ids:
         result = session.execute(
             update(Notification)
-            .where(Notification.id == nid, claimable(now),
-                   (Notification.kind == DIGEST_KIND) if digest else (Notification.kind != DIGEST_KIND))
+            .where(Notification.id == nid,
+                   and_(Notification.kind == DIGEST_KIND, overdue(now)) if digest
+                   else and_(Notification.kind != DIGEST_KIND, claimable(now)))
             .values(status="sending", attempts=Notification.attempts + 1, next_attempt_at=lease)
             .execution_options(synchronize_session=False)
         )
@@ -168,7 +185,7 @@ def _not_claimed(session: Session, notification_id: int, now: datetime) -> Outco
 def due_digest_ids(session: Session, recipient: str, now: datetime) -> list[int]:
     return list(session.scalars(
         select(Notification.id).where(Notification.kind == DIGEST_KIND,
-                                      Notification.recipient == recipient, claimable(now))
+                                      Notification.recipient == recipient, overdue(now))
         .order_by(Notification.id)
     ))
 

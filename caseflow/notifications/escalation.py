@@ -23,15 +23,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 
 from caseflow.extensions import db
 from caseflow.models import Agency, CaseEvent, Notification, OrgUnit, Task, User
 from caseflow.models.types import utcnow
 from caseflow.notifications import dispatch, dispatch_digests
-from caseflow.notifications.delivery import DIGEST_KIND, claimable
+from caseflow.notifications.delivery import DIGEST_KIND, overdue
 from caseflow.notifications.render import LOCAL_TZ
 from caseflow.workflow import current_engine
 
@@ -109,24 +109,19 @@ def _due_level(due_at: datetime, now: datetime, t: Timing, top: int) -> int:
 
 
 def _max_depth() -> int:
-    """Levels beyond the chair: the most ancestors any commune has (2 since 2025, 3 with districts)."""
-    depth, frontier = 0, [u.id for u in db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id.is_(None)))]
-    while frontier:
-        frontier = list(db.session.scalars(select(OrgUnit.id).where(OrgUnit.parent_id.in_(frontier))))
-        depth += 1 if frontier else 0
-    return depth
+    """Levels beyond the chair: the most ancestors any unit has (2 with districts, 1 without).
+    `path` is "/P/D/C/": its slashes count the levels, in one query on either backend."""
+    slashes = func.length(OrgUnit.path) - func.length(func.replace(OrgUnit.path, "/", ""))
+    return max((db.session.scalar(select(func.max(slashes))) or 2) - 2, 0)
 
 
 def _candidates(now: datetime, t: Timing) -> list[int]:
-    """Ids of open tasks whose next level has come due: one exact index range per level."""
-    ids: list[int] = []
+    """Ids of open tasks whose next level has come due: one exact index range per level,
+    OR-ed into one query (PostgreSQL and SQLite both scan each range of the index)."""
     top = 2 + _max_depth()  # agency, chair and the units above the commune
-    for seen in range(top):
-        bound = now - t.reminder_after - seen * t.interval
-        ids += db.session.scalars(
-            select(Task.id).where(Task.status == "open", Task.escalation_level == seen, Task.due_at <= bound)
-        ).all()
-    return sorted(set(ids))
+    ranges = [and_(Task.escalation_level == seen, Task.due_at <= now - t.reminder_after - seen * t.interval)
+              for seen in range(top)]
+    return list(db.session.scalars(select(Task.id).where(Task.status == "open", or_(*ranges)).order_by(Task.id)))
 
 
 def _next_digest_time(now: datetime) -> datetime:
@@ -149,27 +144,17 @@ def _notification(kind: str, task: Task, level: int, email: str, locale: str,
     )
 
 
-def _escalate_task(task: Task, now: datetime, t: Timing, ladder: Ladder) -> int:
-    """Claim the levels due for one task and write their mails and events; returns levels sent."""
-    definition = current_engine().definition
-    template = definition.tasks.get(task.template)
-    case = task.case
+def _commune_of(task: Task) -> OrgUnit:
+    """The commune that holds the task: where it happened or where the child lives."""
+    template = current_engine().definition.tasks.get(task.template)
     if template is not None and template.commune == "incident":
-        commune = case.incident_commune
-    else:
-        commune = case.residence_commune
-    rungs = ladder.rungs(commune)
-    top = 1 + len(rungs)
-    seen = task.escalation_level
-    target = _due_level(task.due_at, now, t, top)
-    if target <= seen:
-        return 0
-    claimed = db.session.execute(
-        update(Task).where(Task.id == task.id, Task.status == "open", Task.escalation_level == seen)
-        .values(escalation_level=target).execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:
-        return 0  # another scan got there first, or the task was just done
+        return task.case.incident_commune
+    return task.case.residence_commune
+
+
+def _write_levels(task: Task, commune: OrgUnit, rungs: list[Rung], seen: int, target: int,
+                  now: datetime, ladder: Ladder) -> None:
+    """The mails and trail events of levels seen+1..target, for a task this scan has claimed."""
     digest_at = None
     for level in range(seen + 1, target + 1):
         if level == 1:
@@ -190,7 +175,6 @@ def _escalate_task(task: Task, now: datetime, t: Timing, ladder: Ladder) -> int:
             data={"task_id": task.id, "level": level, "unit": unit.code if unit else None,
                   "recipients": recipients, "due_at": task.due_at.isoformat()},
         ))
-    return target - seen
 
 
 def escalate_overdue(now: datetime | None = None) -> int:
@@ -204,25 +188,44 @@ def escalate_overdue(now: datetime | None = None) -> int:
         chunk = ids[start:start + BATCH]
         try:
             sent += _escalate_batch(chunk, now, t, ladder)
-        except IntegrityError:
-            # A row of the batch was written by another path already: redo one task at a time.
+        except (IntegrityError, OperationalError):
+            # A row written by another path, or a deadlock with a concurrent scan: redo the
+            # batch one task at a time (one row locked per transaction cannot deadlock).
             db.session.rollback()
             for task_id in chunk:
                 try:
                     sent += _escalate_batch([task_id], now, t, ladder)
-                except IntegrityError:
+                except (IntegrityError, OperationalError):
                     db.session.rollback()
                     log.warning("escalation of task %s already recorded elsewhere", task_id)
     return sent
 
 
 def _escalate_batch(task_ids: list[int], now: datetime, t: Timing, ladder: Ladder) -> int:
-    sent = 0
+    """Claim each task's due levels with one UPDATE per (seen, target) group, then write the
+    mails of the tasks whose claim this scan won, all in one transaction."""
     tasks = db.session.scalars(select(Task).where(Task.id.in_(task_ids)).order_by(Task.id)
                                .options(selectinload(Task.case))).all()
+    groups: dict[tuple[int, int], list[tuple[Task, OrgUnit, list[Rung]]]] = {}
+    for task in tasks:
+        commune = _commune_of(task)
+        rungs = ladder.rungs(commune)
+        target = _due_level(task.due_at, now, t, 1 + len(rungs))
+        if target > task.escalation_level:
+            groups.setdefault((task.escalation_level, target), []).append((task, commune, rungs))
+    sent = 0
     with db.session.no_autoflush:
-        for task in tasks:
-            sent += _escalate_task(task, now, t, ladder)
+        for (seen, target), items in sorted(groups.items()):
+            claimed = set(db.session.scalars(
+                update(Task).where(Task.id.in_([task.id for task, _, _ in items]), Task.status == "open",
+                                   Task.escalation_level == seen)
+                .values(escalation_level=target).returning(Task.id)
+                .execution_options(synchronize_session=False)
+            ))
+            for task, commune, rungs in items:
+                if task.id in claimed:  # the others: another scan got there first, or the task was done
+                    _write_levels(task, commune, rungs, seen, target, now, ladder)
+                    sent += target - seen
     db.session.commit()  # the after-commit hook hands the new outbox rows to the sender
     return sent
 
@@ -233,47 +236,41 @@ def send_warnings(now: datetime | None = None) -> int:
     t = timing()
     if t.warning_fraction <= 0:
         return 0
-    rows = db.session.scalars(
-        select(Task).where(Task.status == "open", Task.escalation_level == 0,
-                           Task.due_at > now, Task.due_at <= now + t.warning_horizon,
-                           Task.warned_at.is_(None))
+    # Columns, not objects: tasks in the window whose warning time has not come are read on
+    # every scan, and building ORM objects for them would dominate a scan with nothing new.
+    window = db.session.execute(
+        select(Task.id, Task.due_at, Task.created_at)
+        .where(Task.status == "open", Task.escalation_level == 0,
+               Task.due_at > now, Task.due_at <= now + t.warning_horizon, Task.warned_at.is_(None))
         .order_by(Task.id)
     ).all()
+    due_ids = [task_id for task_id, due_at, created_at in window
+               if now >= due_at - min((due_at - created_at) * t.warning_fraction, t.warning_horizon)]
     ladder, sent = Ladder(), 0
-    for task in rows:
-        lead = min((task.due_at - task.created_at) * t.warning_fraction, t.warning_horizon)
-        if now < task.due_at - lead:
-            continue
-        claimed = db.session.execute(
-            update(Task).where(Task.id == task.id, Task.warned_at.is_(None), Task.status == "open")
-            .values(warned_at=now).execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:
-            continue
-        agency = ladder.agency(task.agency_id)
-        db.session.add(_notification("warning", task, 0, agency.email, agency.locale, None))
-        db.session.add(CaseEvent(case_id=task.case_id, at=now, actor_label="system", kind="notification",
-                                 data={"task_id": task.id, "warning": True, "recipients": [agency.email],
-                                       "due_at": task.due_at.isoformat()}))
-        sent += 1
-        if sent % BATCH == 0:
-            db.session.commit()
-    db.session.commit()
+    for start in range(0, len(due_ids), BATCH):
+        chunk = due_ids[start:start + BATCH]
+        claimed = set(db.session.scalars(
+            update(Task).where(Task.id.in_(chunk), Task.warned_at.is_(None), Task.status == "open")
+            .values(warned_at=now).returning(Task.id).execution_options(synchronize_session=False)
+        ))
+        for task in db.session.scalars(select(Task).where(Task.id.in_(claimed)).order_by(Task.id)):
+            agency = ladder.agency(task.agency_id)
+            db.session.add(_notification("warning", task, 0, agency.email, agency.locale, None))
+            db.session.add(CaseEvent(case_id=task.case_id, at=now, actor_label="system", kind="notification",
+                                     data={"task_id": task.id, "warning": True, "recipients": [agency.email],
+                                           "due_at": task.due_at.isoformat()}))
+            sent += 1
+        db.session.commit()
     return sent
 
 
 def sweep(now: datetime | None = None) -> int:
     """Hand over again rows nobody is sending: Redis was down at commit, a worker died, a
-    retry's job was lost. The grace keeps rows that were just handed over out of it."""
+    retry's job was lost. Fresh rows wait SWEEP_GRACE_SECONDS for their own job first."""
     now = now or utcnow()
-    grace = timedelta(seconds=current_app.config.get("SWEEP_GRACE_SECONDS", 120))
-    settled = now - grace
     ids = list(db.session.scalars(
-        select(Notification.id).where(
-            Notification.kind != DIGEST_KIND, claimable(now),
-            or_(and_(Notification.next_attempt_at.is_(None), Notification.created_at <= settled),
-                Notification.next_attempt_at <= settled),
-        ).order_by(Notification.id).limit(SWEEP_LIMIT)
+        select(Notification.id).where(Notification.kind != DIGEST_KIND, overdue(now))
+        .order_by(Notification.id).limit(SWEEP_LIMIT)
     ))
     db.session.commit()
     dispatch(ids)
@@ -283,7 +280,7 @@ def sweep(now: datetime | None = None) -> int:
 def send_due_digests(now: datetime | None = None) -> int:
     now = now or utcnow()
     recipients = list(db.session.scalars(
-        select(Notification.recipient).where(Notification.kind == DIGEST_KIND, claimable(now))
+        select(Notification.recipient).where(Notification.kind == DIGEST_KIND, overdue(now))
         .group_by(Notification.recipient)
     ))
     db.session.commit()

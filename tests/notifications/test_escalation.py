@@ -171,3 +171,24 @@ def test_escalate_command_runs_one_scan(app, runner, open_case, world, smtp_serv
     result = runner.invoke(args=["caseflow", "escalate"])
     assert result.exit_code == 0, result.output
     assert "escalations: 1" in result.output
+
+
+def test_embedded_default_scans_in_a_background_thread(app, open_case, world, smtp_server):
+    """No Redis: `caseflow demo` runs the scan in a thread of its own process."""
+    import time
+
+    from caseflow.notifications.escalation import start_background_scanner
+
+    case, _ = _open_overdue(open_case, "A", HOUR)
+    db.session.commit()
+    thread = start_background_scanner(app, 0.2)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not any(
+                "Quá hạn" in m["Subject"] for _, m in smtp_server.messages):
+            time.sleep(0.1)
+    finally:
+        thread.stop.set()
+        thread.join(5)
+    assert [m["Subject"] for _, m in smtp_server.messages if "Quá hạn" in m["Subject"]] == [
+        f"[{case['reference']}] Quá hạn: Kiểm tra, xác minh và đánh giá nguy cơ ban đầu"]
