@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, inspect, select
 
 from caseflow import create_app
@@ -123,6 +124,7 @@ def test_create_user_refuses_a_bad_role_or_a_short_password(runner, world):
     assert db.session.scalar(select(func.count()).select_from(User)) == users_before
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # the embedded default the demo is for; ~30 cases is slow
 def test_seed_demo_builds_lang_son_with_cases_in_every_state(runner, app):
     result = runner.invoke(args=["caseflow", "seed-demo"])
     assert result.exit_code == 0, result.output
