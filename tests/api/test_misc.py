@@ -220,3 +220,44 @@ def test_dashboard_counts_only_open_cases(api, open_case, fire):
     open_case("B")
     dash = api.get("/api/v1/dashboard/overdue", "supervisor_p@test.vn").get_json()
     assert {r["code"]: r["open_cases"] for r in dash["by_org_unit"]} == {"B": 1}
+
+
+# -- case list filters --------------------------------------------------------------------------
+
+def test_case_list_filters_by_state_risk_harm_reference_and_org_unit(api, open_case, fire):
+    a = fire(open_case("A", harm_types=["neglect", "violence"]), "verify", "officer_a@test.vn",
+             {"risk_level": "high", "serious_harm": False, "caregiver_is_abuser": False, "findings": "x"})
+    b = open_case("B", harm_types=["trafficking"])
+    c = open_case("C", harm_types=["violence"])
+
+    def ids(**query) -> set[int]:
+        resp = api.get("/api/v1/cases", "supervisor_p@test.vn", query_string=query)
+        assert resp.status_code == 200, resp.get_json()
+        body = resp.get_json()
+        assert body["total"] == len(body["items"])
+        return {item["id"] for item in body["items"]}
+
+    assert ids() == {a["id"], b["id"], c["id"]}
+    assert ids(state="verified") == {a["id"]}
+    assert ids(state="received") == {b["id"], c["id"]}
+    assert ids(risk_level="high") == {a["id"]}
+    assert ids(harm_type="violence") == {a["id"], c["id"]}
+    assert ids(harm_type="trafficking") == {b["id"]}
+    assert ids(harm_type="exploitation") == set()
+    assert ids(org_unit="D") == {c["id"]}  # the historic district's subtree
+    assert ids(org_unit="P") == {a["id"], b["id"], c["id"]}
+    assert ids(reference=b["reference"].lower()) == {b["id"]}
+    assert ids(state="received", org_unit="B") == {b["id"]}
+    # A filter never widens the caller's reach.
+    resp = api.get("/api/v1/cases", "officer_b@test.vn", query_string={"org_unit": "P"}).get_json()
+    assert {item["id"] for item in resp["items"]} == {b["id"]}
+
+
+def test_times_in_responses_carry_an_offset(api, open_case):
+    case = open_case()
+    detail = api.get(f"/api/v1/cases/{case['id']}", "officer_a@test.vn").get_json()
+    events = api.get(f"/api/v1/cases/{case['id']}/events", "officer_a@test.vn").get_json()["items"]
+    moments = [detail["received_at"], detail["state_entered_at"], *(t["due_at"] for t in detail["tasks"]),
+               *(e["at"] for e in events)]
+    for moment in moments:
+        assert datetime.fromisoformat(moment).utcoffset() is not None, moment
