@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, String, exists, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, String, func, select
+from sqlalchemy.orm import aliased, selectinload
 
 from caseflow.extensions import db
 from caseflow.models import Case, CaseEvent, OrgUnit, Task, User
@@ -67,9 +67,9 @@ def case_query(
         ids = select(OrgUnit.id).where(OrgUnit.path.startswith(org_unit.path, autoescape=True)).scalar_subquery()
         query = query.where((Case.incident_commune_id.in_(ids)) | (Case.residence_commune_id.in_(ids)))
     if overdue:
-        query = query.where(
-            exists().where(Task.case_id == Case.id, Task.status == "open", Task.due_at < utcnow())
-        )
+        # IN over the overdue tasks, computed once: a correlated EXISTS made SQLite walk every
+        # overdue task of the database for each case in reach (its index is on status, due_at).
+        query = query.where(Case.id.in_(_overdue_task_cases()))
     return query
 
 
@@ -87,6 +87,30 @@ def list_cases(user: User, page: int, per_page: int, **filters) -> tuple[list[Ca
         .offset((page - 1) * per_page)
     ).all()
     return list(items), total or 0
+
+
+def export_rows(user: User, **filters) -> Select:  # noqa: ANN003
+    """The case list as plain columns for CSV: one query, no ORM objects, and by construction no
+    column of the child or the informant (they live in other tables)."""
+    incident, residence = aliased(OrgUnit), aliased(OrgUnit)
+    overdue = (
+        select(Task.case_id, func.count().label("n")).where(Task.status == "open", Task.due_at < utcnow())
+        .group_by(Task.case_id).subquery()
+    )
+    query = case_query(user, **filters).order_by(None)
+    return (
+        query.join(incident, Case.incident_commune_id == incident.id)
+        .join(residence, Case.residence_commune_id == residence.id)
+        .outerjoin(overdue, overdue.c.case_id == Case.id)
+        .with_only_columns(Case.reference, Case.state, Case.risk_level, Case.harm_types, Case.channel,
+                           incident.code, residence.code, Case.received_at, Case.closed_at,
+                           func.coalesce(overdue.c.n, 0).label("overdue_tasks"))
+        .order_by(Case.received_at.desc(), Case.id.desc())
+    )
+
+
+def _overdue_task_cases() -> Select:
+    return select(Task.case_id).where(Task.status == "open", Task.due_at < utcnow())
 
 
 def add_note(engine: Engine, user: User, case_id: int, payload: object) -> CaseEvent:

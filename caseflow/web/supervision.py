@@ -9,16 +9,14 @@ from collections.abc import Iterator
 from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
 from caseflow.extensions import db
-from caseflow.models import Case
 from caseflow.models.types import utcnow
 from caseflow.services import cases
 from caseflow.services.dashboard import overdue_dashboard
 from caseflow.services.serialize import case_summary_json
 from caseflow.web.forms import FilterForm
-from caseflow.web.helpers import HARM_LABELS, label, local, roles_required, state_label
+from caseflow.web.helpers import HARM_LABELS, local, roles_required, state_label
 from caseflow.workflow import current_engine
 
 bp = Blueprint("supervision", __name__)
@@ -81,26 +79,22 @@ def case_list() -> str:
 @roles_required(*DASHBOARD_ROLES)
 def export() -> Response:
     """The filtered list as CSV. Built from the list form of a case, which never holds the child."""
-    filters = _filters(_filter_form())
-    query = cases.case_query(current_user, **filters).order_by(Case.received_at.desc(), Case.id.desc()).options(
-        selectinload(Case.tasks), selectinload(Case.incident_commune), selectinload(Case.residence_commune))
+    query = cases.export_rows(current_user, **_filters(_filter_form()))
     header = [_("Reference"), _("State"), _("Risk"), _("Harm"), _("Channel"), _("Incident commune"),
               _("Residence commune"), _("Received at"), _("Closed at"), _("Overdue tasks")]
+    states = {name: state_label(name) for name in current_engine().definition.states}
+    harms = {key: str(text) for key, text in HARM_LABELS.items()}
 
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         buffer.write("\ufeff")  # Excel opens UTF-8 Vietnamese correctly only with a BOM
         writer.writerow(header)
-        now = utcnow()
-        for case in db.session.scalars(query.execution_options(yield_per=200)):
-            item = case_summary_json(case, now)
-            writer.writerow([
-                item["reference"], state_label(item["state"]), item["risk_level"] or "",
-                "; ".join(label(HARM_LABELS, h) for h in item["harm_types"] or []), item["channel"],
-                item["incident_commune"], item["residence_commune"], local(case.received_at),
-                local(case.closed_at), item["overdue_tasks"],
-            ])
+        result = db.session.execute(query.execution_options(yield_per=1000))
+        for ref, state, risk, harm_types, channel, incident, residence, received, closed, overdue in result:
+            writer.writerow([ref, states.get(state, state), risk or "",
+                             "; ".join(harms.get(h, h) for h in harm_types or []), channel, incident, residence,
+                             local(received), local(closed), overdue])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
