@@ -14,7 +14,7 @@ from caseflow.services import access, cases, directory, intake, transition
 from caseflow.services.calendar import load_calendar
 from caseflow.services.errors import Conflict, Forbidden, Invalid
 from caseflow.web.forms import CompleteTaskForm, IntakeForm, NoteForm, action_data, action_form, attach_errors
-from caseflow.web.helpers import locale, roles_required, time_left
+from caseflow.web.helpers import completed_by_step, locale, roles_required, time_left
 from caseflow.workflow import current_engine
 from caseflow.workflow.clock import to_local
 
@@ -123,7 +123,8 @@ def _case_page(case_id: int, *, failed: tuple[str, object] | None = None, note_f
     now, calendar = utcnow(), load_calendar()
     shown_tasks = [t for t in case.tasks if not is_agency or t.agency_id == current_user.agency_id]
     task_rows = [{"task": t, "left": time_left(t, now, calendar) if t.status == "open" else None,
-                  "may_complete": t.status == "open" and access.may_complete(current_user, t)}
+                  "may_complete": t.status == "open" and not completed_by_step(t)
+                  and access.may_complete(current_user, t)}
                  for t in shown_tasks]
     actions = []
     choices = None

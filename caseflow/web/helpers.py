@@ -118,6 +118,12 @@ def task_label(task: Task) -> str:
     return f"{label}: {task.description}" if task.description else label
 
 
+def completed_by_step(task: Task) -> bool:
+    """Tasks a transition completes (verify, draft_plan, ...) are done by taking that step on the
+    case page; a "mark as done" button would let them be closed without the decision."""
+    return any(task.kind in t.completes for t in current_engine().definition.transitions.values())
+
+
 def rule_text(rule: str) -> str:
     """'hours: 12 from received_at' as a sentence in the user's language."""
     match = _RULE.match(rule or "")

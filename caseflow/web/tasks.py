@@ -12,7 +12,7 @@ from caseflow.services.calendar import load_calendar
 from caseflow.services.errors import Conflict, Invalid
 from caseflow.web import safe_next
 from caseflow.web.forms import CompleteTaskForm
-from caseflow.web.helpers import roles_required, time_left
+from caseflow.web.helpers import completed_by_step, roles_required, time_left
 from caseflow.workflow import current_engine
 
 bp = Blueprint("tasks", __name__)
@@ -27,7 +27,8 @@ def my_work() -> str:
     items, total = tasks.list_tasks(current_user, page, PER_PAGE, status="open")
     now, calendar = utcnow(), load_calendar()
     rows = [
-        {"task": t, "left": time_left(t, now, calendar), "may_complete": access.may_complete(current_user, t)}
+        {"task": t, "left": time_left(t, now, calendar), "by_step": completed_by_step(t),
+         "may_complete": not completed_by_step(t) and access.may_complete(current_user, t)}
         for t in items
     ]
     return render_template(

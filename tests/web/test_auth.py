@@ -139,3 +139,15 @@ def test_error_pages_use_the_layout_and_show_no_trace(web, app):
 def test_api_paths_keep_json_errors(client, world):
     resp = client.get("/api/v1/nothing-here")
     assert resp.status_code == 404 and resp.is_json
+
+
+def test_an_unexpected_error_shows_the_layout_and_no_trace(app, world):
+    def boom():
+        raise RuntimeError("Bé Thử Nghiệm secret detail")
+
+    app.add_url_rule("/boom-for-test", view_func=boom)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    resp = app.test_client().get("/boom-for-test")
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 500 and "Đã xảy ra lỗi" in body
+    assert "secret detail" not in body and "Traceback" not in body

@@ -218,3 +218,13 @@ def test_notes_are_added_and_listed(web, open_case):
 
 def test_payload_helper_matches_api_intake(open_case):
     assert new_case_payload()["child"]["full_name"] == CHILD
+
+
+def test_tasks_closed_by_a_step_offer_the_step_not_a_done_button(web, open_case, fire):
+    case = fire(open_case(), "verify", "officer_a@test.vn", {"risk_level": "high", "serious_harm": False,
+                                                             "caregiver_is_abuser": True, "findings": "F"})
+    body = web("chair_a").text("/tasks")
+    draft = next(t for t in case["tasks"] if t["kind"] == "draft_plan")
+    separation = next(t for t in case["tasks"] if t["kind"] == "separation_decision")
+    assert f'/tasks/{draft["id"]}/complete' not in body  # done by submitting the plan
+    assert f'/tasks/{separation["id"]}/complete' in body  # a decision recorded as done
