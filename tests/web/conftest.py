@@ -122,6 +122,7 @@ def shoot(page, name: str) -> None:
     for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
         page.set_viewport_size(size)
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-phone-first-screen.png"))  # what a phone shows first
     page.set_viewport_size(original)
 
 
