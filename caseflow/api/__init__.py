@@ -50,7 +50,41 @@ def json_body() -> Any:
         data = None
     if data is None:
         raise DomainError("The body must be valid JSON (Content-Type: application/json)")
+    nul = dict.fromkeys(_nul_paths(data), NUL_MESSAGE)
+    if nul:
+        raise Invalid(nul)
     return data
+
+
+# PostgreSQL text cannot hold U+0000: refuse it at the door, naming the field, not as a 500.
+NUL_MESSAGE = "must not contain NUL (U+0000) characters"
+
+
+def _nul_paths(data: Any) -> list[str]:
+    """Where U+0000 occurs in a JSON value, as field names ("child.full_name", "data.measures[0]").
+    A loop, not recursion: the body may be nested nearly as deep as the parser allows."""
+    found, stack = [], [(data, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str) and "\x00" in value:
+            found.append(path or "body")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                where = f"{path}.{key}" if path else str(key)
+                if "\x00" in str(key):
+                    found.append(where)
+                else:
+                    stack.append((item, where))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}[{i}]") for i, item in enumerate(value))
+    return sorted(found)
+
+
+@bp.before_request
+def _refuse_nul_in_query() -> None:
+    nul = {name: NUL_MESSAGE for name, value in request.args.items(multi=True) if "\x00" in name + value}
+    if nul:
+        raise Invalid(nul)
 
 
 def current_user() -> User:

@@ -151,6 +151,32 @@ def test_json_nested_deeper_than_the_parser_goes_is_400(api, open_case):
     assert api.client.post("/api/v1/auth/token", data=deep, content_type="application/json").status_code == 400
 
 
+def test_nul_characters_are_refused_naming_the_field(api, open_case, fire):
+    """PostgreSQL text cannot hold U+0000: it must be a 422, not a database error."""
+    case = fire(open_case(), "verify", "officer_a@test.vn", VERIFY_MILD)
+    for changes, field in (
+        ({"summary": "a\x00b"}, "summary"),
+        ({"incident_commune": "A\x00"}, "incident_commune"),
+        ({"child": _child(full_name="Bé\x00")}, "child.full_name"),
+        ({"informant": {"name": "\x00", "consent": True}}, "informant.name"),
+    ):
+        _refused(api, "POST", "/api/v1/cases", "officer_a@test.vn", 422, field,
+                 json=new_case_payload("A", **changes))
+    _refused(api, "POST", f"/api/v1/cases/{case['id']}/transitions", "officer_a@test.vn", 422,
+             "data.measures[0].agency",
+             json={"trigger": "submit_plan", "version": case["version"], "data": _plan(agency="A-\x00")})
+    _refused(api, "POST", f"/api/v1/cases/{case['id']}/notes", "officer_a@test.vn", 422, "text",
+             json={"text": "\x00"})
+    _refused(api, "POST", "/api/v1/org-units", "admin@test.vn", 422, "parent",
+             json={"code": "N1", "name": "N", "level": "commune", "parent": "P\x00"})
+    _refused(api, "PUT", "/api/v1/calendar/2026-03-09", "admin@test.vn", 422, "name",
+             json={"kind": "holiday", "name": "\x00"})
+    for query in ("org_unit=%00", "reference=A%00", "state=%00"):
+        _refused(api, "GET", f"/api/v1/cases?{query}", "officer_a@test.vn", 422, query.split("=")[0])
+    resp = api.client.post("/api/v1/auth/token", json={"email": "officer_a@test.vn\x00", "password": "x"})
+    assert resp.status_code in (401, 422)
+
+
 def test_ids_beyond_the_integer_range_are_404_not_500(api, open_case):
     case = open_case()
     for huge in (2**31, 2**63, 10**20):
@@ -413,3 +439,67 @@ def test_defaults_residence_to_incident_and_received_at_to_now(api, world):
     assert case["residence_commune"] == "A"
     assert before - timedelta(seconds=1) <= datetime.fromisoformat(case["received_at"]) <= datetime.now(UTC)
     assert case["reference"] == f"TT-{datetime.now(VN).year}-{case['id']:06d}"
+
+
+# -- no value in any field of any body is a 500 ------------------------------------------------------
+
+ODD_VALUES = [None, [], {"a": {"b": 1}}, 10**30, True, "x" * 300, "\x00", ["A"]]
+
+
+def _field_paths(value, prefix=()):
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return
+    for key, item in items:
+        yield (*prefix, key)
+        yield from _field_paths(item, (*prefix, key))
+
+
+def _with(body, path, value):
+    body = json.loads(json.dumps(body))
+    target = body
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return body
+
+
+def test_no_value_in_any_field_of_any_body_is_a_500(api, open_case, fire):
+    case = open_case()
+    verified = fire(open_case(), "verify", "officer_a@test.vn", VERIFY_MILD)
+    counter = iter(range(10**6))
+    # Each body is valid but for one field left invalid on purpose, so that most odd values
+    # reach the deepest checks; "unique" fields get a fresh value on every call.
+    targets = [
+        ("/api/v1/cases", "officer_a@test.vn", new_case_payload("A"), None),
+        (f"/api/v1/cases/{verified['id']}/transitions", "officer_a@test.vn",
+         {"trigger": "submit_plan", "version": verified["version"],
+          "data": {"measures": _plan()["measures"], "plan": None}}, None),
+        (f"/api/v1/cases/{case['id']}/transitions", "chair_a@test.vn",
+         {"trigger": "handover", "version": case["version"], "data": {"residence_commune": "B"}}, None),
+        (f"/api/v1/cases/{case['id']}/notes", "officer_a@test.vn", {"text": "t"}, None),
+        (f"/api/v1/tasks/{case['tasks'][0]['id']}/complete", "officer_a@test.vn", {"note": "n", "outcome": None},
+         None),
+        ("/api/v1/org-units", "admin@test.vn", {"code": "Z", "name": "n", "level": "commune", "parent": "P",
+                                                "valid_from": "2020-01-01", "valid_to": "2030-01-01"}, "code"),
+        ("/api/v1/agencies", "admin@test.vn", {"code": "Z", "name": "n", "kind": "police", "org_unit": "A",
+                                               "email": "a@agency.test"}, "code"),
+        ("/api/v1/users", "admin@test.vn", {"email": "z@test.vn", "name": "n", "password": PASSWORD,
+                                            "role": "agency_staff", "org_unit": "A", "agency": "A-police"}, "email"),
+        ("/api/v1/auth/token", None, {"email": "officer_a@test.vn", "password": PASSWORD}, None),
+    ]
+    for url, who, base, unique in targets:
+        for path in list(_field_paths(base)):
+            for value in ODD_VALUES:
+                body = _with(base, path, value)
+                if unique and path != (unique,):
+                    body[unique] = f"z{next(counter)}@test.vn" if unique == "email" else f"Z{next(counter)}"
+                resp = api.post(url, who, json=body) if who else api.client.post(url, json=body)
+                assert resp.status_code < 500, (url, path, value)
+    for field in ("kind", "name"):
+        for value in ODD_VALUES:
+            body = _with({"kind": "holiday", "name": "x"}, (field,), value)
+            assert api.put("/api/v1/calendar/2026-03-03", "admin@test.vn", json=body).status_code < 500
