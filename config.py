@@ -55,5 +55,7 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # The session cookie travels only over HTTPS once the site is served over HTTPS.
+    SESSION_COOKIE_SECURE = _bool("CASEFLOW_SECURE_COOKIES", CASEFLOW_BASE_URL.startswith("https://"))
     REMEMBER_COOKIE_DURATION = 0
     PERMANENT_SESSION_LIFETIME = int(os.environ.get("CASEFLOW_SESSION_IDLE_SECONDS", "1800"))

@@ -49,6 +49,7 @@ def init_app(app: Flask) -> None:
     # outlives a request when an outer app context is pushed (the CLI, tests): renew them per request.
     app.before_request(_fresh_request_state)
     app.before_request(_end_idle_session)
+    app.after_request(_page_headers)
     app.context_processor(helpers.template_globals)
     # A list page calls gettext hundreds of times; Flask-Babel resolves the locale and catalog on
     # every call, so the pages look the catalog up once per request instead.
@@ -126,6 +127,22 @@ def _end_idle_session() -> Response | None:
         return redirect(url_for("auth.login", next=safe_next(request.full_path)))
     session["seen"] = now
     return None
+
+
+# No script, frame or form target outside CaseFlow; inline style only for the chart bar widths.
+PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+def _page_headers(response: Response) -> Response:
+    if request.path.startswith(SESSIONLESS_PREFIXES):
+        return response
+    response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    # Pages carry a child's identity: never kept in a shared computer's cache or the back button.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def safe_next(target: str | None) -> str | None:

@@ -151,3 +151,9 @@ def test_an_unexpected_error_shows_the_layout_and_no_trace(app, world):
     body = resp.get_data(as_text=True)
     assert resp.status_code == 500 and "Đã xảy ra lỗi" in body
     assert "secret detail" not in body and "Traceback" not in body
+
+
+def test_pages_are_not_cached_and_refuse_framing(web):
+    resp = web("officer_a").get("/tasks")
+    assert resp.headers["Cache-Control"] == "no-store"
+    assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
