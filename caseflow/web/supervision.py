@@ -20,7 +20,7 @@ from caseflow.web.helpers import HARM_LABELS, local, roles_required, state_label
 from caseflow.workflow import current_engine
 
 bp = Blueprint("supervision", __name__)
-PER_PAGE = 50
+PER_PAGE = 25  # small pages: many users are on phones over slow links
 DASHBOARD_ROLES = ("supervisor", "officer", "chair")
 LIST_ROLES = ("supervisor", "officer", "chair", "agency_staff")
 
