@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caseflow.extensions import db
@@ -20,8 +20,13 @@ class Task(db.Model):
         # The overdue scan reads only open tasks that are due: its cost follows the overdue work.
         Index("ix_tasks_status_due", "status", "due_at"),
         Index("ix_tasks_agency_status", "agency_id", "status"),
-        # One exact range per escalation level: a scan with nothing new reads no task rows.
-        Index("ix_tasks_status_level_due", "status", "escalation_level", "due_at"),
+        # The overdue scan's two reads, on open tasks only, each answered from the index alone:
+        # the ladder (one exact range per level) and the warning window (tasks not yet warned).
+        Index("ix_tasks_escalation", "escalation_level", "due_at", "id",
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+        Index("ix_tasks_warning", "due_at", "created_at", "id",
+              postgresql_where=text("status = 'open' AND escalation_level = 0 AND warned_at IS NULL"),
+              sqlite_where=text("status = 'open' AND escalation_level = 0 AND warned_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,8 +11,9 @@ At most once per (task, level), however many scans run at once: each task is cla
 and only the scan whose UPDATE matched writes the notifications (in the same transaction);
 the unique `dedupe_key` of the outbox is the backstop.
 
-Reads go through ix_tasks_status_level_due, one exact range per level, so a scan with
-nothing new costs a few index probes whatever the size of the tasks table.
+Reads go through two partial indexes on open tasks (ix_tasks_escalation: one exact range
+per level; ix_tasks_warning: the tasks not yet warned), answered from the index alone, so a
+scan with nothing new costs a few index probes whatever the size of the tasks table.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import DateTime, Float, func, literal, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 
@@ -116,12 +118,26 @@ def _max_depth() -> int:
 
 
 def _candidates(now: datetime, t: Timing) -> list[int]:
-    """Ids of open tasks whose next level has come due: one exact index range per level,
-    OR-ed into one query (PostgreSQL and SQLite both scan each range of the index)."""
-    top = 2 + _max_depth()  # agency, chair and the units above the commune
-    ranges = [and_(Task.escalation_level == seen, Task.due_at <= now - t.reminder_after - seen * t.interval)
-              for seen in range(top)]
-    return list(db.session.scalars(select(Task.id).where(Task.status == "open", or_(*ranges)).order_by(Task.id)))
+    """Ids of open tasks whose next level has come due: one exact range of
+    ix_tasks_escalation per level (separate queries, so no planner can turn them
+    into one wide range over every overdue task)."""
+    ids: list[int] = []
+    for seen in range(2 + _max_depth()):  # agency, chair and the units above the commune
+        bound = now - t.reminder_after - seen * t.interval
+        ids += db.session.scalars(
+            select(Task.id).where(Task.status == "open", Task.escalation_level == seen, Task.due_at <= bound)
+        ).all()
+    return sorted(ids)
+
+
+def _warning_due(now: datetime, fraction: float) -> Any:
+    """SQL: at most `fraction` of the time the task was given is left. Interval arithmetic on
+    PostgreSQL (EXTRACT would go through slow numerics), julian days on SQLite."""
+    moment = literal(now.replace(tzinfo=None), DateTime())
+    if db.engine.dialect.name == "sqlite":
+        due, created, at = func.julianday(Task.due_at), func.julianday(Task.created_at), func.julianday(moment)
+        return due - at <= (due - created) * fraction
+    return Task.due_at - moment <= literal(fraction, Float()) * (Task.due_at - Task.created_at)
 
 
 def _next_digest_time(now: datetime) -> datetime:
@@ -236,16 +252,15 @@ def send_warnings(now: datetime | None = None) -> int:
     t = timing()
     if t.warning_fraction <= 0:
         return 0
-    # Columns, not objects: tasks in the window whose warning time has not come are read on
-    # every scan, and building ORM objects for them would dominate a scan with nothing new.
-    window = db.session.execute(
-        select(Task.id, Task.due_at, Task.created_at)
+    # The fraction test runs in SQL: tasks in the window whose warning time has not come are
+    # read by every scan, and returning them all would dominate a scan with nothing new.
+    due_ids = list(db.session.scalars(
+        select(Task.id)
         .where(Task.status == "open", Task.escalation_level == 0,
-               Task.due_at > now, Task.due_at <= now + t.warning_horizon, Task.warned_at.is_(None))
+               Task.due_at > now, Task.due_at <= now + t.warning_horizon, Task.warned_at.is_(None),
+               _warning_due(now, t.warning_fraction))  # lead: min(fraction of the time given, horizon)
         .order_by(Task.id)
-    ).all()
-    due_ids = [task_id for task_id, due_at, created_at in window
-               if now >= due_at - min((due_at - created_at) * t.warning_fraction, t.warning_horizon)]
+    ))
     ladder, sent = Ladder(), 0
     for start in range(0, len(due_ids), BATCH):
         chunk = due_ids[start:start + BATCH]

@@ -1,4 +1,4 @@
-"""email action tokens and the escalation index
+"""email action tokens and the overdue scan's indexes
 
 Revision ID: 0002
 Revises: 0001
@@ -29,12 +29,17 @@ def upgrade():
     with op.batch_alter_table('used_action_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_used_action_tokens_task_id'), ['task_id'], unique=False)
     with op.batch_alter_table('tasks', schema=None) as batch_op:
-        batch_op.create_index('ix_tasks_status_level_due', ['status', 'escalation_level', 'due_at'], unique=False)
+        batch_op.create_index('ix_tasks_escalation', ['escalation_level', 'due_at', 'id'], unique=False,
+                              postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
+        batch_op.create_index('ix_tasks_warning', ['due_at', 'created_at', 'id'], unique=False,
+                              postgresql_where=sa.text("status = 'open' AND escalation_level = 0 AND warned_at IS NULL"),
+                              sqlite_where=sa.text("status = 'open' AND escalation_level = 0 AND warned_at IS NULL"))
 
 
 def downgrade():
     with op.batch_alter_table('tasks', schema=None) as batch_op:
-        batch_op.drop_index('ix_tasks_status_level_due')
+        batch_op.drop_index('ix_tasks_warning')
+        batch_op.drop_index('ix_tasks_escalation')
     with op.batch_alter_table('used_action_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_used_action_tokens_task_id'))
     op.drop_table('used_action_tokens')
