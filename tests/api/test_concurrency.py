@@ -169,3 +169,35 @@ def test_concurrent_task_completion_gives_one_200_and_one_409(app, api, open_cas
             thread.join(timeout=60)
         assert not errors, errors
         assert sorted(statuses) == [200, 409]
+
+
+def test_transitions_on_different_cases_at_once_all_succeed(app, api, open_case):
+    """One shared Machine and one database file: concurrent work on different cases must not
+    collide (no false 409 from a busy SQLite file, no state leaking between cases)."""
+    cases = [open_case() for _ in range(4)]
+    token = api.token("officer_a@test.vn")
+    start = threading.Barrier(len(cases))
+    statuses: dict[int, int] = {}
+    errors: list[BaseException] = []
+
+    def worker(case: dict) -> None:
+        try:
+            with app.app_context():
+                client = app.test_client()
+                start.wait(timeout=10)
+                resp = client.post(f"/api/v1/cases/{case['id']}/transitions",
+                                   headers={"Authorization": f"Bearer {token}"},
+                                   json={"trigger": "verify", "version": case["version"], "data": VERIFY})
+                statuses[case["id"]] = resp.status_code
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(case,)) for case in cases]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert statuses == {case["id"]: 200 for case in cases}
+    for case in cases:
+        _assert_verified_once(api, case["id"])
