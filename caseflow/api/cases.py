@@ -70,7 +70,7 @@ def fire_transition(case_id: int):  # noqa: ANN201
     engine = current_engine()
     case = cases.get_case(current_user(), case_id)
     transition.fire(engine, case, current_user(), data.get("trigger"), data.get("version"), data.get("data"))
-    return jsonify(case_json(case, current_user(), engine))
+    return jsonify(case_json(cases.reload_for_display(case_id), current_user(), engine))
 
 
 @bp.post("/cases/<int:case_id>/notes")

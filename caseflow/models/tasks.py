@@ -27,6 +27,11 @@ class Task(db.Model):
         Index("ix_tasks_warning", "due_at", "created_at", "id",
               postgresql_where=text("status = 'open' AND escalation_level = 0 AND warned_at IS NULL"),
               sqlite_where=text("status = 'open' AND escalation_level = 0 AND warned_at IS NULL")),
+        # Overdue counts and the overdue filter: only open tasks, with what they are joined on.
+        Index(
+            "ix_tasks_open_due", "due_at", "case_id", "agency_id",
+            postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Select, String, func, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from caseflow.extensions import db
 from caseflow.models import Case, CaseEvent, OrgUnit, Task, User
@@ -26,7 +26,7 @@ def get_case(user: User, case_id: int, *, for_update: bool = False) -> Case:
     query = (
         select(Case)
         .where(Case.id == case_id, access.case_scope(user))
-        .options(selectinload(Case.tasks).selectinload(Task.agency))
+        .options(selectinload(Case.tasks).joinedload(Task.agency))  # two queries, not three
     )
     case = db.session.scalar(query)
     if case is None:
@@ -40,7 +40,28 @@ def read_case(engine: Engine, user: User, case_id: int) -> Case:
     shown_identity = access.can_see_identity(user, case)
     TransitionRun(engine, case, user, {}).record("read", data={"identity_shown": shown_identity})
     db.session.commit()
-    return case
+    return reload_for_display(case_id)
+
+
+def reload_for_display(case_id: int) -> Case:
+    """The case and all its JSON shows, read back after a commit in two queries.
+
+    A commit expires every loaded object; serializing the case then reloads each task's
+    agency, each commune, the child and the informant one query at a time. It takes the
+    id: touching the expired case itself would refresh it first.
+    """
+    return db.session.scalars(
+        select(Case)
+        .where(Case.id == case_id)
+        .options(
+            selectinload(Case.tasks).joinedload(Task.agency),
+            joinedload(Case.incident_commune),
+            joinedload(Case.residence_commune),
+            joinedload(Case.child),
+            joinedload(Case.informant),
+        )
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def case_query(

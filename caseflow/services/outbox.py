@@ -22,11 +22,13 @@ def queue(
     locale: str = "vi",
     dedupe: str | None = None,
     context: dict | None = None,
+    fresh: bool = False,
 ) -> Notification | None:
     """Add one outgoing mail. `dedupe` makes it at-most-once: a second row with the same
-    key is refused by a unique index, whatever process tries."""
+    key is refused by a unique index, whatever process tries. `fresh`: the key names a
+    task created in this transaction, so no row can hold it yet and the look-up is skipped."""
     key = dedupe or f"{kind}:{case.id if case else '-'}:{task.id if task else '-'}:{level}:{recipient}"
-    if db.session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
+    if not fresh and db.session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
         return None
     row = Notification(
         dedupe_key=key[:200],

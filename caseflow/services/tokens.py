@@ -6,6 +6,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from caseflow.extensions import db
 from caseflow.models import ApiToken, User
@@ -27,7 +28,10 @@ def issue_token(email: object, password: object, hours: int) -> tuple[str, datet
 
 
 def user_for_token(token: str) -> User | None:
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(token)))
+    # Every API request runs this: the token and its user in one round trip.
+    row = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(token)).options(joinedload(ApiToken.user))
+    )
     if row is None or row.expires_at < utcnow() or not row.user.active:
         return None
     return row.user

@@ -126,11 +126,14 @@ class TransitionRun:
         description: str | None = None,
     ) -> Task:
         case = self.case
-        if agency is None:
-            commune = case.incident_commune if template.commune == "incident" else case.residence_commune
-            agency = agency_for(template.agency_kind, commune)
-        if due is None:
-            due = self._due(template)
+        # Reference data only (agencies, calendar): flushing the pending changes before each
+        # lookup cost a database round trip per lookup; the flush below sends them together.
+        with db.session.no_autoflush:
+            if agency is None:
+                commune = case.incident_commune if template.commune == "incident" else case.residence_commune
+                agency = agency_for(template.agency_kind, commune)
+            if due is None:
+                due = self._due(template)
         task = Task(
             case=case,
             kind=template.kind,
@@ -157,7 +160,7 @@ class TransitionRun:
                 "basis": task.legal_basis,
             },
         )
-        outbox.queue_for_agency("task_created", agency, case=case, task=task)
+        outbox.queue_for_agency("task_created", agency, case=case, task=task, fresh=True)
         return task
 
     def _due(self, template: TaskTemplate) -> datetime:
