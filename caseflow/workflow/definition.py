@@ -40,7 +40,53 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _LineDict:
     return mapping
 
 
+class _LineList(list):
+    line: int = 0
+    item_lines: tuple[int, ...] = ()
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> _LineList:
+    sequence = _LineList(loader.construct_sequence(node, deep=True))
+    sequence.line = node.start_mark.line + 1
+    sequence.item_lines = tuple(item.start_mark.line + 1 for item in node.value)
+    return sequence
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+STATE_LISTS = ("tasks",)
+TRANSITION_LISTS = ("roles", "guards", "notify", "completes", "creates")
+
+
+def _check_shapes(path: str, raw: dict) -> None:
+    """Every part has the type the loader reads: `roles: chair` is not `roles: [chair]`, and a
+    wrong type is a WorkflowError naming the line, not a crash or "unknown role 'c'"."""
+
+    def need(value: Any, kind: type, line: int, what: str) -> None:
+        if not isinstance(value, kind):
+            shape = "a list" if kind is list else "a mapping"
+            raise WorkflowError(f"{path}:{line}: {what} must be {shape}")
+
+    need(raw.get("tasks") or {}, dict, raw.line, "tasks")
+    need(raw.get("escalation") or {}, dict, raw.line, "escalation")
+    for key, value in (raw.get("escalation") or {}).items():
+        if key not in ("reminder_after_hours", "interval_hours", "warning_fraction"):
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise WorkflowError(f"{path}:{raw['escalation'].line}: escalation {key} must be a number >= 0")
+    for section, keys in (("states", STATE_LISTS), ("transitions", TRANSITION_LISTS)):
+        items = raw.get(section) or []
+        need(items, list, raw.line, section)
+        for i, node in enumerate(items):
+            need(node, dict, items.item_lines[i] if isinstance(items, _LineList) else 0, f"each of {section}")
+            for key in keys:
+                need(node.get(key) or [], list, node.line, key)
+            if section == "transitions":
+                if node.get("source") != "open":
+                    need(node.get("source") or [], list, node.line, "source (or the word open)")
+                need(node.get("fields") or {}, dict, node.line, "fields")
+                for spawn in node.get("creates") or []:
+                    need(spawn, dict, node.line, "each of creates")
 
 
 @dataclass(frozen=True)
@@ -261,6 +307,7 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
         raise WorkflowError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise WorkflowError(f"{path}: the top level must be a mapping")
+    _check_shapes(path, raw)
 
     tasks = {tid: _task(path, tid, node) for tid, node in (raw.get("tasks") or {}).items()}
 
@@ -276,6 +323,8 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
         for tid in node.get("tasks", []):
             if tid not in tasks:
                 raise _fail(path, node, f"state {name!r}: unknown task {tid!r}")
+            if tasks[tid].agency_kind == "from_measure":
+                raise _fail(path, node, f"state {name!r}: task {tid!r} takes its agency from a plan measure")
         state_lines[name] = getattr(node, "line", 0)
         states[name] = StateDef(
             name=name,
@@ -323,6 +372,10 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
         for spawn in node.get("creates", []):
             if spawn.get("task") not in tasks:
                 raise _fail(path, spawn, f"trigger {trigger!r}: unknown task {spawn.get('task')!r}")
+            if spawn.get("for_each") not in (None, "measures"):
+                raise _fail(path, spawn, f"trigger {trigger!r}: for_each can only be measures")
+            if (spawn.get("for_each") == "measures") != (tasks[spawn["task"]].agency_kind == "from_measure"):
+                raise _fail(path, spawn, f"trigger {trigger!r}: for_each: measures goes with agency_kind from_measure")
             for flag in spawn.get("when_any", []):
                 if flag not in field_names:
                     raise _fail(path, spawn, f"trigger {trigger!r}: when_any names no field {flag!r}")

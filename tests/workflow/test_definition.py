@@ -113,6 +113,31 @@ def test_state_with_an_unknown_task_is_refused_with_its_line(tmp_path):
     _refused(path, near=line, match="unknown task 'reveiw'")
 
 
+@pytest.mark.parametrize(("old", "new", "match"), [
+    # A scalar where a list belongs must not read as a list of letters ("unknown role 'c'").
+    ("    roles: [chair]\n    completes: [approve_plan]\n", "    roles: chair\n    completes: [approve_plan]\n",
+     "roles must be a list"),
+    ("    source: [planned]\n    dest: intervention\n", "    source: planned\n    dest: intervention\n",
+     "source .* must be a list"),
+    ("    tasks: [review]\n", "    tasks: review\n", "tasks must be a list"),
+    ("    guards: [no_open_measures]\n", "    guards: no_open_measures\n", "guards must be a list"),
+    # Wrong shapes that used to crash the loader with AttributeError.
+    ("  - trigger: reopen\n", "  - reopen\n  - trigger: reopen\n", "each of transitions must be a mapping"),
+    ("      - task: plan_measure\n        for_each: measures\n", "      - plan_measure\n",
+     "each of creates must be a mapping"),
+    ("    fields:\n      no_longer_at_risk: {type: bool, required: true, must_be: true}\n",
+     "    fields: [no_longer_at_risk]\n    xfields:\n      no_longer_at_risk: {type: bool}\n",
+     "fields must be a mapping"),
+    ("  interval_hours: 24\n", "  interval_hours: daily\n", "escalation interval_hours must be a number"),
+    # A plan-measure task anywhere but `for_each: measures` would fail at run time, case by case.
+    ("        for_each: measures\n", "        for_each: measure\n", "for_each can only be measures"),
+    ("    tasks: [review]\n", "    tasks: [plan_measure]\n", "takes its agency from a plan measure"),
+])
+def test_wrong_shapes_are_refused_with_the_line_not_a_crash(tmp_path, old, new, match):
+    path, line = _variant(tmp_path, old, new)
+    _refused(path, near=line + 1, within=15, match=match)
+
+
 def test_unreadable_or_invalid_yaml_is_refused_naming_the_file(tmp_path):
     with pytest.raises(WorkflowError, match=re.escape(str(tmp_path / "missing.yaml"))):
         load_definition(tmp_path / "missing.yaml")
