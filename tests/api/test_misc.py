@@ -261,3 +261,21 @@ def test_times_in_responses_carry_an_offset(api, open_case):
                *(e["at"] for e in events)]
     for moment in moments:
         assert datetime.fromisoformat(moment).utcoffset() is not None, moment
+
+
+def test_openapi_enumerations_and_limits_are_the_codes(client, app):
+    from caseflow.models.calendar import DAY_KINDS
+    from caseflow.models.cases import CHANNELS, HARM_TYPES, SEXES
+    from caseflow.models.tasks import TASK_STATUSES
+    from caseflow.services.intake import CHILD_AGE_LIMIT
+
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    new_case = schemas["NewCase"]["properties"]
+    assert new_case["channel"]["enum"] == list(CHANNELS)
+    assert new_case["harm_types"]["items"]["enum"] == list(HARM_TYPES)
+    assert new_case["summary"]["maxLength"] == app.config["MAX_SUMMARY_CHARS"]
+    child = new_case["child"]["properties"]
+    assert child["sex"]["enum"] == list(SEXES)
+    assert child["estimated_age"]["maximum"] == CHILD_AGE_LIMIT - 1
+    assert schemas["Task"]["properties"]["status"]["enum"] == list(TASK_STATUSES)
+    assert schemas["CalendarDay"]["properties"]["kind"]["enum"] == list(DAY_KINDS)
