@@ -113,6 +113,8 @@ def parse_moment(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    if parsed.tzinfo is None:
+    # Years far from ours are typing mistakes, and at the edges of datetime's range the
+    # offset or a deadline added to them overflows: refuse them here, not with a 500 later.
+    if parsed.tzinfo is None or not 1900 <= parsed.year <= 2200:
         return None
     return parsed.astimezone(UTC)

@@ -66,6 +66,8 @@ BAD_CASES = [  # (changes to the new-case payload, the field the error must name
     ({"received_at": "yesterday"}, "received_at"),
     ({"received_at": "2026-01-01T10:00:00"}, "received_at"),  # no offset
     ({"received_at": 1767225600}, "received_at"),
+    ({"received_at": "0001-01-01T00:00:00+07:00"}, "received_at"),  # overflowed converting to UTC
+    ({"received_at": "1850-01-01T00:00:00+07:00"}, "received_at"),
     ({"received_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()}, "received_at"),
     ({"received_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat()}, "received_at"),
     ({"channel": "fax"}, "channel"),
@@ -273,6 +275,8 @@ BAD_QUERIES = [
     ("/api/v1/calendar/due?working_days=1", "start"),
     ("/api/v1/calendar/due?start=2026-03-06T09:00:00&working_days=1", "start"),
     ("/api/v1/calendar/due?start=2026-03-06T09:00:00Z&working_days=-1", "working_days"),
+    ("/api/v1/calendar/due?start=9999-12-30T00:00:00Z&working_days=5", "start"),  # past datetime's range
+    ("/api/v1/calendar/due?start=9999-12-31T23:00:00-05:00&hours=1", "start"),
     ("/api/v1/calendar/due?start=2026-03-06T09:00:00Z&hours=abc", "hours"),
     ("/api/v1/calendar/due?start=2026-03-06T09:00:00Z&hours=%C2%B2", "hours"),  # "²" passes isdigit()
     ("/api/v1/calendar/due?start=2026-03-06T09:00:00Z&hours=99999999", "hours"),
