@@ -93,7 +93,8 @@ def escalate() -> None:
 @click.option("--queues", default="mail,scan", help="Short queue names, comma-separated.")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--cron/--no-cron", default=True, help="Also enqueue the periodic scan (RQ CronScheduler).")
-def worker(queues: str, burst: bool, cron: bool) -> None:
+@click.option("--fork/--no-fork", default=True, help="A work horse per job (default), or jobs in-process.")
+def worker(queues: str, burst: bool, cron: bool, fork: bool) -> None:
     """An RQ worker with the app context on the mail and scan queues (REDIS_URL required)."""
     from flask import current_app
 
@@ -102,7 +103,7 @@ def worker(queues: str, burst: bool, cron: bool) -> None:
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: without Redis, mail is sent in-process")
     run_worker(current_app._get_current_object(), [q.strip() for q in queues.split(",") if q.strip()],
-               burst=burst, cron=cron)
+               burst=burst, cron=cron, fork=fork)
 
 
 def init_app(app: Flask) -> None:

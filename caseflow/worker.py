@@ -43,12 +43,21 @@ def job(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if has_app_context():
-            return fn(*args, **kwargs)
-        from caseflow import create_app  # a plain `rq worker` has no app: build one
+        if not has_app_context():
+            from caseflow import create_app  # a plain `rq worker` has no app: build one
 
-        with create_app().app_context():
+            with create_app().app_context():
+                return fn(*args, **kwargs)
+        try:
             return fn(*args, **kwargs)
+        finally:
+            from rq import get_current_job
+
+            from caseflow.extensions import db
+
+            if get_current_job() is not None:
+                # A non-forking worker runs every job in one app context: start each afresh.
+                db.session.remove()
 
     return wrapper  # type: ignore[return-value]
 
@@ -78,14 +87,17 @@ def _warm_up(app: Flask) -> None:
     deliver(0)  # no such row: compiles the claim statements and changes nothing
 
 
-def run_worker(app: Flask, queues: list[str], burst: bool = False, cron: bool = True) -> bool:
+def run_worker(app: Flask, queues: list[str], burst: bool = False, cron: bool = True,
+               fork: bool = True) -> bool:
     """Work the named queues until stopped (or until empty with `burst`).
 
     RQ's scheduler runs in the worker so retries put off with `enqueue_in` come due; unless
     `cron` is off, RQ's CronScheduler runs beside it in a child process and enqueues the
-    periodic scan every SCAN_INTERVAL_SECONDS.
+    periodic scan every SCAN_INTERVAL_SECONDS. `fork=False` runs jobs in the worker process
+    itself (rq's SimpleWorker): several times the mail throughput, but a job that crashes the
+    interpreter takes the worker down, so run it under a supervisor that restarts it.
     """
-    from rq import Worker
+    from rq import SimpleWorker, Worker
 
     os.register_at_fork(after_in_child=_dispose_pool_after_fork)
     _warm_up(app)
@@ -98,7 +110,7 @@ def run_worker(app: Flask, queues: list[str], burst: bool = False, cron: bool = 
                                    app.config["SCAN_INTERVAL_SECONDS"]), daemon=True)
         scheduler_process.start()
     try:
-        worker = Worker(names, connection=connection)
+        worker = (Worker if fork else SimpleWorker)(names, connection=connection)
         return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
     finally:
         if scheduler_process is not None:

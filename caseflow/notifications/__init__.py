@@ -84,17 +84,22 @@ def failed_notifications(limit: int = 100) -> list[Notification]:
 
 def retry_notification(notification_id: int) -> bool:
     """Put a failed row back with fresh attempts and send it; False if it was not failed."""
+    row = db.session.get(Notification, notification_id)
+    if row is None or row.status != "failed":
+        return False
+    digest = row.kind == DIGEST_KIND
+    now = utcnow()
     result = db.session.execute(
         update(Notification)
         .where(Notification.id == notification_id, Notification.status == "failed")
-        .values(status="pending", attempts=0, next_attempt_at=sweep_after(utcnow()))
+        # A digest item goes with its recipient's digest, which takes only rows that are due.
+        .values(status="pending", attempts=0, next_attempt_at=now if digest else sweep_after(now))
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
     if result.rowcount != 1:
-        return False
-    row = db.session.get(Notification, notification_id)
-    if row is not None and row.kind == DIGEST_KIND:
+        return False  # another admin retried it at the same moment
+    if digest:
         dispatch_digests([row.recipient])
     else:
         dispatch([notification_id])

@@ -156,3 +156,12 @@ def test_a_job_delivered_twice_sends_once(app, open_case, world, worker, smtp_se
     smtp_server.wait_for(1)
     time.sleep(0.3)
     assert len(smtp_server.messages) == 1
+
+
+def test_non_forking_worker_delivers_too(app, open_case, world, worker, smtp_server):
+    open_case("A")
+    open_case("B")
+    worker.burst("--no-fork")
+    assert sorted(r[0] for r, _ in smtp_server.wait_for(2)) == [
+        "commune_committee.a@agency.test", "commune_committee.b@agency.test"]
+    assert {r.status for r in _rows()} == {"sent"}
