@@ -33,8 +33,6 @@ class Case(db.Model):
     __table_args__ = (
         Index("ix_cases_incident_state", "incident_commune_id", "state"),
         Index("ix_cases_residence_state", "residence_commune_id", "state"),
-        # Case lists show the newest first: the first page reads 50 index entries, not a sort of all.
-        Index("ix_cases_received", "received_at", "id"),
         # Overdue work joins tasks to their case's communes from this alone (index-only),
         # never touching the wide case rows.
         Index("ix_cases_id_communes", "id", "residence_commune_id", "incident_commune_id"),
