@@ -5,10 +5,10 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from caseflow.extensions import db
-from caseflow.models import User
+from caseflow.models import ApiToken, User
 from caseflow.models.people import MIN_PASSWORD_LENGTH
 from caseflow.models.types import utcnow
 from caseflow.services.errors import Invalid, NotFound, Unauthorized
@@ -54,6 +54,7 @@ def change_password(user: User, current: str, new: str) -> None:
     if len(new or "") < MIN_PASSWORD_LENGTH:
         raise Invalid({"new_password": f"must be at least {MIN_PASSWORD_LENGTH} characters"})
     user.set_password(new)
+    revoke_api_tokens(user)
     db.session.commit()
 
 
@@ -89,8 +90,14 @@ def reset_password(user_id: int) -> str:
     password = new_password()
     user.set_password(password)
     user.failed_logins, user.locked_until = 0, None
+    revoke_api_tokens(user)
     db.session.commit()
     return password
+
+
+def revoke_api_tokens(user: User) -> None:
+    """A new password ends every API token too: a leaked token must not outlive the password."""
+    db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
 
 
 def set_locale(user: User, locale: str) -> None:

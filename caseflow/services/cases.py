@@ -80,7 +80,7 @@ def case_query(
     if risk_level:
         query = query.where(Case.risk_level == risk_level)
     if reference:
-        query = query.where(Case.reference.contains(reference.strip().upper()))
+        query = query.where(Case.reference.contains(reference.strip().upper(), autoescape=True))
     if harm_type:
         # JSON list membership, portable across SQLite and PostgreSQL.
         query = query.where(Case.harm_types.cast(String).contains(f'"{harm_type}"'))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from caseflow.extensions import db
 from caseflow.models import Agency, OrgUnit, User
@@ -52,8 +55,8 @@ def create_org_unit(payload: object) -> OrgUnit:
     if valid_from and valid_to and valid_to < valid_from:
         fields.error("valid_to", "is before valid_from")
     fields.raise_if_any()
-    unit = add_org_unit(code, name, level, parent, valid_from=valid_from, valid_to=valid_to, abbrev=abbrev)
-    db.session.commit()
+    with _unique_write("code"):
+        unit = add_org_unit(code, name, level, parent, valid_from=valid_from, valid_to=valid_to, abbrev=abbrev)
     return unit
 
 
@@ -97,9 +100,20 @@ def create_agency(payload: object) -> Agency:
         fields.error("code", "is already used")
     fields.raise_if_any()
     agency = Agency(code=code, name=name, kind=kind, org_unit=unit, email=email)
-    db.session.add(agency)
-    db.session.commit()
+    with _unique_write("code"):
+        db.session.add(agency)
     return agency
+
+
+@contextmanager
+def _unique_write(field: str) -> Iterator[None]:
+    """Write and commit; a value taken by a concurrent request at the same moment is a 409, not a 500."""
+    try:
+        yield
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise Conflict(f"That {field} was registered at the same moment", {field: "is already used"}) from exc
 
 
 def create_user(payload: object) -> User:

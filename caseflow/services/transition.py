@@ -280,17 +280,19 @@ def _no_open_measures(case: Case) -> str | None:
 GUARDS = {"no_open_measures": _no_open_measures}
 
 
-def parse_transition_values(transition: TransitionDef, data: object, now: datetime) -> dict[str, Any]:
+def parse_transition_values(
+    transition: TransitionDef, data: object, now: datetime, case: Case | None = None
+) -> dict[str, Any]:
     """The trigger's data, checked against the fields the definition declares."""
     fields = Fields(data if data is not None else {}, "data.")
     values: dict[str, Any] = {}
     for spec in transition.fields:
-        values[spec.name] = _parse_field(fields, spec, now, values)
+        values[spec.name] = _parse_field(fields, spec, now, values, case)
     fields.raise_if_any()
     return values
 
 
-def _parse_field(fields: Fields, spec: FieldSpec, now: datetime, values: dict) -> Any:
+def _parse_field(fields: Fields, spec: FieldSpec, now: datetime, values: dict, case: Case | None) -> Any:
     if spec.type == "bool":
         value = fields.boolean(spec.name, required=spec.required)
     elif spec.type == "choice":
@@ -305,7 +307,7 @@ def _parse_field(fields: Fields, spec: FieldSpec, now: datetime, values: dict) -
         code = fields.string(spec.name, required=spec.required, max_length=20)
         value = commune_by_code(fields, spec.name, code) if code else None
     elif spec.type == "measures":
-        value = _parse_measures(fields, spec, now, values)
+        value = _parse_measures(fields, spec, now, values, case)
     else:  # pragma: no cover - the loader refuses other types
         raise ValueError(spec.type)
     if spec.must_be is not None and value is not None and value != spec.must_be:
@@ -313,8 +315,21 @@ def _parse_field(fields: Fields, spec: FieldSpec, now: datetime, values: dict) -
     return value
 
 
-def _parse_measures(fields: Fields, spec: FieldSpec, now: datetime, values: dict) -> Any:
+def _measure_units(case: Case | None) -> set[int] | None:
+    """Where a measure's agency may sit: the case's communes and the units above the child's home.
+
+    A measure hands the child's identity to its agency, so a plan cannot assign work
+    to a body outside the case's own jurisdiction (Decree 56 Art. 33).
+    """
+    if case is None:
+        return None
+    units = [case.residence_commune, case.incident_commune, *case.residence_commune.ancestors()]
+    return {unit.id for unit in units}
+
+
+def _parse_measures(fields: Fields, spec: FieldSpec, now: datetime, values: dict, case: Case | None) -> Any:
     raw = fields.data.get(spec.name)
+    allowed_units = _measure_units(case)
     if not isinstance(raw, list) or not raw:
         fields.error(spec.name, "must be a list of at least one measure")
         return None
@@ -333,6 +348,9 @@ def _parse_measures(fields: Fields, spec: FieldSpec, now: datetime, values: dict
         )
         if agency is None:
             fields.error(prefix + "agency", "is not a known agency code")
+        elif allowed_units is not None and agency.org_unit_id not in allowed_units:
+            fields.error(prefix + "agency", "is outside the case's communes and the units above them")
+            agency = None
         if not isinstance(desc, str) or not desc.strip() or len(desc) > 2000:
             fields.error(prefix + "description", "is required (at most 2000 characters)")
         due = parse_moment(due_raw)
@@ -369,7 +387,7 @@ def fire(
     if case.state not in transition.source:
         raise Conflict(f"{trigger} is not allowed while the case is {case.state}")
     run = TransitionRun(engine, case, user, {}, actor_label)
-    run.values = parse_transition_values(transition, data, run.now)
+    run.values = parse_transition_values(transition, data, run.now, case)
     if transition.trigger == "handover":
         if run.values["residence_commune"].id == case.residence_commune_id:
             raise Invalid({"data.residence_commune": "is already the case's residence commune"})

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from flask import (
     Flask,
     Response,
+    abort,
     flash,
     g,
     has_request_context,
@@ -48,6 +49,7 @@ def init_app(app: Flask) -> None:
     # Flask-Login, Flask-WTF and Flask-Babel cache the user, CSRF token and locale on `g`, which
     # outlives a request when an outer app context is pushed (the CLI, tests): renew them per request.
     app.before_request(_fresh_request_state)
+    app.before_request(_refuse_nul_in_form)
     app.before_request(_end_idle_session)
     app.after_request(_page_headers)
     app.context_processor(helpers.template_globals)
@@ -61,6 +63,16 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain_error)
     for module in (auth, tasks, cases, supervision, admin):
         app.register_blueprint(module.bp)
+
+
+def _refuse_nul_in_form() -> None:
+    """PostgreSQL text cannot hold U+0000: a form or query carrying it is a 400, not a 500.
+    The API answers for its own paths with a 422 naming the field."""
+    if request.path.startswith("/api/"):
+        return
+    values = [*request.args.listvalues(), *(request.form.listvalues() if request.method == "POST" else [])]
+    if any("\x00" in value for group in values for value in group):
+        abort(400)
 
 
 def _fresh_request_state() -> None:

@@ -507,3 +507,41 @@ def test_no_value_in_any_field_of_any_body_is_a_500(api, open_case, fire):
         for value in ODD_VALUES:
             body = _with({"kind": "holiday", "name": "x"}, (field,), value)
             assert api.put("/api/v1/calendar/2026-03-03", "admin@test.vn", json=body).status_code < 500
+
+
+def test_a_plan_measure_cannot_go_to_an_agency_outside_the_case(api, open_case, fire):
+    case = fire(open_case(), "verify", "officer_a@test.vn",
+                {"risk_level": "low", "serious_harm": False, "caregiver_is_abuser": False, "findings": "f"})
+    due = "2099-01-01T00:00:00+07:00"
+    resp = api.post(f"/api/v1/cases/{case['id']}/transitions", "officer_a@test.vn", json={
+        "trigger": "submit_plan", "version": case["version"],
+        "data": {"plan": "p", "measures": [{"agency": "B-health", "description": "d", "due_at": due}]}})
+    assert resp.status_code == 422
+    assert "data.measures[0].agency" in resp.get_json()["error"]["fields"]
+    ok = fire(case, "submit_plan", "officer_a@test.vn",
+              {"plan": "p", "measures": [{"agency": "P-hotline", "description": "monitor", "due_at": due}]})
+    assert ok["state"] == "planned"
+
+
+def test_two_admins_adding_the_same_code_at_once_get_a_409_not_a_500(app, world, monkeypatch):
+    import pytest
+
+    from caseflow.extensions import db
+    from caseflow.models import OrgUnit
+    from caseflow.services import reference
+    from caseflow.services.errors import Conflict
+
+    # The second writer passed the "code unused" check before the first committed: simulate by
+    # inserting the row behind the service's back between its check and its write.
+    original = reference.add_org_unit
+
+    def racing_add(code, *args, **kwargs):
+        db.session.add(OrgUnit(code=code, name="other", level="commune", path=f"/P/{code}/",
+                               parent_id=world.units["P"].id))
+        db.session.flush()
+        return original(code, *args, **kwargs)
+
+    monkeypatch.setattr(reference, "add_org_unit", racing_add)
+    with pytest.raises(Conflict):
+        reference.create_org_unit({"code": "NEW", "name": "New", "level": "commune", "parent": "P"})
+    assert db.session.scalar(db.select(db.func.count()).select_from(OrgUnit).where(OrgUnit.code == "NEW")) == 0

@@ -157,3 +157,18 @@ def test_pages_are_not_cached_and_refuse_framing(web):
     resp = web("officer_a").get("/tasks")
     assert resp.headers["Cache-Control"] == "no-store"
     assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
+
+
+def test_password_change_also_revokes_api_tokens(web, api):
+    token_url = "/api/v1/me"
+    assert api.get(token_url, "officer_a@test.vn").status_code == 200
+    here = web("officer_a")
+    here.post("/account/password", {"current_password": PASSWORD, "new_password": "a-much-longer-secret"})
+    assert api.get(token_url, "officer_a@test.vn").status_code == 401
+
+
+def test_a_nul_character_in_a_form_is_a_400_not_a_500(client, world):
+    browser = Browser(client)
+    token = browser.token("/login")
+    resp = client.post("/login", data={"email": "officer_a\x00@test.vn", "password": PASSWORD, "csrf_token": token})
+    assert resp.status_code == 400
