@@ -170,7 +170,6 @@ def main() -> None:
 
     name = f"caseflow_bench_scan_{uuid.uuid4().hex[:8]}"
     admin = psycopg.connect(PG_ADMIN_URL, autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     sink = Sink()
     import socket
@@ -188,6 +187,7 @@ def main() -> None:
     app = create_app(config)
     redis = Redis.from_url(REDIS_URL)
     try:
+        admin.execute(f'CREATE DATABASE "{name}"')
         with app.app_context():
             upgrade(directory=str(ROOT / "migrations"))
             now = datetime.now(UTC)
@@ -292,6 +292,11 @@ def main() -> None:
             db.engine.dispose()
     finally:
         controller.stop()
+        for short in ("mail", "scan"):
+            queue = f"rq:queue:{prefix}-{short}"
+            for job_id in redis.lrange(queue, 0, -1):
+                redis.delete(b"rq:job:" + job_id, b"rq:results:" + job_id)
+            redis.srem("rq:queues", queue)
         for key in redis.scan_iter(f"*{prefix}*", count=1000):
             redis.delete(key)
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

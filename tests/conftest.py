@@ -382,6 +382,7 @@ def queue_prefix(redis_url):
         job_ids = set(queue.get_job_ids()).union(*(r.get_job_ids() for r in registries))
         for job_id in job_ids:
             connection.delete(f"rq:job:{job_id}", f"rq:results:{job_id}")
+        connection.srem("rq:queues", queue.key)
     for key in connection.scan_iter(f"*{prefix}*", count=1000):
         connection.delete(key)
 
