@@ -33,9 +33,6 @@ class Case(db.Model):
     __table_args__ = (
         Index("ix_cases_incident_state", "incident_commune_id", "state"),
         Index("ix_cases_residence_state", "residence_commune_id", "state"),
-        # Overdue work joins tasks to their case's communes from this alone (index-only),
-        # never touching the wide case rows.
-        Index("ix_cases_id_communes", "id", "residence_commune_id", "incident_commune_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
