@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from caseflow.extensions import db
 from caseflow.models.types import UTCDateTime, utcnow
 
-NOTIFICATION_STATUSES = ("pending", "sending", "sent", "failed")
+# cancelled: a reminder whose task was finished before it could be sent.
+NOTIFICATION_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
 
 
 class Notification(db.Model):

@@ -25,7 +25,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from caseflow.extensions import db
-from caseflow.models import Notification
+from caseflow.models import Notification, Task
 from caseflow.models.types import utcnow
 from caseflow.notifications.render import Rendered, render_digest, render_notification
 
@@ -187,6 +187,8 @@ def deliver(notification_id: int) -> Outcome:
         if not rows:
             return _not_claimed(session, notification_id, now)
         row = rows[0]
+        if _reminder_no_longer_needed(session, row):
+            return _finish_cancelled(session, row)
         try:
             rendered = render_notification(session, row)
             send_mail(rendered, row.recipient, f"caseflow-{row.id}", f"{row.id:08d}-{row.kind}")
@@ -195,6 +197,28 @@ def deliver(notification_id: int) -> Outcome:
             session.rollback()
             return _finish(session, rows, exc)
         return _finish(session, rows, None)
+
+
+REMINDER_KINDS = ("warning", "overdue", "escalation")
+
+
+def _reminder_no_longer_needed(session: Session, row: Notification) -> bool:
+    """A reminder about a task done since it was queued would send people chasing finished work."""
+    if row.kind not in REMINDER_KINDS or row.task_id is None:
+        return False
+    status = session.scalar(select(Task.status).where(Task.id == row.task_id))
+    return status is not None and status != "open"
+
+
+def _finish_cancelled(session: Session, row: Notification) -> Outcome:
+    session.execute(
+        update(Notification)
+        .where(Notification.id == row.id, Notification.status == "sending", Notification.attempts == row.attempts)
+        .values(status="cancelled", next_attempt_at=None, last_error="task no longer open when the mail was due")
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return Outcome("skipped")
 
 
 def _not_claimed(session: Session, notification_id: int, now: datetime) -> Outcome:

@@ -192,3 +192,19 @@ def test_embedded_default_scans_in_a_background_thread(app, open_case, world, sm
         thread.join(5)
     assert [m["Subject"] for _, m in smtp_server.messages if "Quá hạn" in m["Subject"]] == [
         f"[{case['reference']}] Quá hạn: Kiểm tra, xác minh và đánh giá nguy cơ ban đầu"]
+
+
+def test_a_reminder_for_a_task_finished_before_its_mail_went_out_is_cancelled(app, open_case, world, smtp_server):
+    from caseflow.notifications.delivery import deliver
+
+    _, task = _open_overdue(open_case, "A", HOUR)
+    row = Notification(dedupe_key=f"overdue:test:{task.id}", kind="overdue", case_id=task.case_id, task_id=task.id,
+                       level=1, recipient="commune_committee.a@agency.test", status="pending")
+    db.session.execute(update(Task).where(Task.id == task.id).values(status="done"))
+    db.session.add(row)
+    db.session.commit()
+    seen = len(smtp_server.messages)
+    deliver(row.id)
+    db.session.expire_all()
+    assert db.session.get(Notification, row.id).status == "cancelled"
+    assert len(smtp_server.messages) == seen
