@@ -903,6 +903,9 @@ def clear_queues(url: str, prefix: str) -> None:
         for job_id in ids:
             r.delete(b"rq:job:" + job_id)
         r.delete(key)
+    for name in r.smembers("rq:queues"):  # RQ's registry of queue names
+        if prefix.encode() in name:
+            r.srem("rq:queues", name)
 
 
 def _free_port() -> int:
