@@ -28,8 +28,16 @@ def queue_name(app: Flask, short: str) -> str:
 
 
 def redis_connection(app: Flask) -> Redis:
-    # Short timeouts: a web request must not hang on a dead Redis, the sweep catches up later.
-    return Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
+    """One client (and connection pool) per app and URL: a new client per dispatch cost a TCP
+    connect and a handshake on every transition. redis-py's pool is thread-safe and resets
+    itself in a forked child."""
+    url = app.config["REDIS_URL"]
+    cached = app.extensions.get("caseflow_redis")
+    if cached is None or cached[0] != url:
+        # Short timeouts: a web request must not hang on a dead Redis, the sweep catches up later.
+        cached = (url, Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5))
+        app.extensions["caseflow_redis"] = cached
+    return cached[1]
 
 
 def get_queue(app: Flask, short: str, connection: Redis | None = None):  # noqa: ANN201

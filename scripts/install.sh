@@ -15,5 +15,5 @@ else
   .venv/bin/python -m pip install --quiet -e .
 fi
 if [ -d caseflow/translations ]; then
-  .venv/bin/pybabel compile -q -d caseflow/translations || .venv/bin/pybabel compile -d caseflow/translations
+  .venv/bin/pybabel compile -d caseflow/translations >/dev/null
 fi
