@@ -18,7 +18,8 @@ def _bool(name: str, default: bool = False) -> bool:
 class Config:
     """Defaults suit the embedded demo: SQLite in instance/, jobs in-process, mail to files."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    # Unset: a random key kept in instance/secret_key (sessions and emailed links survive restarts).
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite in instance/
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     REDIS_URL = os.environ.get("REDIS_URL") or None

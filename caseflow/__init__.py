@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 from flask import Flask
 
 from config import Config
+
+
+def _instance_secret(path: Path) -> str:
+    """A per-installation random key, never a shared default that would let anyone forge
+    sessions or emailed action links."""
+    try:  # O_EXCL: of several processes starting at once, exactly one writes the key
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -22,6 +35,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         # The embedded default: one SQLite file, no server to start.
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'caseflow.db'}"

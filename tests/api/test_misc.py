@@ -279,3 +279,14 @@ def test_openapi_enumerations_and_limits_are_the_codes(client, app):
     assert child["estimated_age"]["maximum"] == CHILD_AGE_LIMIT - 1
     assert schemas["Task"]["properties"]["status"]["enum"] == list(TASK_STATUSES)
     assert schemas["CalendarDay"]["properties"]["kind"]["enum"] == list(DAY_KINDS)
+
+
+def test_without_secret_key_each_installation_gets_its_own_kept_random_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("CASEFLOW_INSTANCE_PATH", str(tmp_path / "one"))
+    config = {**TEST_CONFIG, "SECRET_KEY": None, "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    first, again = create_app(config), create_app(config)
+    monkeypatch.setenv("CASEFLOW_INSTANCE_PATH", str(tmp_path / "two"))
+    other = create_app(config)
+    assert len(first.config["SECRET_KEY"]) == 64
+    assert first.config["SECRET_KEY"] == again.config["SECRET_KEY"] != other.config["SECRET_KEY"]
+    assert (tmp_path / "one" / "secret_key").stat().st_mode & 0o077 == 0
