@@ -5,6 +5,9 @@ from __future__ import annotations
 from flask import jsonify
 
 from caseflow.api import bp
+from caseflow.models.calendar import DAY_KINDS
+from caseflow.models.cases import CHANNELS, HARM_TYPES, SEXES
+from caseflow.models.tasks import TASK_STATUSES
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 CASE = {"$ref": "#/components/schemas/Case"}
@@ -86,7 +89,7 @@ DOCUMENT = {
                     "id": {"type": "integer"},
                     "kind": {"type": "string"},
                     "agency": {"type": "string"},
-                    "status": {"enum": ["open", "done", "cancelled"]},
+                    "status": {"enum": list(TASK_STATUSES)},
                     "due_at": {"type": "string", "format": "date-time"},
                     "overdue": {"type": "boolean"},
                     "completed_at": {"type": ["string", "null"]},
@@ -133,29 +136,12 @@ DOCUMENT = {
                     "residence_commune": {"type": "string"},
                     "received_at": {"type": "string", "format": "date-time"},
                     "channel": {
-                        "enum": [
-                            "hotline_111",
-                            "police",
-                            "school",
-                            "health",
-                            "commune",
-                            "community",
-                            "self",
-                            "other",
-                        ]
+                        "enum": list(CHANNELS)
                     },
                     "harm_types": {
                         "type": "array",
                         "items": {
-                            "enum": [
-                                "violence",
-                                "sexual_abuse",
-                                "exploitation",
-                                "trafficking",
-                                "abandonment",
-                                "neglect",
-                                "other",
-                            ]
+                            "enum": list(HARM_TYPES)
                         },
                     },
                     "summary": {"type": "string", "maxLength": 10000},
@@ -166,7 +152,7 @@ DOCUMENT = {
                             "full_name": {"type": "string"},
                             "date_of_birth": {"type": "string", "format": "date"},
                             "estimated_age": {"type": "integer", "minimum": 0, "maximum": 15},
-                            "sex": {"enum": ["female", "male", "unknown"]},
+                            "sex": {"enum": list(SEXES)},
                             "address": {"type": "string"},
                         },
                     },
@@ -195,7 +181,7 @@ DOCUMENT = {
                 "type": "object",
                 "properties": {
                     "date": {"type": "string", "format": "date"},
-                    "kind": {"enum": ["holiday", "workday"]},
+                    "kind": {"enum": list(DAY_KINDS)},
                     "name": {"type": "string"},
                 },
             },
@@ -298,7 +284,7 @@ DOCUMENT = {
                 body={
                     "type": "object",
                     "required": ["kind"],
-                    "properties": {"kind": {"enum": ["holiday", "workday"]}, "name": {"type": "string"}},
+                    "properties": {"kind": {"enum": list(DAY_KINDS)}, "name": {"type": "string"}},
                 },
             ),
             "delete": _op("Remove a calendar exception (admin)", 204, params=[_path("date", "string")]),
