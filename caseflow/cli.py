@@ -77,7 +77,11 @@ def demo(host: str, port: int) -> None:
         from caseflow.notifications.escalation import start_background_scanner
 
         start_background_scanner(current_app._get_current_object(), current_app.config["SCAN_INTERVAL_SECONDS"])
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    # Flask refuses app.run() inside its own CLI; werkzeug's threaded server is what it would use.
+    from werkzeug.serving import run_simple
+
+    click.echo(f"CaseFlow demo on http://{host}:{port}  (mail written to {current_app.instance_path}/mail/)")
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 
 
 @group.command("escalate")
