@@ -51,6 +51,8 @@ class TransitionRun:
         self.now = utcnow()
         self.guard_failures: list[str] = []
         self._calendar = None
+        # Tasks created but not yet written: they get their ids together (see finish_tasks).
+        self._new_tasks: list[Task] = []
 
     # -- called by the Machine ------------------------------------------------
     def guards_pass(self, transition: TransitionDef) -> bool:
@@ -93,7 +95,7 @@ class TransitionRun:
             data={"trigger": transition.trigger, **public},
         )
         if transition.dest is not None:
-            self.enter_state(transition.dest)
+            self._spawn_state_tasks(transition.dest)
         for spawn in transition.creates:
             if spawn.when_any and not any(values.get(flag) for flag in spawn.when_any):
                 continue
@@ -109,11 +111,16 @@ class TransitionRun:
                     )
             else:
                 self.create_task(template)
+        self.finish_tasks()
         for kind in transition.notify:
             self._notify(kind)
 
     # -- effects ----------------------------------------------------------------
     def enter_state(self, state: str) -> None:
+        self._spawn_state_tasks(state)
+        self.finish_tasks()
+
+    def _spawn_state_tasks(self, state: str) -> None:
         for task_id in self.definition.states[state].tasks:
             self.create_task(self.definition.tasks[task_id])
 
@@ -148,20 +155,30 @@ class TransitionRun:
             created_at=self.now,
         )
         db.session.add(task)
-        db.session.flush()
-        self.record(
-            "task_created",
-            data={
-                "task_id": task.id,
-                "kind": task.kind,
-                "agency": agency.code,
-                "due_at": due.isoformat(),
-                "rule": task.rule,
-                "basis": task.legal_basis,
-            },
-        )
-        outbox.queue_for_agency("task_created", agency, case=case, task=task, fresh=True)
+        self._new_tasks.append(task)
         return task
+
+    def finish_tasks(self) -> None:
+        """Write the tasks created so far in one flush (one INSERT ... RETURNING for all their
+        ids, where a flush per task cost a round trip each), then their events and mails."""
+        tasks, self._new_tasks = self._new_tasks, []
+        if not tasks:
+            return
+        db.session.flush()
+        for task in tasks:
+            self.record(
+                "task_created",
+                data={
+                    "task_id": task.id,
+                    "kind": task.kind,
+                    "agency": task.agency.code,
+                    "due_at": task.due_at.isoformat(),
+                    "rule": task.rule,
+                    "basis": task.legal_basis,
+                },
+            )
+        for task in tasks:
+            outbox.queue_for_agency("task_created", task.agency, case=self.case, task=task, fresh=True)
 
     def _due(self, template: TaskTemplate) -> datetime:
         rule = template.deadline
