@@ -53,6 +53,7 @@ class TransitionRun:
         self._calendar = None
         # Tasks created but not yet written: they get their ids together (see finish_tasks).
         self._new_tasks: list[Task] = []
+        self._agencies: dict[int, dict[str, Agency]] = {}  # agency_for's look-ups, per unit
 
     # -- called by the Machine ------------------------------------------------
     def guards_pass(self, transition: TransitionDef) -> bool:
@@ -138,7 +139,7 @@ class TransitionRun:
         with db.session.no_autoflush:
             if agency is None:
                 commune = case.incident_commune if template.commune == "incident" else case.residence_commune
-                agency = agency_for(template.agency_kind, commune)
+                agency = agency_for(template.agency_kind, commune, self._agencies)
             if due is None:
                 due = self._due(template)
         task = Task(
