@@ -54,6 +54,9 @@ class TransitionRun:
         # Tasks created but not yet written: they get their ids together (see finish_tasks).
         self._new_tasks: list[Task] = []
         self._agencies: dict[int, dict[str, Agency]] = {}  # agency_for's look-ups, per unit
+        # While a transition applies its effects, its events wait here and join the session in
+        # order after its tasks have ids: all of them then go in one INSERT (see finish_tasks).
+        self._held_events: list[CaseEvent] | None = None
 
     # -- called by the Machine ------------------------------------------------
     def guards_pass(self, transition: TransitionDef) -> bool:
@@ -65,6 +68,7 @@ class TransitionRun:
 
     def apply_effects(self, transition: TransitionDef, source: str) -> None:
         case, values = self.case, self.values
+        self._held_events = []
         for name in (
             "risk_level",
             "serious_harm",
@@ -163,9 +167,8 @@ class TransitionRun:
         """Write the tasks created so far in one flush (one INSERT ... RETURNING for all their
         ids, where a flush per task cost a round trip each), then their events and mails."""
         tasks, self._new_tasks = self._new_tasks, []
-        if not tasks:
-            return
-        db.session.flush()
+        if tasks:
+            db.session.flush()
         for task in tasks:
             self.record(
                 "task_created",
@@ -178,6 +181,9 @@ class TransitionRun:
                     "basis": task.legal_basis,
                 },
             )
+        if self._held_events is not None:
+            db.session.add_all(self._held_events)
+            self._held_events = None
         for task in tasks:
             outbox.queue_for_agency("task_created", task.agency, case=self.case, task=task, fresh=True)
 
@@ -273,7 +279,10 @@ class TransitionRun:
             to_state=to_state,
             data=_jsonable(data or {}),
         )
-        db.session.add(event)
+        if self._held_events is not None:
+            self._held_events.append(event)
+        else:
+            db.session.add(event)
         return event
 
 
