@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import Select, String, func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
@@ -19,8 +22,11 @@ MAX_NOTE_CHARS = 10_000
 MAX_ID = 2**31 - 1
 
 
-def get_case(user: User, case_id: int, *, for_update: bool = False) -> Case:
-    """A case the user may see, or 404 (existence outside the caller's reach is not revealed)."""
+def get_case(user: User, case_id: int, *, for_update: bool = False, for_display: bool = False) -> Case:
+    """A case the user may see, or 404 (existence outside the caller's reach is not revealed).
+
+    `for_display`: also load, in the same query, all its JSON shows (see `kept_after_commit`).
+    """
     if not 0 < case_id <= MAX_ID:
         raise NotFound("No such case")
     query = (
@@ -28,6 +34,8 @@ def get_case(user: User, case_id: int, *, for_update: bool = False) -> Case:
         .where(Case.id == case_id, access.case_scope(user))
         .options(selectinload(Case.tasks).joinedload(Task.agency))  # two queries, not three
     )
+    if for_display:
+        query = query.options(*_DISPLAY_ONE_TO_ONE)
     case = db.session.scalar(query)
     if case is None:
         raise NotFound("No such case")
@@ -43,6 +51,32 @@ def read_case(engine: Engine, user: User, case_id: int) -> Case:
     return reload_for_display(case_id)
 
 
+_DISPLAY_ONE_TO_ONE = (
+    joinedload(Case.incident_commune),
+    joinedload(Case.residence_commune),
+    joinedload(Case.child),
+    joinedload(Case.informant),
+)
+
+
+@contextmanager
+def kept_after_commit() -> Iterator[None]:
+    """Keep the session's objects loaded across the commits inside the block.
+
+    A commit expires every loaded object, and showing the case afterwards read it all back
+    (`reload_for_display`). A change that loaded what it shows beforehand (`get_case(...,
+    for_display=True)`) holds the very values it just wrote, ids and versions included:
+    the response is built from them. A rollback still expires everything.
+    """
+    session = db.session()
+    previous = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = previous
+
+
 def reload_for_display(case_id: int) -> Case:
     """The case and all its JSON shows, read back after a commit in two queries.
 
@@ -55,10 +89,7 @@ def reload_for_display(case_id: int) -> Case:
         .where(Case.id == case_id)
         .options(
             selectinload(Case.tasks).joinedload(Task.agency),
-            joinedload(Case.incident_commune),
-            joinedload(Case.residence_commune),
-            joinedload(Case.child),
-            joinedload(Case.informant),
+            *_DISPLAY_ONE_TO_ONE,
         )
         .execution_options(populate_existing=True)
     ).one()

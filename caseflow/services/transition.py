@@ -51,6 +51,12 @@ class TransitionRun:
         self.now = utcnow()
         self.guard_failures: list[str] = []
         self._calendar = None
+        # Tasks created but not yet written: they get their ids together (see finish_tasks).
+        self._new_tasks: list[Task] = []
+        self._agencies: dict[int, dict[str, Agency]] = {}  # agency_for's look-ups, per unit
+        # While a transition applies its effects, its events wait here and join the session in
+        # order after its tasks have ids: all of them then go in one INSERT (see finish_tasks).
+        self._held_events: list[CaseEvent] | None = None
 
     # -- called by the Machine ------------------------------------------------
     def guards_pass(self, transition: TransitionDef) -> bool:
@@ -62,6 +68,7 @@ class TransitionRun:
 
     def apply_effects(self, transition: TransitionDef, source: str) -> None:
         case, values = self.case, self.values
+        self._held_events = []
         for name in (
             "risk_level",
             "serious_harm",
@@ -93,7 +100,7 @@ class TransitionRun:
             data={"trigger": transition.trigger, **public},
         )
         if transition.dest is not None:
-            self.enter_state(transition.dest)
+            self._spawn_state_tasks(transition.dest)
         for spawn in transition.creates:
             if spawn.when_any and not any(values.get(flag) for flag in spawn.when_any):
                 continue
@@ -109,11 +116,16 @@ class TransitionRun:
                     )
             else:
                 self.create_task(template)
+        self.finish_tasks()
         for kind in transition.notify:
             self._notify(kind)
 
     # -- effects ----------------------------------------------------------------
     def enter_state(self, state: str) -> None:
+        self._spawn_state_tasks(state)
+        self.finish_tasks()
+
+    def _spawn_state_tasks(self, state: str) -> None:
         for task_id in self.definition.states[state].tasks:
             self.create_task(self.definition.tasks[task_id])
 
@@ -131,7 +143,7 @@ class TransitionRun:
         with db.session.no_autoflush:
             if agency is None:
                 commune = case.incident_commune if template.commune == "incident" else case.residence_commune
-                agency = agency_for(template.agency_kind, commune)
+                agency = agency_for(template.agency_kind, commune, self._agencies)
             if due is None:
                 due = self._due(template)
         task = Task(
@@ -148,20 +160,32 @@ class TransitionRun:
             created_at=self.now,
         )
         db.session.add(task)
-        db.session.flush()
-        self.record(
-            "task_created",
-            data={
-                "task_id": task.id,
-                "kind": task.kind,
-                "agency": agency.code,
-                "due_at": due.isoformat(),
-                "rule": task.rule,
-                "basis": task.legal_basis,
-            },
-        )
-        outbox.queue_for_agency("task_created", agency, case=case, task=task, fresh=True)
+        self._new_tasks.append(task)
         return task
+
+    def finish_tasks(self) -> None:
+        """Write the tasks created so far in one flush (one INSERT ... RETURNING for all their
+        ids, where a flush per task cost a round trip each), then their events and mails."""
+        tasks, self._new_tasks = self._new_tasks, []
+        if tasks:
+            db.session.flush()
+        for task in tasks:
+            self.record(
+                "task_created",
+                data={
+                    "task_id": task.id,
+                    "kind": task.kind,
+                    "agency": task.agency.code,
+                    "due_at": task.due_at.isoformat(),
+                    "rule": task.rule,
+                    "basis": task.legal_basis,
+                },
+            )
+        if self._held_events is not None:
+            db.session.add_all(self._held_events)
+            self._held_events = None
+        for task in tasks:
+            outbox.queue_for_agency("task_created", task.agency, case=self.case, task=task, fresh=True)
 
     def _due(self, template: TaskTemplate) -> datetime:
         rule = template.deadline
@@ -255,7 +279,10 @@ class TransitionRun:
             to_state=to_state,
             data=_jsonable(data or {}),
         )
-        db.session.add(event)
+        if self._held_events is not None:
+            self._held_events.append(event)
+        else:
+            db.session.add(event)
         return event
 
 
