@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, exists, false, or_, select
 
 from caseflow.extensions import db
-from caseflow.models import Agency, Case, OrgUnit, Task, User
+from caseflow.models import Agency, Case, OpenCaseCount, OrgUnit, Task, User
 from caseflow.workflow.definition import WorkflowDefinition
 
 COMMUNE_ROLES = ("officer", "chair")
@@ -45,6 +45,38 @@ def task_scope(user: User) -> ColumnElement[bool]:
         return Task.agency_id == user.agency_id if user.agency_id else false()
     if user.role in COMMUNE_ROLES or user.role == "supervisor":
         return case_scope(user)
+    return false()
+
+
+def task_commune_scope(user: User) -> ColumnElement[bool]:
+    """`task_scope` on the task's own copy of its case's communes: the same tasks, without the join.
+
+    Tasks carry their case's incident and residence communes (kept in step by every change of
+    them), so a count of tasks by jurisdiction can be read from a tasks index alone.
+    """
+    if user.role == "agency_staff":
+        return Task.agency_id == user.agency_id if user.agency_id else false()
+    if user.role in COMMUNE_ROLES and user.org_unit_id:
+        return or_(Task.incident_commune_id == user.org_unit_id, Task.residence_commune_id == user.org_unit_id)
+    if user.role == "supervisor" and user.org_unit is not None:
+        ids = _subtree_ids(user.org_unit)
+        return or_(Task.incident_commune_id.in_(ids), Task.residence_commune_id.in_(ids))
+    return false()
+
+
+def open_count_scope(user: User) -> ColumnElement[bool] | None:
+    """`case_scope` on the open-case counters' commune pairs; None for a role whose reach is not
+    a set of communes (agency staff: the cases their agency works on)."""
+    if user.role in COMMUNE_ROLES and user.org_unit_id:
+        return or_(
+            OpenCaseCount.incident_commune_id == user.org_unit_id,
+            OpenCaseCount.residence_commune_id == user.org_unit_id,
+        )
+    if user.role == "supervisor" and user.org_unit is not None:
+        ids = _subtree_ids(user.org_unit)
+        return or_(OpenCaseCount.incident_commune_id.in_(ids), OpenCaseCount.residence_commune_id.in_(ids))
+    if user.role == "agency_staff":
+        return None
     return false()
 
 
