@@ -1,7 +1,9 @@
 """Who may see and do what: role, jurisdiction subtree and agency decide every read and write.
 
 Every query of cases or tasks goes through `case_scope` or `task_scope`, so a
-new endpoint cannot forget the jurisdiction rule.
+new endpoint cannot forget the jurisdiction rule. The dashboard's counts use the
+same rule on the copies of the case's communes that tasks and the open-case
+counters hold (`task_commune_scope`, `open_count_scope`).
 """
 
 from __future__ import annotations
