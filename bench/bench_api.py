@@ -290,7 +290,7 @@ class CaseMaker:
                 naive(due), rule, BASIS[template], WORKFLOW_VERSION, naive(created),
                 naive(done_at) if done_at else None, officer if done_at else None,
                 "Đã thực hiện" if status == "done" else None, None,
-                rng.choice([1, 1, 2, 3]) if overdue else 0, None, 1))
+                rng.choice([1, 1, 2, 3]) if overdue else 0, None, 1, incident, residence))
             event(created, "task_created", officer, {"task_id": self.task_id, "kind": KIND_OF[template]})
 
         event(received, "created", officer, {"channel": "hotline_111", "harm_types": harm}, to="received")
@@ -340,7 +340,7 @@ COPY_COLUMNS = {
     "informants": "id, case_id, consent, name, phone, relation",
     "tasks": "id, case_id, kind, template, description, agency_id, status, due_at, rule, legal_basis, "
              "workflow_version, created_at, completed_at, completed_by_id, outcome, note, escalation_level, "
-             "warned_at, row_version",
+             "warned_at, row_version, incident_commune_id, residence_commune_id",
     "case_events": "id, case_id, at, actor_id, actor_label, kind, from_state, to_state, data",
 }
 
@@ -372,6 +372,10 @@ def seed_cases(conn, w: World, n_cases: int, chunk: int = 20_000) -> dict[str, i
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         for _, definition in indexes:
             cur.execute(definition)
+        # The open-case counters, as the migration fills them from existing cases.
+        cur.execute("INSERT INTO open_case_counts (incident_commune_id, residence_commune_id, open_cases) "
+                    "SELECT incident_commune_id, residence_commune_id, count(*) FROM cases "
+                    "WHERE closed_at IS NULL GROUP BY incident_commune_id, residence_commune_id")
     conn.commit()
     return counts
 
@@ -445,10 +449,12 @@ def floor_app(url: str, pool_size: int):  # noqa: ANN201
                 aid, code, email = agencies[(unit, agency_kind)]
                 tid = conn.execute(text(
                     "INSERT INTO tasks (case_id, kind, template, agency_id, status, due_at, rule, legal_basis, "
-                    "workflow_version, created_at, escalation_level, row_version) VALUES (:case, :kind, :template, "
-                    ":agency, 'open', :due, :rule, :basis, :wv, :now, 0, 1) RETURNING id"),
+                    "workflow_version, created_at, escalation_level, row_version, incident_commune_id, "
+                    "residence_commune_id) VALUES (:case, :kind, :template, :agency, 'open', :due, :rule, :basis, "
+                    ":wv, :now, 0, 1, :incident, :residence) RETURNING id"),
                     {"case": case_id, "kind": kind, "template": template, "agency": aid, "due": naive(due),
-                     "rule": rule, "basis": BASIS[template], "wv": WORKFLOW_VERSION, "now": nnow}).scalar_one()
+                     "rule": rule, "basis": BASIS[template], "wv": WORKFLOW_VERSION, "now": nnow,
+                     "incident": row.incident_commune_id, "residence": row.residence_commune_id}).scalar_one()
                 events.append(("task_created", None, None, {"task_id": tid, "kind": kind, "agency": code,
                                                              "due_at": due.isoformat()}))
                 notes.append({"key": f"task_created:{case_id}:{tid}:0:{email}", "case": case_id, "task": tid,

@@ -3,6 +3,7 @@
 from caseflow.models.actions import UsedActionToken
 from caseflow.models.calendar import CalendarDay
 from caseflow.models.cases import Case, Child, Informant
+from caseflow.models.counts import OpenCaseCount
 from caseflow.models.events import CaseEvent
 from caseflow.models.notifications import Notification
 from caseflow.models.orgs import Agency, OrgUnit
@@ -18,6 +19,7 @@ __all__ = [
     "Child",
     "Informant",
     "Notification",
+    "OpenCaseCount",
     "OrgUnit",
     "Task",
     "UsedActionToken",

@@ -1,15 +1,17 @@
 """Who may see and do what: role, jurisdiction subtree and agency decide every read and write.
 
 Every query of cases or tasks goes through `case_scope` or `task_scope`, so a
-new endpoint cannot forget the jurisdiction rule.
+new endpoint cannot forget the jurisdiction rule. The dashboard's counts use the
+same rule on the copies of the case's communes that tasks and the open-case
+counters hold (`task_commune_scope`, `open_count_scope`).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, exists, false, or_, select
+from sqlalchemy import ColumnElement, Select, exists, false, or_, select
 
 from caseflow.extensions import db
-from caseflow.models import Agency, Case, OrgUnit, Task, User
+from caseflow.models import Agency, Case, OpenCaseCount, OrgUnit, Task, User
 from caseflow.workflow.definition import WorkflowDefinition
 
 COMMUNE_ROLES = ("officer", "chair")
@@ -21,6 +23,12 @@ def _subtree_ids(unit: OrgUnit) -> list[int]:
     # supervisor (every case) from a district's and plan the join the right way round
     # (the overdue dashboard on 200,000 cases: three times faster).
     return list(db.session.scalars(select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True))))
+
+
+def _subtree_select(unit: OrgUnit) -> Select:
+    # A subquery, not the ids: the dashboard's reads join nothing for the planner to order, and
+    # a province's few hundred ids as parameters cost more to send than the query to run.
+    return select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True))
 
 
 def case_scope(user: User) -> ColumnElement[bool]:
@@ -45,6 +53,38 @@ def task_scope(user: User) -> ColumnElement[bool]:
         return Task.agency_id == user.agency_id if user.agency_id else false()
     if user.role in COMMUNE_ROLES or user.role == "supervisor":
         return case_scope(user)
+    return false()
+
+
+def task_commune_scope(user: User) -> ColumnElement[bool]:
+    """`task_scope` on the task's own copy of its case's communes: the same tasks, without the join.
+
+    Tasks carry their case's incident and residence communes (kept in step by every change of
+    them), so a count of tasks by jurisdiction can be read from a tasks index alone.
+    """
+    if user.role == "agency_staff":
+        return Task.agency_id == user.agency_id if user.agency_id else false()
+    if user.role in COMMUNE_ROLES and user.org_unit_id:
+        return or_(Task.incident_commune_id == user.org_unit_id, Task.residence_commune_id == user.org_unit_id)
+    if user.role == "supervisor" and user.org_unit is not None:
+        ids = _subtree_select(user.org_unit)
+        return or_(Task.incident_commune_id.in_(ids), Task.residence_commune_id.in_(ids))
+    return false()
+
+
+def open_count_scope(user: User) -> ColumnElement[bool] | None:
+    """`case_scope` on the open-case counters' commune pairs; None for a role whose reach is not
+    a set of communes (agency staff: the cases their agency works on)."""
+    if user.role in COMMUNE_ROLES and user.org_unit_id:
+        return or_(
+            OpenCaseCount.incident_commune_id == user.org_unit_id,
+            OpenCaseCount.residence_commune_id == user.org_unit_id,
+        )
+    if user.role == "supervisor" and user.org_unit is not None:
+        ids = _subtree_select(user.org_unit)
+        return or_(OpenCaseCount.incident_commune_id.in_(ids), OpenCaseCount.residence_commune_id.in_(ids))
+    if user.role == "agency_staff":
+        return None
     return false()
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from caseflow.extensions import db
 from caseflow.models import Agency, Case, CaseEvent, OrgUnit, Task, User
 from caseflow.models.types import utcnow
-from caseflow.services import access, outbox
+from caseflow.services import access, counts, outbox
 from caseflow.services.calendar import load_calendar
 from caseflow.services.errors import Conflict, Forbidden, Invalid
 from caseflow.services.routing import agency_for
@@ -69,6 +69,7 @@ class TransitionRun:
     def apply_effects(self, transition: TransitionDef, source: str) -> None:
         case, values = self.case, self.values
         self._held_events = []
+        was_open = counts.open_pair(case, not self.definition.states[source].terminal)
         for name in (
             "risk_level",
             "serious_harm",
@@ -119,6 +120,8 @@ class TransitionRun:
         self.finish_tasks()
         for kind in transition.notify:
             self._notify(kind)
+        # Last, so the counter rows stay locked (PostgreSQL) only until the commit that follows.
+        counts.record_open_change(was_open, counts.open_pair(case, not self.definition.states[case.state].terminal))
 
     # -- effects ----------------------------------------------------------------
     def enter_state(self, state: str) -> None:
@@ -152,6 +155,8 @@ class TransitionRun:
             template=template.id,
             description=description,
             agency=agency,
+            incident_commune_id=case.incident_commune_id,
+            residence_commune_id=case.residence_commune_id,
             status="open",
             due_at=due,
             rule=template.deadline.describe(),
@@ -221,6 +226,8 @@ class TransitionRun:
         old = case.residence_commune
         case.residence_commune = commune
         case.residence_commune_id = commune.id
+        for task in case.tasks:  # the tasks' copy of the case's communes moves with it
+            task.residence_commune_id = commune.id
         # Open commune-held tasks of the plan side follow the child to the new commune.
         for task in case.tasks:
             template = self.definition.tasks.get(task.template)
