@@ -31,16 +31,27 @@ def _subtree_select(unit: OrgUnit) -> Select:
     return select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True))
 
 
+def _commune_pair_scope(
+    user: User, incident: ColumnElement, residence: ColumnElement, *, subtree_as_list: bool
+) -> ColumnElement[bool] | None:
+    """The one jurisdiction rule, on any (incident commune, residence commune) pair of columns:
+    an officer or chair reaches their commune's cases, a supervisor those of their subtree.
+    None for roles whose reach is not a set of communes."""
+    if user.role in COMMUNE_ROLES and user.org_unit_id:
+        return or_(incident == user.org_unit_id, residence == user.org_unit_id)
+    if user.role == "supervisor" and user.org_unit is not None:
+        ids = _subtree_ids(user.org_unit) if subtree_as_list else _subtree_select(user.org_unit)
+        return or_(incident.in_(ids), residence.in_(ids))
+    return None
+
+
 def case_scope(user: User) -> ColumnElement[bool]:
     """A WHERE clause: the cases `user` may read."""
-    if user.role in COMMUNE_ROLES and user.org_unit_id:
-        return or_(
-            Case.incident_commune_id == user.org_unit_id,
-            Case.residence_commune_id == user.org_unit_id,
-        )
-    if user.role == "supervisor" and user.org_unit is not None:
-        ids = _subtree_ids(user.org_unit)
-        return or_(Case.incident_commune_id.in_(ids), Case.residence_commune_id.in_(ids))
+    by_commune = _commune_pair_scope(
+        user, Case.incident_commune_id, Case.residence_commune_id, subtree_as_list=True
+    )
+    if by_commune is not None:
+        return by_commune
     if user.role == "agency_staff" and user.agency_id:
         has_task = exists().where(Task.case_id == Case.id, Task.agency_id == user.agency_id)
         return or_(has_task, Case.reported_by_agency_id == user.agency_id)
@@ -64,28 +75,21 @@ def task_commune_scope(user: User) -> ColumnElement[bool]:
     """
     if user.role == "agency_staff":
         return Task.agency_id == user.agency_id if user.agency_id else false()
-    if user.role in COMMUNE_ROLES and user.org_unit_id:
-        return or_(Task.incident_commune_id == user.org_unit_id, Task.residence_commune_id == user.org_unit_id)
-    if user.role == "supervisor" and user.org_unit is not None:
-        ids = _subtree_select(user.org_unit)
-        return or_(Task.incident_commune_id.in_(ids), Task.residence_commune_id.in_(ids))
-    return false()
+    by_commune = _commune_pair_scope(
+        user, Task.incident_commune_id, Task.residence_commune_id, subtree_as_list=False
+    )
+    return false() if by_commune is None else by_commune
 
 
 def open_count_scope(user: User) -> ColumnElement[bool] | None:
     """`case_scope` on the open-case counters' commune pairs; None for a role whose reach is not
     a set of communes (agency staff: the cases their agency works on)."""
-    if user.role in COMMUNE_ROLES and user.org_unit_id:
-        return or_(
-            OpenCaseCount.incident_commune_id == user.org_unit_id,
-            OpenCaseCount.residence_commune_id == user.org_unit_id,
-        )
-    if user.role == "supervisor" and user.org_unit is not None:
-        ids = _subtree_select(user.org_unit)
-        return or_(OpenCaseCount.incident_commune_id.in_(ids), OpenCaseCount.residence_commune_id.in_(ids))
     if user.role == "agency_staff":
         return None
-    return false()
+    by_commune = _commune_pair_scope(
+        user, OpenCaseCount.incident_commune_id, OpenCaseCount.residence_commune_id, subtree_as_list=False
+    )
+    return false() if by_commune is None else by_commune
 
 
 def can_see_identity(user: User, case: Case) -> bool:
