@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from caseflow.extensions import db
 from caseflow.models import CalendarDay
+from caseflow.services.calendar import forget_cached_calendar
 
 HOLIDAYS_FILE = Path(__file__).parent / "data" / "holidays_vn.yaml"
 
@@ -43,4 +44,5 @@ def seed_calendar() -> int:
             db.session.add(CalendarDay(day=day, kind=kind, name=name))
             added += 1
     db.session.commit()
+    forget_cached_calendar()
     return added

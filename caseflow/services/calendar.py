@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime
 
+from flask import current_app
 from sqlalchemy import extract, select
 
 from caseflow.extensions import db
@@ -12,11 +14,29 @@ from caseflow.models.calendar import DAY_KINDS
 from caseflow.services.errors import Invalid, NotFound
 from caseflow.workflow.clock import WorkingCalendar, compute_due
 
+# How long a process keeps the table it read. Every transition that sets a working-day
+# deadline needs it, and reading it cost a query and a few hundred rows per transition.
+# An edit made in this process is seen at once; other web workers see it within this
+# time, which holidays declared weeks ahead can afford.
+CACHE_SECONDS = 60
+_CACHE_KEY = "caseflow_calendar"
+
 
 def load_calendar() -> WorkingCalendar:
-    """The whole exception table: a few dozen rows a year, cheaper to read than to cache."""
+    """The whole exception table, as this app last read it (at most CACHE_SECONDS ago)."""
+    cached = current_app.extensions.get(_CACHE_KEY)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < CACHE_SECONDS:
+        return cached[1]
     # Plain (day, kind) rows: building an ORM object per holiday cost more than the query.
-    return WorkingCalendar.from_rows(db.session.execute(select(CalendarDay.day, CalendarDay.kind)))
+    calendar = WorkingCalendar.from_rows(db.session.execute(select(CalendarDay.day, CalendarDay.kind)))
+    current_app.extensions[_CACHE_KEY] = (now, calendar)
+    return calendar
+
+
+def forget_cached_calendar() -> None:
+    """After an edit of the table: the next deadline reads it again."""
+    current_app.extensions.pop(_CACHE_KEY, None)
 
 
 def due_at(start: datetime, *, hours: int | None = None, working_days: int | None = None) -> datetime:
@@ -38,6 +58,7 @@ def set_day(day: date, kind: str, name: str) -> CalendarDay:
     row.kind, row.name = kind, (name or "")[:200]
     db.session.add(row)
     db.session.commit()
+    forget_cached_calendar()
     return row
 
 
@@ -47,3 +68,4 @@ def delete_day(day: date) -> None:
         raise NotFound("No calendar exception on that date")
     db.session.delete(row)
     db.session.commit()
+    forget_cached_calendar()
