@@ -76,7 +76,9 @@ def demo(host: str, port: int) -> None:
         # No Redis means no worker and no RQ scheduler: the overdue scan runs in this process.
         from caseflow.notifications.escalation import start_background_scanner
 
-        start_background_scanner(current_app._get_current_object(), current_app.config["SCAN_INTERVAL_SECONDS"])
+        start_background_scanner(
+            current_app._get_current_object(), current_app.config["SCAN_INTERVAL_SECONDS"]
+        )
     # Flask refuses app.run() inside its own CLI; werkzeug's threaded server is what it would use.
     from werkzeug.serving import run_simple
 
@@ -106,8 +108,13 @@ def worker(queues: str, burst: bool, cron: bool, fork: bool) -> None:
 
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: without Redis, mail is sent in-process")
-    run_worker(current_app._get_current_object(), [q.strip() for q in queues.split(",") if q.strip()],
-               burst=burst, cron=cron, fork=fork)
+    run_worker(
+        current_app._get_current_object(),
+        [q.strip() for q in queues.split(",") if q.strip()],
+        burst=burst,
+        cron=cron,
+        fork=fork,
+    )
 
 
 def init_app(app: Flask) -> None:

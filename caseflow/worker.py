@@ -95,8 +95,9 @@ def _warm_up(app: Flask) -> None:
     deliver(0)  # no such row: compiles the claim statements and changes nothing
 
 
-def run_worker(app: Flask, queues: list[str], burst: bool = False, cron: bool = True,
-               fork: bool = True) -> bool:
+def run_worker(
+    app: Flask, queues: list[str], burst: bool = False, cron: bool = True, fork: bool = True
+) -> bool:
     """Work the named queues until stopped (or until empty with `burst`).
 
     RQ's scheduler runs in the worker so retries put off with `enqueue_in` come due; unless
@@ -114,8 +115,10 @@ def run_worker(app: Flask, queues: list[str], burst: bool = False, cron: bool = 
     scheduler_process = None
     if cron and not burst and SCAN in queues:
         scheduler_process = multiprocessing.get_context("spawn").Process(
-            target=run_cron, args=(app.config["REDIS_URL"], queue_name(app, SCAN),
-                                   app.config["SCAN_INTERVAL_SECONDS"]), daemon=True)
+            target=run_cron,
+            args=(app.config["REDIS_URL"], queue_name(app, SCAN), app.config["SCAN_INTERVAL_SECONDS"]),
+            daemon=True,
+        )
         scheduler_process.start()
     try:
         worker = (Worker if fork else SimpleWorker)(names, connection=connection)
@@ -134,8 +137,9 @@ def run_cron(redis_url: str, scan_queue: str, interval: int) -> None:
 
     scheduler = CronScheduler(connection=Redis.from_url(redis_url))
     # Named after the queue: installations sharing a Redis keep separate cron histories.
-    scheduler.register(scan, queue_name=scan_queue, interval=interval, job_timeout=max(interval, 600),
-                       name=scan_queue)
+    scheduler.register(
+        scan, queue_name=scan_queue, interval=interval, job_timeout=max(interval, 600), name=scan_queue
+    )
     scheduler.start()
 
 
@@ -153,4 +157,4 @@ def enqueue(short: str, fn: Callable, calls: list[tuple], delay_seconds: float |
         return
     # One pipelined round trip per chunk: a scan may write thousands of rows in one commit.
     for start in range(0, len(calls), 500):
-        queue.enqueue_many([Queue.prepare_data(fn, args) for args in calls[start:start + 500]])
+        queue.enqueue_many([Queue.prepare_data(fn, args) for args in calls[start : start + 500]])

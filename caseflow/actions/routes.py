@@ -18,22 +18,42 @@ from caseflow.workflow import current_engine
 bp = Blueprint("actions", __name__, url_prefix="/actions")
 
 TEXT = {
-    "vi": {"title_acknowledge": "Xác nhận đã nhận nhiệm vụ", "title_complete": "Báo cáo đã hoàn thành nhiệm vụ",
-           "case": "Hồ sơ", "task": "Nhiệm vụ", "due": "Hạn", "agency": "Cơ quan",
-           "outcome": "Kết quả thực hiện (bắt buộc)", "note": "Ghi chú",
-           "confirm": "Xác nhận", "done_acknowledge": "Đã ghi nhận: cơ quan đã nhận nhiệm vụ.",
-           "done_complete": "Đã ghi nhận: nhiệm vụ đã hoàn thành.",
-           "used": "Liên kết này đã được sử dụng.", "expired": "Liên kết này đã hết hạn.",
-           "invalid": "Liên kết không hợp lệ.", "closed": "Nhiệm vụ này không còn mở.",
-           "need_outcome": "Vui lòng nhập kết quả thực hiện."},
-    "en": {"title_acknowledge": "Acknowledge the task", "title_complete": "Report the task done",
-           "case": "Case", "task": "Task", "due": "Due", "agency": "Agency",
-           "outcome": "Outcome (required)", "note": "Note",
-           "confirm": "Confirm", "done_acknowledge": "Recorded: your agency has acknowledged the task.",
-           "done_complete": "Recorded: the task is done.",
-           "used": "This link has already been used.", "expired": "This link has expired.",
-           "invalid": "This link is not valid.", "closed": "This task is no longer open.",
-           "need_outcome": "Please describe the outcome."},
+    "vi": {
+        "title_acknowledge": "Xác nhận đã nhận nhiệm vụ",
+        "title_complete": "Báo cáo đã hoàn thành nhiệm vụ",
+        "case": "Hồ sơ",
+        "task": "Nhiệm vụ",
+        "due": "Hạn",
+        "agency": "Cơ quan",
+        "outcome": "Kết quả thực hiện (bắt buộc)",
+        "note": "Ghi chú",
+        "confirm": "Xác nhận",
+        "done_acknowledge": "Đã ghi nhận: cơ quan đã nhận nhiệm vụ.",
+        "done_complete": "Đã ghi nhận: nhiệm vụ đã hoàn thành.",
+        "used": "Liên kết này đã được sử dụng.",
+        "expired": "Liên kết này đã hết hạn.",
+        "invalid": "Liên kết không hợp lệ.",
+        "closed": "Nhiệm vụ này không còn mở.",
+        "need_outcome": "Vui lòng nhập kết quả thực hiện.",
+    },
+    "en": {
+        "title_acknowledge": "Acknowledge the task",
+        "title_complete": "Report the task done",
+        "case": "Case",
+        "task": "Task",
+        "due": "Due",
+        "agency": "Agency",
+        "outcome": "Outcome (required)",
+        "note": "Note",
+        "confirm": "Confirm",
+        "done_acknowledge": "Recorded: your agency has acknowledged the task.",
+        "done_complete": "Recorded: the task is done.",
+        "used": "This link has already been used.",
+        "expired": "This link has expired.",
+        "invalid": "This link is not valid.",
+        "closed": "This task is no longer open.",
+        "need_outcome": "Please describe the outcome.",
+    },
 }
 
 
@@ -46,8 +66,12 @@ def _load(token: str):  # noqa: ANN202
     try:
         task_id, action, jti = read_token(token)
     except BadLink as exc:
-        return None, _page("message.html", "vi", 410 if exc.expired else 404,
-                           message_key="expired" if exc.expired else "invalid")
+        return None, _page(
+            "message.html",
+            "vi",
+            410 if exc.expired else 404,
+            message_key="expired" if exc.expired else "invalid",
+        )
     task = db.session.get(Task, task_id)
     if task is None:
         return None, _page("message.html", "vi", 404, message_key="invalid")
@@ -63,8 +87,12 @@ def _load(token: str):  # noqa: ANN202
 def _facts(task: Task, agency: Agency, locale: str) -> dict:
     case = db.session.get(Case, task.case_id)
     # Only what the mail already showed: never the child, the informant or free text.
-    return {"reference": case.reference or f"#{case.id}", "task_label": task_label(task, locale),
-            "due": format_due(task.due_at, locale), "agency_name": agency.name if agency else ""}
+    return {
+        "reference": case.reference or f"#{case.id}",
+        "task_label": task_label(task, locale),
+        "due": format_due(task.due_at, locale),
+        "agency_name": agency.name if agency else "",
+    }
 
 
 @bp.get("/<token>")
@@ -85,18 +113,24 @@ def perform(token: str):  # noqa: ANN201
     label = f"{agency.name} ({agency.code}) qua liên kết email" if agency else "email link"
     outcome = (request.form.get("outcome") or "").strip()
     if action == "complete" and not outcome:
-        return _page("confirm.html", locale, 400, action=action, error="need_outcome",
-                     **_facts(task, agency, locale))
+        return _page(
+            "confirm.html", locale, 400, action=action, error="need_outcome", **_facts(task, agency, locale)
+        )
     # The token row, the event and the change commit together: a failed action leaves the link usable.
     db.session.add(UsedActionToken(jti=jti, task_id=task.id, action=action))
     run = TransitionRun(current_engine(), task.case, None, {}, label)
-    run.record("email_action", data={"task_id": task.id, "action": action,
-                                     "agency": agency.code if agency else None})
+    run.record(
+        "email_action", data={"task_id": task.id, "action": action, "agency": agency.code if agency else None}
+    )
     try:
         if action == "complete":
-            complete_task(current_engine(), None, task,
-                          {"outcome": outcome[:2000], "note": (request.form.get("note") or "")[:10_000] or None},
-                          actor_label=label)
+            complete_task(
+                current_engine(),
+                None,
+                task,
+                {"outcome": outcome[:2000], "note": (request.form.get("note") or "")[:10_000] or None},
+                actor_label=label,
+            )
         else:
             db.session.commit()
     except IntegrityError:
@@ -107,6 +141,7 @@ def perform(token: str):  # noqa: ANN201
         return _page("message.html", locale, 409, message_key="closed")
     except DomainError:
         db.session.rollback()
-        return _page("confirm.html", locale, 400, action=action, error="need_outcome",
-                     **_facts(task, agency, locale))
+        return _page(
+            "confirm.html", locale, 400, action=action, error="need_outcome", **_facts(task, agency, locale)
+        )
     return _page("message.html", locale, message_key=f"done_{action}")

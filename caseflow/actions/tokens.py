@@ -44,7 +44,11 @@ def read_token(token: str) -> tuple[int, str, str]:
         raise BadLink(expired=True) from exc
     except BadSignature as exc:
         raise BadLink(expired=False) from exc
-    if not isinstance(data, dict) or data.get("a") not in ACTIONS or not isinstance(data.get("t"), int) \
-            or not isinstance(data.get("j"), str):
+    if (
+        not isinstance(data, dict)
+        or data.get("a") not in ACTIONS
+        or not isinstance(data.get("t"), int)
+        or not isinstance(data.get("j"), str)
+    ):
         raise BadLink(expired=False)
     return data["t"], data["a"], data["j"]

@@ -70,7 +70,9 @@ def fire_transition(case_id: int):  # noqa: ANN201
     engine = current_engine()
     case = cases.get_case(current_user(), case_id, for_display=True)
     with cases.kept_after_commit():  # the response shows what was just written: no read-back
-        transition.fire(engine, case, current_user(), data.get("trigger"), data.get("version"), data.get("data"))
+        transition.fire(
+            engine, case, current_user(), data.get("trigger"), data.get("version"), data.get("data")
+        )
     return jsonify(case_json(case, current_user(), engine))
 
 

@@ -135,14 +135,10 @@ DOCUMENT = {
                     "incident_commune": {"type": "string"},
                     "residence_commune": {"type": "string"},
                     "received_at": {"type": "string", "format": "date-time"},
-                    "channel": {
-                        "enum": list(CHANNELS)
-                    },
+                    "channel": {"enum": list(CHANNELS)},
                     "harm_types": {
                         "type": "array",
-                        "items": {
-                            "enum": list(HARM_TYPES)
-                        },
+                        "items": {"enum": list(HARM_TYPES)},
                     },
                     "summary": {"type": "string", "maxLength": 10000},
                     "child": {

@@ -22,21 +22,41 @@ class Task(db.Model):
         Index("ix_tasks_agency_status", "agency_id", "status"),
         # The overdue scan's two reads, on open tasks only, each answered from the index alone:
         # the ladder (one exact range per level) and the warning window (tasks not yet warned).
-        Index("ix_tasks_escalation", "escalation_level", "due_at", "id",
-              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
-        Index("ix_tasks_warning", "due_at", "created_at", "id",
-              postgresql_where=text("status = 'open' AND escalation_level = 0 AND warned_at IS NULL"),
-              sqlite_where=text("status = 'open' AND escalation_level = 0 AND warned_at IS NULL")),
+        Index(
+            "ix_tasks_escalation",
+            "escalation_level",
+            "due_at",
+            "id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+        Index(
+            "ix_tasks_warning",
+            "due_at",
+            "created_at",
+            "id",
+            postgresql_where=text("status = 'open' AND escalation_level = 0 AND warned_at IS NULL"),
+            sqlite_where=text("status = 'open' AND escalation_level = 0 AND warned_at IS NULL"),
+        ),
         # Overdue counts and the overdue filter: only open tasks, with what they are joined on.
         Index(
-            "ix_tasks_open_due", "due_at", "case_id", "agency_id",
-            postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'"),
+            "ix_tasks_open_due",
+            "due_at",
+            "case_id",
+            "agency_id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
         ),
         # The overdue dashboard: open tasks counted by agency and by their case's communes from
         # this index alone, without joining the cases (200,000 of them on a province's register).
         Index(
-            "ix_tasks_open_due_communes", "due_at", "agency_id", "residence_commune_id", "incident_commune_id",
-            postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'"),
+            "ix_tasks_open_due_communes",
+            "due_at",
+            "agency_id",
+            "residence_commune_id",
+            "incident_commune_id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
         ),
     )
 

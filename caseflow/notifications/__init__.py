@@ -23,10 +23,9 @@ from caseflow.extensions import db
 from caseflow.models import Notification
 from caseflow.models.types import utcnow
 from caseflow.notifications.delivery import DIGEST_KIND, sweep_after
+from caseflow.services.outbox import PENDING_IDS
 
 log = logging.getLogger("caseflow.notifications")
-
-_PENDING_KEY = "caseflow_outbox_ids"
 
 
 def dispatch(ids: list[int], delay_seconds: float | None = None) -> None:
@@ -76,10 +75,14 @@ def dispatch_digests(recipients: list[str], delay_seconds: float | None = None) 
 
 def failed_notifications(limit: int = 100) -> list[Notification]:
     """Rows that will not be tried again unless an admin retries them, newest first."""
-    return list(db.session.scalars(
-        select(Notification).where(Notification.status == "failed")
-        .order_by(Notification.id.desc()).limit(limit)
-    ))
+    return list(
+        db.session.scalars(
+            select(Notification)
+            .where(Notification.status == "failed")
+            .order_by(Notification.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def retry_notification(notification_id: int) -> bool:
@@ -114,20 +117,23 @@ def _stamp(session, flush_context, instances) -> None:  # noqa: ANN001 - SQLAlch
 
 
 def _collect(session, flush_context) -> None:  # noqa: ANN001 - SQLAlchemy event signature
-    ids = [obj.id for obj in session.new
-           if isinstance(obj, Notification) and obj.status == "pending" and obj.kind != DIGEST_KIND]
+    ids = [
+        obj.id
+        for obj in session.new
+        if isinstance(obj, Notification) and obj.status == "pending" and obj.kind != DIGEST_KIND
+    ]
     if ids:
-        session.info.setdefault(_PENDING_KEY, []).extend(ids)
+        session.info.setdefault(PENDING_IDS, []).extend(ids)
 
 
 def _forget(session, previous_transaction) -> None:  # noqa: ANN001
     if previous_transaction.nested:
         return  # only a savepoint: rows flushed outside it may still commit (extra ids are skipped)
-    session.info.pop(_PENDING_KEY, None)
+    session.info.pop(PENDING_IDS, None)
 
 
 def _send_committed(session) -> None:  # noqa: ANN001
-    ids = session.info.pop(_PENDING_KEY, None)
+    ids = session.info.pop(PENDING_IDS, None)
     if ids:
         dispatch(sorted(set(ids)))
 

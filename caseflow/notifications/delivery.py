@@ -52,9 +52,14 @@ def claimable(now: datetime):  # noqa: ANN201 - a SQL expression
     expired lease. A fresh row's next_attempt_at is only the moment the sweep gives up waiting
     for its first job (see `sweep_after`); its job may take it at once."""
     return or_(
-        and_(Notification.status == "pending",
-             or_(Notification.attempts == 0, Notification.next_attempt_at.is_(None),
-                 Notification.next_attempt_at <= now)),
+        and_(
+            Notification.status == "pending",
+            or_(
+                Notification.attempts == 0,
+                Notification.next_attempt_at.is_(None),
+                Notification.next_attempt_at <= now,
+            ),
+        ),
         and_(Notification.status == "sending", Notification.next_attempt_at <= now),
     )
 
@@ -78,9 +83,12 @@ def _claim(session: Session, ids: list[int], now: datetime, digest: bool = False
     for nid in ids:
         result = session.execute(
             update(Notification)
-            .where(Notification.id == nid,
-                   and_(Notification.kind == DIGEST_KIND, overdue(now)) if digest
-                   else and_(Notification.kind != DIGEST_KIND, claimable(now)))
+            .where(
+                Notification.id == nid,
+                and_(Notification.kind == DIGEST_KIND, overdue(now))
+                if digest
+                else and_(Notification.kind != DIGEST_KIND, claimable(now)),
+            )
             .values(status="sending", attempts=Notification.attempts + 1, next_attempt_at=lease)
             .execution_options(synchronize_session=False)
         )
@@ -89,8 +97,9 @@ def _claim(session: Session, ids: list[int], now: datetime, digest: bool = False
     session.commit()
     if not claimed:
         return []
-    return list(session.scalars(select(Notification).where(Notification.id.in_(claimed))
-                                .order_by(Notification.id)))
+    return list(
+        session.scalars(select(Notification).where(Notification.id.in_(claimed)).order_by(Notification.id))
+    )
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -112,8 +121,11 @@ def _finish(session: Session, rows: list[Notification], error: Exception | None)
     now = utcnow()
     outcome = Outcome("sent")
     for row in rows:
-        fence = (Notification.id == row.id, Notification.status == "sending",
-                 Notification.attempts == row.attempts)
+        fence = (
+            Notification.id == row.id,
+            Notification.status == "sending",
+            Notification.attempts == row.attempts,
+        )
         if error is None:
             values = {"status": "sent", "sent_at": now, "next_attempt_at": None, "last_error": None}
         elif _is_permanent(error) or row.attempts >= current_app.config["NOTIFICATION_MAX_ATTEMPTS"]:
@@ -121,11 +133,15 @@ def _finish(session: Session, rows: list[Notification], error: Exception | None)
             outcome = Outcome("failed")
         else:
             delay = backoff_seconds(row.attempts)
-            values = {"status": "pending", "next_attempt_at": now + timedelta(seconds=delay),
-                      "last_error": _describe(error)}
+            values = {
+                "status": "pending",
+                "next_attempt_at": now + timedelta(seconds=delay),
+                "last_error": _describe(error),
+            }
             outcome = Outcome("retry", delay)
-        session.execute(update(Notification).where(*fence).values(**values)
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            update(Notification).where(*fence).values(**values).execution_options(synchronize_session=False)
+        )
     session.commit()
     return outcome
 
@@ -138,8 +154,9 @@ def send_mail(rendered: Rendered, recipient: str, message_id: str, name: str) ->
     """SMTP when MAIL_SERVER is set, else a .eml file under instance/mail/ (the embedded default)."""
     config = current_app.config
     domain = config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "caseflow"
-    message = Message(subject=rendered.subject, recipients=[recipient], body=rendered.text,
-                      html=rendered.html)
+    message = Message(
+        subject=rendered.subject, recipients=[recipient], body=rendered.text, html=rendered.html
+    )
     message.msgId = f"<{message_id}@{domain}>"
     if not config.get("MAIL_SERVER"):
         folder = Path(current_app.instance_path) / "mail"
@@ -170,8 +187,12 @@ def _connect(config: dict) -> smtplib.SMTP:
     """Flask-Mail builds the message; the connection is ours because Flask-Mail 0.10 sets no
     timeout (a stalled server would hold a worker, and the row's lease, for ever)."""
     cls = smtplib.SMTP_SSL if config.get("MAIL_USE_SSL") else smtplib.SMTP
-    host = cls(config["MAIL_SERVER"], config["MAIL_PORT"], local_hostname=local_hostname(),
-               timeout=config["MAIL_TIMEOUT"])
+    host = cls(
+        config["MAIL_SERVER"],
+        config["MAIL_PORT"],
+        local_hostname=local_hostname(),
+        timeout=config["MAIL_TIMEOUT"],
+    )
     if config.get("MAIL_USE_TLS"):
         host.starttls()
     if config.get("MAIL_USERNAME") and config.get("MAIL_PASSWORD"):
@@ -213,8 +234,12 @@ def _reminder_no_longer_needed(session: Session, row: Notification) -> bool:
 def _finish_cancelled(session: Session, row: Notification) -> Outcome:
     session.execute(
         update(Notification)
-        .where(Notification.id == row.id, Notification.status == "sending", Notification.attempts == row.attempts)
-        .values(status="cancelled", next_attempt_at=None, last_error="task no longer open when the mail was due")
+        .where(
+            Notification.id == row.id, Notification.status == "sending", Notification.attempts == row.attempts
+        )
+        .values(
+            status="cancelled", next_attempt_at=None, last_error="task no longer open when the mail was due"
+        )
         .execution_options(synchronize_session=False)
     )
     session.commit()
@@ -231,11 +256,13 @@ def _not_claimed(session: Session, notification_id: int, now: datetime) -> Outco
 
 
 def due_digest_ids(session: Session, recipient: str, now: datetime) -> list[int]:
-    return list(session.scalars(
-        select(Notification.id).where(Notification.kind == DIGEST_KIND,
-                                      Notification.recipient == recipient, overdue(now))
-        .order_by(Notification.id)
-    ))
+    return list(
+        session.scalars(
+            select(Notification.id)
+            .where(Notification.kind == DIGEST_KIND, Notification.recipient == recipient, overdue(now))
+            .order_by(Notification.id)
+        )
+    )
 
 
 def deliver_digest(recipient: str) -> Outcome:

@@ -89,9 +89,13 @@ class Ladder:
 
     def _users(self, cache: dict, unit_id: int, role: str) -> list[User]:
         if unit_id not in cache:
-            cache[unit_id] = list(db.session.scalars(
-                select(User).where(User.org_unit_id == unit_id, User.role == role, User.active.is_(True))
-                .order_by(User.id)))
+            cache[unit_id] = list(
+                db.session.scalars(
+                    select(User)
+                    .where(User.org_unit_id == unit_id, User.role == role, User.active.is_(True))
+                    .order_by(User.id)
+                )
+            )
         return cache[unit_id]
 
     def rungs(self, commune: OrgUnit) -> list[Rung]:
@@ -135,7 +139,11 @@ def _warning_due(now: datetime, fraction: float) -> Any:
     PostgreSQL (EXTRACT would go through slow numerics), julian days on SQLite."""
     moment = literal(now.replace(tzinfo=None), DateTime())
     if db.engine.dialect.name == "sqlite":
-        due, created, at = func.julianday(Task.due_at), func.julianday(Task.created_at), func.julianday(moment)
+        due, created, at = (
+            func.julianday(Task.due_at),
+            func.julianday(Task.created_at),
+            func.julianday(moment),
+        )
         return due - at <= (due - created) * fraction
     return Task.due_at - moment <= literal(fraction, Float()) * (Task.due_at - Task.created_at)
 
@@ -149,14 +157,27 @@ def _next_digest_time(now: datetime) -> datetime:
     return moment
 
 
-def _notification(kind: str, task: Task, level: int, email: str, locale: str,
-                  unit: OrgUnit | None, digest_at: datetime | None = None) -> Notification:
+def _notification(
+    kind: str,
+    task: Task,
+    level: int,
+    email: str,
+    locale: str,
+    unit: OrgUnit | None,
+    digest_at: datetime | None = None,
+) -> Notification:
     return Notification(
         dedupe_key=f"{kind}:{task.id}:{level}:{email}"[:200],
         kind=DIGEST_KIND if digest_at else kind,
-        case_id=task.case_id, task_id=task.id, level=level, recipient=email, locale=locale or "vi",
+        case_id=task.case_id,
+        task_id=task.id,
+        level=level,
+        recipient=email,
+        locale=locale or "vi",
         context={"unit_id": unit.id if unit else None, "kind": kind},
-        status="pending", attempts=0, next_attempt_at=digest_at,
+        status="pending",
+        attempts=0,
+        next_attempt_at=digest_at,
     )
 
 
@@ -168,8 +189,9 @@ def _commune_of(task: Task) -> OrgUnit:
     return task.case.residence_commune
 
 
-def _write_levels(task: Task, commune: OrgUnit, rungs: list[Rung], seen: int, target: int,
-                  now: datetime, ladder: Ladder) -> None:
+def _write_levels(
+    task: Task, commune: OrgUnit, rungs: list[Rung], seen: int, target: int, now: datetime, ladder: Ladder
+) -> None:
     """The mails and trail events of levels seen+1..target, for a task this scan has claimed."""
     digest_at = None
     for level in range(seen + 1, target + 1):
@@ -183,14 +205,33 @@ def _write_levels(task: Task, commune: OrgUnit, rungs: list[Rung], seen: int, ta
             for user in rung.users:
                 if user.daily_digest:
                     digest_at = digest_at or _next_digest_time(now)
-                db.session.add(_notification("escalation", task, level, user.email, user.locale, unit,
-                                             digest_at if user.daily_digest else None))
+                db.session.add(
+                    _notification(
+                        "escalation",
+                        task,
+                        level,
+                        user.email,
+                        user.locale,
+                        unit,
+                        digest_at if user.daily_digest else None,
+                    )
+                )
                 recipients.append(user.email)
-        db.session.add(CaseEvent(
-            case_id=task.case_id, at=now, actor_label="system", kind="escalation",
-            data={"task_id": task.id, "level": level, "unit": unit.code if unit else None,
-                  "recipients": recipients, "due_at": task.due_at.isoformat()},
-        ))
+        db.session.add(
+            CaseEvent(
+                case_id=task.case_id,
+                at=now,
+                actor_label="system",
+                kind="escalation",
+                data={
+                    "task_id": task.id,
+                    "level": level,
+                    "unit": unit.code if unit else None,
+                    "recipients": recipients,
+                    "due_at": task.due_at.isoformat(),
+                },
+            )
+        )
 
 
 def escalate_overdue(now: datetime | None = None) -> int:
@@ -201,7 +242,7 @@ def escalate_overdue(now: datetime | None = None) -> int:
     sent = 0
     ladder = Ladder()
     for start in range(0, len(ids), BATCH):
-        chunk = ids[start:start + BATCH]
+        chunk = ids[start : start + BATCH]
         try:
             sent += _escalate_batch(chunk, now, t, ladder)
         except (IntegrityError, OperationalError):
@@ -220,8 +261,9 @@ def escalate_overdue(now: datetime | None = None) -> int:
 def _escalate_batch(task_ids: list[int], now: datetime, t: Timing, ladder: Ladder) -> int:
     """Claim each task's due levels with one UPDATE per (seen, target) group, then write the
     mails of the tasks whose claim this scan won, all in one transaction."""
-    tasks = db.session.scalars(select(Task).where(Task.id.in_(task_ids)).order_by(Task.id)
-                               .options(selectinload(Task.case))).all()
+    tasks = db.session.scalars(
+        select(Task).where(Task.id.in_(task_ids)).order_by(Task.id).options(selectinload(Task.case))
+    ).all()
     groups: dict[tuple[int, int], list[tuple[Task, OrgUnit, list[Rung]]]] = {}
     for task in tasks:
         commune = _commune_of(task)
@@ -232,12 +274,19 @@ def _escalate_batch(task_ids: list[int], now: datetime, t: Timing, ladder: Ladde
     sent = 0
     with db.session.no_autoflush:
         for (seen, target), items in sorted(groups.items()):
-            claimed = set(db.session.scalars(
-                update(Task).where(Task.id.in_([task.id for task, _, _ in items]), Task.status == "open",
-                                   Task.escalation_level == seen)
-                .values(escalation_level=target).returning(Task.id)
-                .execution_options(synchronize_session=False)
-            ))
+            claimed = set(
+                db.session.scalars(
+                    update(Task)
+                    .where(
+                        Task.id.in_([task.id for task, _, _ in items]),
+                        Task.status == "open",
+                        Task.escalation_level == seen,
+                    )
+                    .values(escalation_level=target)
+                    .returning(Task.id)
+                    .execution_options(synchronize_session=False)
+                )
+            )
             for task, commune, rungs in items:
                 if task.id in claimed:  # the others: another scan got there first, or the task was done
                     _write_levels(task, commune, rungs, seen, target, now, ladder)
@@ -254,26 +303,49 @@ def send_warnings(now: datetime | None = None) -> int:
         return 0
     # The fraction test runs in SQL: tasks in the window whose warning time has not come are
     # read by every scan, and returning them all would dominate a scan with nothing new.
-    due_ids = list(db.session.scalars(
-        select(Task.id)
-        .where(Task.status == "open", Task.escalation_level == 0,
-               Task.due_at > now, Task.due_at <= now + t.warning_horizon, Task.warned_at.is_(None),
-               _warning_due(now, t.warning_fraction))  # lead: min(fraction of the time given, horizon)
-        .order_by(Task.id)
-    ))
+    due_ids = list(
+        db.session.scalars(
+            select(Task.id)
+            .where(
+                Task.status == "open",
+                Task.escalation_level == 0,
+                Task.due_at > now,
+                Task.due_at <= now + t.warning_horizon,
+                Task.warned_at.is_(None),
+                _warning_due(now, t.warning_fraction),
+            )  # lead: min(fraction of the time given, horizon)
+            .order_by(Task.id)
+        )
+    )
     ladder, sent = Ladder(), 0
     for start in range(0, len(due_ids), BATCH):
-        chunk = due_ids[start:start + BATCH]
-        claimed = set(db.session.scalars(
-            update(Task).where(Task.id.in_(chunk), Task.warned_at.is_(None), Task.status == "open")
-            .values(warned_at=now).returning(Task.id).execution_options(synchronize_session=False)
-        ))
+        chunk = due_ids[start : start + BATCH]
+        claimed = set(
+            db.session.scalars(
+                update(Task)
+                .where(Task.id.in_(chunk), Task.warned_at.is_(None), Task.status == "open")
+                .values(warned_at=now)
+                .returning(Task.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
         for task in db.session.scalars(select(Task).where(Task.id.in_(claimed)).order_by(Task.id)):
             agency = ladder.agency(task.agency_id)
             db.session.add(_notification("warning", task, 0, agency.email, agency.locale, None))
-            db.session.add(CaseEvent(case_id=task.case_id, at=now, actor_label="system", kind="notification",
-                                     data={"task_id": task.id, "warning": True, "recipients": [agency.email],
-                                           "due_at": task.due_at.isoformat()}))
+            db.session.add(
+                CaseEvent(
+                    case_id=task.case_id,
+                    at=now,
+                    actor_label="system",
+                    kind="notification",
+                    data={
+                        "task_id": task.id,
+                        "warning": True,
+                        "recipients": [agency.email],
+                        "due_at": task.due_at.isoformat(),
+                    },
+                )
+            )
             sent += 1
         db.session.commit()
     return sent
@@ -283,10 +355,14 @@ def sweep(now: datetime | None = None) -> int:
     """Hand over again rows nobody is sending: Redis was down at commit, a worker died, a
     retry's job was lost. Fresh rows wait SWEEP_GRACE_SECONDS for their own job first."""
     now = now or utcnow()
-    ids = list(db.session.scalars(
-        select(Notification.id).where(Notification.kind != DIGEST_KIND, overdue(now))
-        .order_by(Notification.id).limit(SWEEP_LIMIT)
-    ))
+    ids = list(
+        db.session.scalars(
+            select(Notification.id)
+            .where(Notification.kind != DIGEST_KIND, overdue(now))
+            .order_by(Notification.id)
+            .limit(SWEEP_LIMIT)
+        )
+    )
     db.session.commit()
     dispatch(ids)
     return len(ids)
@@ -294,10 +370,13 @@ def sweep(now: datetime | None = None) -> int:
 
 def send_due_digests(now: datetime | None = None) -> int:
     now = now or utcnow()
-    recipients = list(db.session.scalars(
-        select(Notification.recipient).where(Notification.kind == DIGEST_KIND, overdue(now))
-        .group_by(Notification.recipient)
-    ))
+    recipients = list(
+        db.session.scalars(
+            select(Notification.recipient)
+            .where(Notification.kind == DIGEST_KIND, overdue(now))
+            .group_by(Notification.recipient)
+        )
+    )
     db.session.commit()
     dispatch_digests(recipients)
     return len(recipients)

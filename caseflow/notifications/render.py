@@ -23,7 +23,10 @@ LOCALES = ("vi", "en")
 # kind -> locale -> (subject, opening line). Placeholders: {ref}, {task}, {level}, {unit}.
 MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
     "task_created": {
-        "vi": ("[{ref}] Nhiệm vụ mới: {task}", "Cơ quan của quý vị được giao một nhiệm vụ mới trong hồ sơ {ref}."),
+        "vi": (
+            "[{ref}] Nhiệm vụ mới: {task}",
+            "Cơ quan của quý vị được giao một nhiệm vụ mới trong hồ sơ {ref}.",
+        ),
         "en": ("[{ref}] New task: {task}", "Your agency has been given a new task on case {ref}."),
     },
     "warning": {
@@ -35,17 +38,27 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("[{ref}] Overdue: {task}", "The following task is overdue. Please act now."),
     },
     "escalation": {
-        "vi": ("[{ref}] Báo cáo quá hạn (cấp {level}): {task}",
-               "Một nhiệm vụ bảo vệ trẻ em thuộc {unit} đã quá hạn mà chưa được thực hiện."),
-        "en": ("[{ref}] Overdue task escalated (level {level}): {task}",
-               "A child-protection task under {unit} is overdue and not done."),
+        "vi": (
+            "[{ref}] Báo cáo quá hạn (cấp {level}): {task}",
+            "Một nhiệm vụ bảo vệ trẻ em thuộc {unit} đã quá hạn mà chưa được thực hiện.",
+        ),
+        "en": (
+            "[{ref}] Overdue task escalated (level {level}): {task}",
+            "A child-protection task under {unit} is overdue and not done.",
+        ),
     },
     "plan_submitted": {
-        "vi": ("[{ref}] Kế hoạch chờ phê duyệt", "Kế hoạch hỗ trợ, can thiệp của hồ sơ {ref} đang chờ quý vị phê duyệt."),
+        "vi": (
+            "[{ref}] Kế hoạch chờ phê duyệt",
+            "Kế hoạch hỗ trợ, can thiệp của hồ sơ {ref} đang chờ quý vị phê duyệt.",
+        ),
         "en": ("[{ref}] Plan awaiting approval", "The intervention plan of case {ref} awaits your approval."),
     },
     "plan_approved": {
-        "vi": ("[{ref}] Kế hoạch đã được phê duyệt", "Kế hoạch hỗ trợ, can thiệp của hồ sơ {ref} đã được phê duyệt."),
+        "vi": (
+            "[{ref}] Kế hoạch đã được phê duyệt",
+            "Kế hoạch hỗ trợ, can thiệp của hồ sơ {ref} đã được phê duyệt.",
+        ),
         "en": ("[{ref}] Plan approved", "The intervention plan of case {ref} has been approved."),
     },
     "plan_rejected": {
@@ -53,7 +66,10 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("[{ref}] Plan sent back", "The plan of case {ref} was not approved and needs changes."),
     },
     "case_handed_over": {
-        "vi": ("[{ref}] Hồ sơ được chuyển giao", "Hồ sơ {ref} đã được chuyển giao về nơi cư trú mới của trẻ."),
+        "vi": (
+            "[{ref}] Hồ sơ được chuyển giao",
+            "Hồ sơ {ref} đã được chuyển giao về nơi cư trú mới của trẻ.",
+        ),
         "en": ("[{ref}] Case handed over", "Case {ref} has been handed over to the child's new commune."),
     },
     "case_closed": {
@@ -68,16 +84,32 @@ DIGEST = {
 }
 
 LABELS = {
-    "vi": {"case": "Hồ sơ", "task": "Nhiệm vụ", "due": "Hạn", "agency": "Cơ quan thực hiện",
-           "open": "Xem hồ sơ", "ack": "Xác nhận đã nhận nhiệm vụ", "complete": "Báo cáo đã hoàn thành",
-           "actions_note": "Các liên kết dưới đây dùng một lần, không cần đăng nhập, hết hạn sau {hours} giờ.",
-           "tz": "giờ Việt Nam", "footer": "Thư tự động từ CaseFlow. Không trả lời thư này. "
-           "Thông tin về trẻ được bảo mật theo Luật Trẻ em và Nghị định 56/2017/NĐ-CP."},
-    "en": {"case": "Case", "task": "Task", "due": "Due", "agency": "Agency",
-           "open": "Open the case", "ack": "Acknowledge the task", "complete": "Report the task done",
-           "actions_note": "The links below work once, without logging in, and expire in {hours} hours.",
-           "tz": "Vietnam time", "footer": "Automatic mail from CaseFlow. Do not reply. "
-           "The child's identity is protected under the Law on Children and Decree 56/2017/ND-CP."},
+    "vi": {
+        "case": "Hồ sơ",
+        "task": "Nhiệm vụ",
+        "due": "Hạn",
+        "agency": "Cơ quan thực hiện",
+        "open": "Xem hồ sơ",
+        "ack": "Xác nhận đã nhận nhiệm vụ",
+        "complete": "Báo cáo đã hoàn thành",
+        "actions_note": "Các liên kết dưới đây dùng một lần, không cần đăng nhập, hết hạn sau {hours} giờ.",
+        "tz": "giờ Việt Nam",
+        "footer": "Thư tự động từ CaseFlow. Không trả lời thư này. "
+        "Thông tin về trẻ được bảo mật theo Luật Trẻ em và Nghị định 56/2017/NĐ-CP.",
+    },
+    "en": {
+        "case": "Case",
+        "task": "Task",
+        "due": "Due",
+        "agency": "Agency",
+        "open": "Open the case",
+        "ack": "Acknowledge the task",
+        "complete": "Report the task done",
+        "actions_note": "The links below work once, without logging in, and expire in {hours} hours.",
+        "tz": "Vietnam time",
+        "footer": "Automatic mail from CaseFlow. Do not reply. "
+        "The child's identity is protected under the Law on Children and Decree 56/2017/ND-CP.",
+    },
 }
 
 
@@ -135,15 +167,21 @@ def render_notification(session: Session, row: Notification) -> Rendered:
     task = session.get(Task, row.task_id) if row.task_id else None
     facts = task_facts(session, task, locale) if task else {"task": "", "due": "", "agency": ""}
     unit = session.get(OrgUnit, row.context.get("unit_id")) if row.context.get("unit_id") else None
-    fmt = {"ref": _reference(case), "task": facts["task"], "level": row.level,
-           "unit": unit.name if unit else ""}
+    fmt = {
+        "ref": _reference(case),
+        "task": facts["task"],
+        "level": row.level,
+        "unit": unit.name if unit else "",
+    }
     subject_fmt, intro_fmt = MESSAGES[row.kind][locale]
     actions = []
     if row.kind == "task_created" and task is not None and task.status == "open":
         from caseflow.actions.tokens import action_link
 
-        actions = [(LABELS[locale]["ack"], action_link(task.id, "acknowledge")),
-                   (LABELS[locale]["complete"], action_link(task.id, "complete"))]
+        actions = [
+            (LABELS[locale]["ack"], action_link(task.id, "acknowledge")),
+            (LABELS[locale]["complete"], action_link(task.id, "complete")),
+        ]
     context = {
         "locale": locale,
         "labels": LABELS[locale],
@@ -171,8 +209,14 @@ def render_digest(session: Session, rows: list[Notification], locale: str) -> Re
         if task is None:
             continue
         case = session.get(Case, task.case_id)
-        items.append({"reference": _reference(case), "link": case_link(case.id), "level": row.level,
-                      **task_facts(session, task, locale)})
+        items.append(
+            {
+                "reference": _reference(case),
+                "link": case_link(case.id),
+                "level": row.level,
+                **task_facts(session, task, locale),
+            }
+        )
     subject_fmt, intro = DIGEST[locale]
     context = {"locale": locale, "labels": LABELS[locale], "intro": intro, "items": items}
     return Rendered(

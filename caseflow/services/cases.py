@@ -116,7 +116,11 @@ def case_query(
         # JSON list membership, portable across SQLite and PostgreSQL.
         query = query.where(Case.harm_types.cast(String).contains(f'"{harm_type}"'))
     if org_unit is not None:
-        ids = select(OrgUnit.id).where(OrgUnit.path.startswith(org_unit.path, autoescape=True)).scalar_subquery()
+        ids = (
+            select(OrgUnit.id)
+            .where(OrgUnit.path.startswith(org_unit.path, autoescape=True))
+            .scalar_subquery()
+        )
         query = query.where((Case.incident_commune_id.in_(ids)) | (Case.residence_commune_id.in_(ids)))
     if overdue:
         # IN over the overdue tasks, computed once: a correlated EXISTS made SQLite walk every
@@ -146,17 +150,28 @@ def export_rows(user: User, **filters) -> Select:  # noqa: ANN003
     column of the child or the informant (they live in other tables)."""
     incident, residence = aliased(OrgUnit), aliased(OrgUnit)
     overdue = (
-        select(Task.case_id, func.count().label("n")).where(Task.status == "open", Task.due_at < utcnow())
-        .group_by(Task.case_id).subquery()
+        select(Task.case_id, func.count().label("n"))
+        .where(Task.status == "open", Task.due_at < utcnow())
+        .group_by(Task.case_id)
+        .subquery()
     )
     query = case_query(user, **filters).order_by(None)
     return (
         query.join(incident, Case.incident_commune_id == incident.id)
         .join(residence, Case.residence_commune_id == residence.id)
         .outerjoin(overdue, overdue.c.case_id == Case.id)
-        .with_only_columns(Case.reference, Case.state, Case.risk_level, Case.harm_types, Case.channel,
-                           incident.code, residence.code, Case.received_at, Case.closed_at,
-                           func.coalesce(overdue.c.n, 0).label("overdue_tasks"))
+        .with_only_columns(
+            Case.reference,
+            Case.state,
+            Case.risk_level,
+            Case.harm_types,
+            Case.channel,
+            incident.code,
+            residence.code,
+            Case.received_at,
+            Case.closed_at,
+            func.coalesce(overdue.c.n, 0).label("overdue_tasks"),
+        )
         .order_by(Case.received_at.desc(), Case.id.desc())
     )
 
@@ -181,8 +196,10 @@ def trail_of(case: Case) -> list[CaseEvent]:
     """The trail of a case the caller already holds through `read_case`, whose read is logged there."""
     return list(
         db.session.scalars(
-            select(CaseEvent).where(CaseEvent.case_id == case.id)
-            .options(selectinload(CaseEvent.actor)).order_by(CaseEvent.id)
+            select(CaseEvent)
+            .where(CaseEvent.case_id == case.id)
+            .options(selectinload(CaseEvent.actor))
+            .order_by(CaseEvent.id)
         )
     )
 

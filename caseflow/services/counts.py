@@ -43,4 +43,3 @@ def record_open_change(before: CommunePair | None, after: CommunePair | None) ->
 
 def open_pair(case: Case, is_open: bool) -> CommunePair | None:
     return (case.incident_commune_id, case.residence_commune_id) if is_open else None
-

@@ -36,13 +36,26 @@ def overdue_dashboard(user: User) -> dict:
             .group_by(OrgUnit.id, OrgUnit.code, OrgUnit.name)
         ).all()
     overdue = (
-        select(Task.residence_commune_id.label("unit_id"), Task.agency_id.label("agency_id"), func.count().label("n"))
+        select(
+            Task.residence_commune_id.label("unit_id"),
+            Task.agency_id.label("agency_id"),
+            func.count().label("n"),
+        )
         .where(access.task_commune_scope(user), Task.status == "open", Task.due_at < now)
         .group_by(Task.residence_commune_id, Task.agency_id)
         .subquery()
     )
     overdue_rows = db.session.execute(
-        select(overdue.c.n, OrgUnit.id, OrgUnit.code, OrgUnit.name, Agency.id, Agency.code, Agency.name, Agency.kind)
+        select(
+            overdue.c.n,
+            OrgUnit.id,
+            OrgUnit.code,
+            OrgUnit.name,
+            Agency.id,
+            Agency.code,
+            Agency.name,
+            Agency.kind,
+        )
         .join(OrgUnit, OrgUnit.id == overdue.c.unit_id)
         .join(Agency, Agency.id == overdue.c.agency_id)
     ).all()
@@ -56,7 +69,9 @@ def overdue_dashboard(user: User) -> dict:
             unit_id, {"code": unit_code, "name": unit_name, "open_cases": 0, "overdue_tasks": 0}
         )
         unit["overdue_tasks"] += n
-        agency = by_agency.setdefault(agency_id, {"code": code, "name": name, "kind": kind, "overdue_tasks": 0})
+        agency = by_agency.setdefault(
+            agency_id, {"code": code, "name": name, "kind": kind, "overdue_tasks": 0}
+        )
         agency["overdue_tasks"] += n
     return {
         "by_org_unit": sorted(by_unit.values(), key=lambda row: (-row["overdue_tasks"], row["code"])),

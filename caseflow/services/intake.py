@@ -148,7 +148,9 @@ def open_case(user: User, payload: object) -> Case:
         run = TransitionRun(engine, case, user, {})
         run.record("created", to_state=case.state, data={"channel": channel, "harm_types": harm_types})
         run.enter_state(case.state)
-        counts.record_open_change(None, counts.open_pair(case, not engine.definition.states[case.state].terminal))
+        counts.record_open_change(
+            None, counts.open_pair(case, not engine.definition.states[case.state].terminal)
+        )
     return case
 
 

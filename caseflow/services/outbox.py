@@ -6,10 +6,15 @@ sent after the commit, so a rolled-back change never mails anyone.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from caseflow.extensions import db
 from caseflow.models import Agency, Case, Notification, Task, User
+from caseflow.models.types import utcnow
+
+# Where a session keeps the ids of the outbox rows it wrote, to hand them to the sender
+# once its transaction commits (caseflow.notifications, which also fills it for ORM rows).
+PENDING_IDS = "caseflow_outbox_ids"
 
 
 def queue(
@@ -22,13 +27,12 @@ def queue(
     locale: str = "vi",
     dedupe: str | None = None,
     context: dict | None = None,
-    fresh: bool = False,
 ) -> Notification | None:
     """Add one outgoing mail. `dedupe` makes it at-most-once: a second row with the same
-    key is refused by a unique index, whatever process tries. `fresh`: the key names a
-    task created in this transaction, so no row can hold it yet and the look-up is skipped."""
+    key is refused by a unique index, whatever process tries. (Mails for tasks created in
+    this transaction, whose keys no row can hold yet, go through `insert_fresh`.)"""
     key = dedupe or f"{kind}:{case.id if case else '-'}:{task.id if task else '-'}:{level}:{recipient}"
-    if not fresh and db.session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
+    if db.session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
         return None
     row = Notification(
         dedupe_key=key[:200],
@@ -47,6 +51,39 @@ def queue(
 
 def queue_for_agency(kind: str, agency: Agency, **kwargs) -> Notification | None:  # noqa: ANN003
     return queue(kind, agency.email, locale=agency.locale or "vi", **kwargs)
+
+
+def fresh_row(kind: str, recipient: str, *, case: Case, task: Task, locale: str) -> dict:
+    """An outbox row for a task created in this transaction: no row can hold its key yet."""
+    return {
+        "dedupe_key": f"{kind}:{case.id}:{task.id}:0:{recipient}"[:200],
+        "kind": kind,
+        "case_id": case.id,
+        "task_id": task.id,
+        "level": 0,
+        "recipient": recipient,
+        "locale": locale,
+        "context": {},
+        "status": "pending",
+        "attempts": 0,
+    }
+
+
+def insert_fresh(rows: list[dict]) -> None:
+    """Write outbox rows in one INSERT, to be sent after the commit like those `queue` adds.
+
+    A transition writes a mail per new task; as ORM objects they cost more CPU than the rest
+    of the transition's writes together, so they go as plain rows.
+    """
+    if not rows:
+        return
+    from caseflow.notifications.delivery import sweep_after
+
+    now = utcnow()
+    for row in rows:
+        row["created_at"], row["next_attempt_at"] = now, sweep_after(now)
+    ids = db.session.scalars(insert(Notification.__table__).returning(Notification.id), rows).all()
+    db.session.info.setdefault(PENDING_IDS, []).extend(ids)
 
 
 def queue_for_users(kind: str, users: list[User], **kwargs) -> list[Notification]:  # noqa: ANN003

@@ -56,7 +56,9 @@ def create_org_unit(payload: object) -> OrgUnit:
         fields.error("valid_to", "is before valid_from")
     fields.raise_if_any()
     with _unique_write("code"):
-        unit = add_org_unit(code, name, level, parent, valid_from=valid_from, valid_to=valid_to, abbrev=abbrev)
+        unit = add_org_unit(
+            code, name, level, parent, valid_from=valid_from, valid_to=valid_to, abbrev=abbrev
+        )
     return unit
 
 

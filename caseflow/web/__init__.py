@@ -142,8 +142,10 @@ def _end_idle_session() -> Response | None:
 
 
 # No script, frame or form target outside CaseFlow; inline style only for the chart bar widths.
-PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
-            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 def _page_headers(response: Response) -> Response:
@@ -194,7 +196,9 @@ EXPLANATIONS = {
 def error_page(status: int, message: str | None = None) -> tuple[str, int]:
     # Never the exception text: it could quote a child's name from the failing request.
     return render_template(
-        "pages/error.html", status=status, title=TITLES.get(status, TITLES[500]),
+        "pages/error.html",
+        status=status,
+        title=TITLES.get(status, TITLES[500]),
         explanation=message or EXPLANATIONS.get(status, EXPLANATIONS[500]),
     ), status
 
@@ -213,8 +217,10 @@ def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
 
 
 def _csrf_error(exc: CSRFError) -> tuple[str, int]:
-    return error_page(400, str(_l("The form had expired or was not sent by this site. Reload the page "
-                                  "and submit it again.")))
+    return error_page(
+        400,
+        str(_l("The form had expired or was not sent by this site. Reload the page and submit it again.")),
+    )
 
 
 def _domain_error(exc: DomainError) -> Response | tuple[str, int]:

@@ -27,12 +27,17 @@ def org_units() -> Response | tuple[str, int]:
     unplaced: list[str] = []
     if form.validate_on_submit():
         try:
-            unit = reference.create_org_unit({
-                "code": form.code.data, "name": form.name.data, "level": form.level.data,
-                "parent": form.parent.data or None, "abbrev": form.abbrev.data or None,
-                "valid_from": form.valid_from.data.isoformat() if form.valid_from.data else None,
-                "valid_to": form.valid_to.data.isoformat() if form.valid_to.data else None,
-            })
+            unit = reference.create_org_unit(
+                {
+                    "code": form.code.data,
+                    "name": form.name.data,
+                    "level": form.level.data,
+                    "parent": form.parent.data or None,
+                    "abbrev": form.abbrev.data or None,
+                    "valid_from": form.valid_from.data.isoformat() if form.valid_from.data else None,
+                    "valid_to": form.valid_to.data.isoformat() if form.valid_to.data else None,
+                }
+            )
         except Invalid as exc:
             unplaced = attach_errors(form, exc.fields)
         else:
@@ -50,18 +55,24 @@ def agencies() -> Response | tuple[str, int]:
     unplaced: list[str] = []
     if form.validate_on_submit():
         try:
-            agency = reference.create_agency({
-                "code": form.code.data, "name": form.name.data, "kind": form.kind.data,
-                "org_unit": form.org_unit.data, "email": form.email.data,
-            })
+            agency = reference.create_agency(
+                {
+                    "code": form.code.data,
+                    "name": form.name.data,
+                    "kind": form.kind.data,
+                    "org_unit": form.org_unit.data,
+                    "email": form.email.data,
+                }
+            )
         except Invalid as exc:
             unplaced = attach_errors(form, exc.fields)
         else:
             flash(_("Agency %(code)s created.", code=agency.code), "success")
             return redirect(url_for("admin.agencies"))
     status = 422 if request.method == "POST" else 200
-    return render_template("pages/admin/agencies.html", agencies=directory.agencies(), form=form,
-                           unplaced=unplaced), status
+    return render_template(
+        "pages/admin/agencies.html", agencies=directory.agencies(), form=form, unplaced=unplaced
+    ), status
 
 
 @bp.get("/")
@@ -74,17 +85,25 @@ def index() -> Response:
 @roles_required("admin")
 def users() -> Response | tuple[str, int]:
     form = InviteForm()
-    form.org_unit.choices = [("", _("None"))] + [(u.code, f"{u.code} {u.name}") for u in directory.org_units()]
+    form.org_unit.choices = [("", _("None"))] + [
+        (u.code, f"{u.code} {u.name}") for u in directory.org_units()
+    ]
     form.agency.choices = [("", _("None"))] + [(a.code, f"{a.code} {a.name}") for a in directory.agencies()]
     unplaced: list[str] = []
     if form.validate_on_submit():
         password = accounts.new_password()
         try:
-            user = reference.create_user({
-                "email": form.email.data, "name": form.name.data, "role": form.role.data,
-                "org_unit": form.org_unit.data or None, "agency": form.agency.data or None,
-                "locale": form.locale.data, "password": password,
-            })
+            user = reference.create_user(
+                {
+                    "email": form.email.data,
+                    "name": form.name.data,
+                    "role": form.role.data,
+                    "org_unit": form.org_unit.data or None,
+                    "agency": form.agency.data or None,
+                    "locale": form.locale.data,
+                    "password": password,
+                }
+            )
         except (Invalid, Conflict) as exc:
             unplaced = attach_errors(form, exc.fields)
         else:
@@ -93,13 +112,25 @@ def users() -> Response | tuple[str, int]:
     return _users_page(form, unplaced, status=422 if request.method == "POST" else 200)
 
 
-def _users_page(form: InviteForm, unplaced: list[str], *, status: int = 200,
-                new_password: tuple[str, str] | None = None) -> tuple[str, int]:
+def _users_page(
+    form: InviteForm, unplaced: list[str], *, status: int = 200, new_password: tuple[str, str] | None = None
+) -> tuple[str, int]:
     if not form.org_unit.choices:
-        form.org_unit.choices = [("", _("None"))] + [(u.code, f"{u.code} {u.name}") for u in directory.org_units()]
-        form.agency.choices = [("", _("None"))] + [(a.code, f"{a.code} {a.name}") for a in directory.agencies()]
-    return render_template("pages/admin/users.html", users=accounts.list_users(), form=form, unplaced=unplaced,
-                           action_form=PostForm(), new_password=new_password, now_utc=utcnow()), status
+        form.org_unit.choices = [("", _("None"))] + [
+            (u.code, f"{u.code} {u.name}") for u in directory.org_units()
+        ]
+        form.agency.choices = [("", _("None"))] + [
+            (a.code, f"{a.code} {a.name}") for a in directory.agencies()
+        ]
+    return render_template(
+        "pages/admin/users.html",
+        users=accounts.list_users(),
+        form=form,
+        unplaced=unplaced,
+        action_form=PostForm(),
+        new_password=new_password,
+        now_utc=utcnow(),
+    ), status
 
 
 @bp.post("/users/<int:user_id>/<any(activate, deactivate):change>")
@@ -107,8 +138,11 @@ def _users_page(form: InviteForm, unplaced: list[str], *, status: int = 200,
 def set_active(user_id: int, change: str) -> Response:
     if PostForm().validate_on_submit():
         user = accounts.set_active(user_id, change == "activate")
-        message = _("%(email)s can sign in again.", email=user.email) if user.active else \
-            _("%(email)s is deactivated and signed out.", email=user.email)
+        message = (
+            _("%(email)s can sign in again.", email=user.email)
+            if user.active
+            else _("%(email)s is deactivated and signed out.", email=user.email)
+        )
         flash(message, "success")
     return redirect(url_for("admin.users"))
 
@@ -135,8 +169,13 @@ def calendar_page() -> Response | tuple[str, int]:
         flash(_("Calendar updated for %(day)s.", day=form.day.data.strftime("%d/%m/%Y")), "success")
         return redirect(url_for("admin.calendar_page", year=form.day.data.year))
     status = 422 if request.method == "POST" else 200
-    return render_template("pages/admin/calendar.html", year=year, days=calendar.days_of_year(year), form=form,
-                           delete_form=PostForm()), status
+    return render_template(
+        "pages/admin/calendar.html",
+        year=year,
+        days=calendar.days_of_year(year),
+        form=form,
+        delete_form=PostForm(),
+    ), status
 
 
 @bp.post("/calendar/<day>/delete")
@@ -158,8 +197,9 @@ def delete_day(day: str) -> Response:
 @bp.get("/notifications")
 @roles_required("admin")
 def notifications() -> str:
-    return render_template("pages/admin/notifications.html", items=notifications_outbox.failed_notifications(),
-                           form=PostForm())
+    return render_template(
+        "pages/admin/notifications.html", items=notifications_outbox.failed_notifications(), form=PostForm()
+    )
 
 
 @bp.post("/notifications/<int:notification_id>/retry")

@@ -39,8 +39,12 @@ def login() -> Response | str | tuple[str, int]:
         try:
             user = accounts.authenticate(form.email.data, form.password.data)
         except accounts.Locked:
-            form.form_errors.append(_("Too many failed sign-ins. The account is locked for %(n)s minutes.",
-                                      n=accounts.LOCK_MINUTES))
+            form.form_errors.append(
+                _(
+                    "Too many failed sign-ins. The account is locked for %(n)s minutes.",
+                    n=accounts.LOCK_MINUTES,
+                )
+            )
         except Unauthorized:
             form.form_errors.append(_("Wrong e-mail or password."))
         else:

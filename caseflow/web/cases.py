@@ -29,9 +29,12 @@ def new_case() -> Response | str | tuple[str, int]:
         abort(403)
     communes = directory.current_communes()
     form = IntakeForm()
-    form.incident_commune.choices = [(c.code, c.name) for c in communes
-                                     if access.may_open_case_in(current_user, c)]
-    form.residence_commune.choices = [("", _("Same as where it happened"))] + [(c.code, c.name) for c in communes]
+    form.incident_commune.choices = [
+        (c.code, c.name) for c in communes if access.may_open_case_in(current_user, c)
+    ]
+    form.residence_commune.choices = [("", _("Same as where it happened"))] + [
+        (c.code, c.name) for c in communes
+    ]
     unplaced: list[str] = []
     if request.method == "GET":
         form.received_at.data = to_local(utcnow()).replace(tzinfo=None, second=0, microsecond=0)
@@ -45,8 +48,10 @@ def new_case() -> Response | str | tuple[str, int]:
         except Forbidden as exc:
             unplaced = attach_errors(form, exc.fields or {"incident_commune": "is outside your area"})
         else:
-            flash(_("Report recorded as %(ref)s. The verification task is assigned.", ref=case.reference),
-                  "success")
+            flash(
+                _("Report recorded as %(ref)s. The verification task is assigned.", ref=case.reference),
+                "success",
+            )
             return redirect(url_for("cases.show", case_id=case.id))
     if request.method == "POST":
         return render_template("pages/intake.html", form=form, unplaced=unplaced), 422
@@ -81,8 +86,14 @@ def act(case_id: int, trigger: str) -> Response | tuple[str, int]:
         return _case_page(case_id, failed=(trigger, form), status=422, messages=unplaced)
     except Conflict as exc:
         return _case_page(case_id, failed=(trigger, form), status=409, conflict=_conflict_text(exc))
-    flash(_("Done: %(action)s. The case is now: %(state)s.", action=spec.label.get(locale(), trigger),
-            state=engine.definition.states[case.state].label.get(locale(), case.state)), "success")
+    flash(
+        _(
+            "Done: %(action)s. The case is now: %(state)s.",
+            action=spec.label.get(locale(), trigger),
+            state=engine.definition.states[case.state].label.get(locale(), case.state),
+        ),
+        "success",
+    )
     return redirect(url_for("cases.show", case_id=case_id))
 
 
@@ -99,8 +110,10 @@ def add_note(case_id: int) -> Response | tuple[str, int]:
 
 def _conflict_text(exc: Conflict) -> str:
     if "changed since you loaded it" in exc.message or "same moment" in exc.message:
-        return _("Someone else changed this case after you opened it. The page now shows the latest "
-                 "version: check it, then submit again if the action is still needed.")
+        return _(
+            "Someone else changed this case after you opened it. The page now shows the latest "
+            "version: check it, then submit again if the action is still needed."
+        )
     if "plan task" in exc.message:
         return _("All plan measures must be completed before follow-up starts.")
     return _("This action is not possible in the case's current step. The page shows the latest version.")
@@ -112,9 +125,15 @@ def _choices_for(case: Case) -> tuple[list[tuple[str, str]], list[tuple[str, str
     return agencies, communes
 
 
-def _case_page(case_id: int, *, failed: tuple[str, object] | None = None, note_form: NoteForm | None = None,
-               status: int = 200, messages: list[str] | None = None, conflict: str | None = None
-               ) -> tuple[str, int]:
+def _case_page(
+    case_id: int,
+    *,
+    failed: tuple[str, object] | None = None,
+    note_form: NoteForm | None = None,
+    status: int = 200,
+    messages: list[str] | None = None,
+    conflict: str | None = None,
+) -> tuple[str, int]:
     """The case page. Every display goes through `read_case`, which writes the read into the trail."""
     engine = current_engine()
     definition = engine.definition
@@ -122,10 +141,16 @@ def _case_page(case_id: int, *, failed: tuple[str, object] | None = None, note_f
     is_agency = current_user.role == "agency_staff"
     now, calendar = utcnow(), load_calendar()
     shown_tasks = [t for t in case.tasks if not is_agency or t.agency_id == current_user.agency_id]
-    task_rows = [{"task": t, "left": time_left(t, now, calendar) if t.status == "open" else None,
-                  "may_complete": t.status == "open" and not completed_by_step(t)
-                  and access.may_complete(current_user, t)}
-                 for t in shown_tasks]
+    task_rows = [
+        {
+            "task": t,
+            "left": time_left(t, now, calendar) if t.status == "open" else None,
+            "may_complete": t.status == "open"
+            and not completed_by_step(t)
+            and access.may_complete(current_user, t),
+        }
+        for t in shown_tasks
+    ]
     actions = []
     choices = None
     for trigger in engine.allowed_from(case.state):
@@ -146,13 +171,24 @@ def _case_page(case_id: int, *, failed: tuple[str, object] | None = None, note_f
     events = [e for e in trail if show_reads or e.kind != "read"]
     return render_template(
         "pages/case.html",
-        case=case, definition=definition, is_agency=is_agency,
+        case=case,
+        definition=definition,
+        is_agency=is_agency,
         identity=case.child if access.can_see_identity(current_user, case) else None,
         informant=case.informant if not is_agency and access.can_see_identity(current_user, case) else None,
-        task_rows=task_rows, actions=actions, events=events, notes=notes,
-        reads=sum(1 for e in trail if e.kind == "read"), show_reads=show_reads,
-        note_form=note_form or NoteForm(), complete_form=CompleteTaskForm(), diagram=_diagram(definition, case),
-        messages=messages or [], conflict=conflict, now=now, age=_age(case, now),
+        task_rows=task_rows,
+        actions=actions,
+        events=events,
+        notes=notes,
+        reads=sum(1 for e in trail if e.kind == "read"),
+        show_reads=show_reads,
+        note_form=note_form or NoteForm(),
+        complete_form=CompleteTaskForm(),
+        diagram=_diagram(definition, case),
+        messages=messages or [],
+        conflict=conflict,
+        now=now,
+        age=_age(case, now),
     ), status
 
 

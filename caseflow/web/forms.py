@@ -47,12 +47,17 @@ WTFORMS_MESSAGES = (
     _l("Not a valid integer value."),
     _l("Number must be between %(min)s and %(max)s."),
     _l("Field must be between %(min)d and %(max)d characters long."),
-    lazy_ngettext("Field must be at least %(min)d character long.",
-                  "Field must be at least %(min)d characters long.", 2),
-    lazy_ngettext("Field cannot be longer than %(max)d character.",
-                  "Field cannot be longer than %(max)d characters.", 2),
-    lazy_ngettext("'%(value)s' is not a valid choice for this field.",
-                  "'%(value)s' are not valid choices for this field.", 2),
+    lazy_ngettext(
+        "Field must be at least %(min)d character long.", "Field must be at least %(min)d characters long.", 2
+    ),
+    lazy_ngettext(
+        "Field cannot be longer than %(max)d character.", "Field cannot be longer than %(max)d characters.", 2
+    ),
+    lazy_ngettext(
+        "'%(value)s' is not a valid choice for this field.",
+        "'%(value)s' are not valid choices for this field.",
+        2,
+    ),
 )
 
 
@@ -120,13 +125,15 @@ class LanguageForm(FlaskForm):
 class ChildForm(Form):
     full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=200)])
     date_of_birth = DateField(_l("Date of birth"), validators=[Optional()])
-    estimated_age = IntegerField(_l("Estimated age (if the date is unknown)"),
-                                 validators=[Optional(), NumberRange(0, 15)])
+    estimated_age = IntegerField(
+        _l("Estimated age (if the date is unknown)"), validators=[Optional(), NumberRange(0, 15)]
+    )
     sex = RadioField(_l("Sex"), choices=_choices(helpers.SEX_LABELS, SEXES), default="unknown")
     address = StringField(_l("Address"), validators=[Optional(), Length(max=500)])
     school = StringField(_l("School"), validators=[Optional(), Length(max=200)])
-    family = TextAreaField(_l("Family: parents or caregivers, siblings, situation"),
-                           validators=[Optional(), Length(max=2000)])
+    family = TextAreaField(
+        _l("Family: parents or caregivers, siblings, situation"), validators=[Optional(), Length(max=2000)]
+    )
 
 
 class InformantForm(Form):
@@ -139,9 +146,12 @@ class InformantForm(Form):
 class IntakeForm(FlaskForm):
     """The reception report, form Mẫu 01 of Decree 56/2017."""
 
-    channel = SelectField(_l("How the report came in"), choices=_choices(helpers.CHANNEL_LABELS, CHANNELS, True))
-    received_at = DateTimeLocalField(_l("Received at (Vietnam time)"), format="%Y-%m-%dT%H:%M",
-                                     validators=[Optional()])
+    channel = SelectField(
+        _l("How the report came in"), choices=_choices(helpers.CHANNEL_LABELS, CHANNELS, True)
+    )
+    received_at = DateTimeLocalField(
+        _l("Received at (Vietnam time)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
     incident_commune = SelectField(_l("Commune where it happened"))
     residence_commune = SelectField(_l("Commune where the child lives (if different)"))
     harm_types = MultiCheckboxField(_l("Kinds of harm"), choices=_choices(helpers.HARM_LABELS, HARM_TYPES))
@@ -172,8 +182,12 @@ class IntakeForm(FlaskForm):
         if self.received_at.data:
             payload["received_at"] = self.received_at.data.replace(tzinfo=LOCAL_TZ).isoformat()
         if info.consent.data or info.name.data or info.phone.data:
-            payload["informant"] = {"consent": bool(info.consent.data), "name": info.name.data or None,
-                                    "phone": info.phone.data or None, "relation": info.relation.data or None}
+            payload["informant"] = {
+                "consent": bool(info.consent.data),
+                "name": info.name.data or None,
+                "phone": info.phone.data or None,
+                "relation": info.relation.data or None,
+            }
         return payload
 
 
@@ -196,8 +210,12 @@ class MeasureForm(Form):
 YES_NO = [("yes", _l("Yes")), ("no", _l("No"))]
 
 
-def action_form(transition: TransitionDef, agencies: list[tuple[str, str]], communes: list[tuple[str, str]],
-                formdata: object = None) -> FlaskForm:
+def action_form(
+    transition: TransitionDef,
+    agencies: list[tuple[str, str]],
+    communes: list[tuple[str, str]],
+    formdata: object = None,
+) -> FlaskForm:
     """A form with the fields the trigger declares, so a new field in the YAML shows up here."""
 
     class ActionForm(FlaskForm):
@@ -252,9 +270,15 @@ def action_data(form: FlaskForm, transition: TransitionDef) -> dict:
                 agency, desc, due = row.form.agency.data, row.form.description.data, row.form.due_date.data
                 if not (agency or desc or due):
                     continue
-                rows.append({"agency": agency or None, "description": desc or None,
-                             "due_at": datetime.combine(due, END_OF_DAY, tzinfo=LOCAL_TZ).isoformat()
-                             if due else None})
+                rows.append(
+                    {
+                        "agency": agency or None,
+                        "description": desc or None,
+                        "due_at": datetime.combine(due, END_OF_DAY, tzinfo=LOCAL_TZ).isoformat()
+                        if due
+                        else None,
+                    }
+                )
             data[spec.name] = rows
         else:
             data[spec.name] = field.data or None
@@ -269,10 +293,14 @@ class FilterForm(FlaskForm):
 
     reference = StringField(_l("Reference"), validators=[Optional(), Length(max=32)])
     state = SelectField(_l("State"), validators=[Optional()])
-    risk_level = SelectField(_l("Risk"), choices=_choices(helpers.RISK_LABELS, ("low", "medium", "high"), True),
-                             validators=[Optional()])
-    harm_type = SelectField(_l("Harm"), choices=_choices(helpers.HARM_LABELS, HARM_TYPES, True),
-                            validators=[Optional()])
+    risk_level = SelectField(
+        _l("Risk"),
+        choices=_choices(helpers.RISK_LABELS, ("low", "medium", "high"), True),
+        validators=[Optional()],
+    )
+    harm_type = SelectField(
+        _l("Harm"), choices=_choices(helpers.HARM_LABELS, HARM_TYPES, True), validators=[Optional()]
+    )
     overdue = BooleanField(_l("Only cases with overdue work"))
 
 
@@ -305,8 +333,9 @@ class InviteForm(FlaskForm):
 
 class CalendarDayForm(FlaskForm):
     day = DateField(_l("Date"), validators=[DataRequired()])
-    kind = SelectField(_l("Kind"), choices=[("holiday", _l("Holiday (day off)")),
-                                            ("workday", _l("Make-up working day"))])
+    kind = SelectField(
+        _l("Kind"), choices=[("holiday", _l("Holiday (day off)")), ("workday", _l("Make-up working day"))]
+    )
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
 
 
@@ -318,7 +347,7 @@ def attach_errors(form: Form, fields: dict[str, str], strip: str = "") -> list[s
     return the ones no field matches, to show at the top of the form."""
     unplaced = []
     for name, why in fields.items():
-        path = name[len(strip):] if strip and name.startswith(strip) else name
+        path = name[len(strip) :] if strip and name.startswith(strip) else name
         target: object = form
         for part in path.split("."):
             target = _step(target, part)

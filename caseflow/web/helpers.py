@@ -189,12 +189,21 @@ def register_filters(app: Flask) -> None:
 
 def template_globals() -> dict[str, Any]:
     return {
-        "CHANNEL_LABELS": CHANNEL_LABELS, "HARM_LABELS": HARM_LABELS, "RISK_LABELS": RISK_LABELS,
-        "SEX_LABELS": SEX_LABELS, "ROLE_LABELS": ROLE_LABELS, "LEVEL_LABELS": LEVEL_LABELS,
-        "AGENCY_KIND_LABELS": AGENCY_KIND_LABELS, "EVENT_LABELS": EVENT_LABELS,
-        "FIELD_LABELS": FIELD_LABELS, "label": label, "current_locale": locale(),
+        "CHANNEL_LABELS": CHANNEL_LABELS,
+        "HARM_LABELS": HARM_LABELS,
+        "RISK_LABELS": RISK_LABELS,
+        "SEX_LABELS": SEX_LABELS,
+        "ROLE_LABELS": ROLE_LABELS,
+        "LEVEL_LABELS": LEVEL_LABELS,
+        "AGENCY_KIND_LABELS": AGENCY_KIND_LABELS,
+        "EVENT_LABELS": EVENT_LABELS,
+        "FIELD_LABELS": FIELD_LABELS,
+        "label": label,
+        "current_locale": locale(),
         # Outside a request (a job rendering a mail) there is no current user.
-        "may_open_case": bool(current_user) and current_user.is_authenticated and access.may_open_case(current_user),
+        "may_open_case": bool(current_user)
+        and current_user.is_authenticated
+        and access.may_open_case(current_user),
     }
 
 

@@ -33,8 +33,13 @@ def dashboard() -> str:
     scale = max([1] + [r["open_cases"] for r in units] + [r["overdue_tasks"] for r in units])
     agency_scale = max([1] + [r["overdue_tasks"] for r in agencies])
     return render_template(
-        "pages/supervision.html", units=units, agencies=agencies, scale=scale, agency_scale=agency_scale,
-        total_open=sum(r["open_cases"] for r in units), total_overdue=sum(r["overdue_tasks"] for r in units),
+        "pages/supervision.html",
+        units=units,
+        agencies=agencies,
+        scale=scale,
+        agency_scale=agency_scale,
+        total_open=sum(r["open_cases"] for r in units),
+        total_overdue=sum(r["overdue_tasks"] for r in units),
         form=_filter_form(),
     )
 
@@ -67,12 +72,22 @@ def case_list() -> str:
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     items, total = cases.list_cases(current_user, page, PER_PAGE, **filters)
     now = utcnow()
-    rows = [case_summary_json(c, now) | {"incident_name": c.incident_commune.name,
-                                          "residence_name": c.residence_commune.name, "obj": c} for c in items]
+    rows = [
+        case_summary_json(c, now)
+        | {"incident_name": c.incident_commune.name, "residence_name": c.residence_commune.name, "obj": c}
+        for c in items
+    ]
     args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("pages/cases.html", rows=rows, total=total, page=page, form=form, args=args,
-                           pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
-                           may_export=current_user.role in DASHBOARD_ROLES)
+    return render_template(
+        "pages/cases.html",
+        rows=rows,
+        total=total,
+        page=page,
+        form=form,
+        args=args,
+        pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
+        may_export=current_user.role in DASHBOARD_ROLES,
+    )
 
 
 @bp.get("/cases/export.csv")
@@ -80,8 +95,18 @@ def case_list() -> str:
 def export() -> Response:
     """The filtered list as CSV. Built from the list form of a case, which never holds the child."""
     query = cases.export_rows(current_user, **_filters(_filter_form()))
-    header = [_("Reference"), _("State"), _("Risk"), _("Harm"), _("Channel"), _("Incident commune"),
-              _("Residence commune"), _("Received at"), _("Closed at"), _("Overdue tasks")]
+    header = [
+        _("Reference"),
+        _("State"),
+        _("Risk"),
+        _("Harm"),
+        _("Channel"),
+        _("Incident commune"),
+        _("Residence commune"),
+        _("Received at"),
+        _("Closed at"),
+        _("Overdue tasks"),
+    ]
     states = {name: state_label(name) for name in current_engine().definition.states}
     harms = {key: str(text) for key, text in HARM_LABELS.items()}
 
@@ -92,13 +117,27 @@ def export() -> Response:
         writer.writerow(header)
         result = db.session.execute(query.execution_options(yield_per=1000))
         for ref, state, risk, harm_types, channel, incident, residence, received, closed, overdue in result:
-            writer.writerow([ref, states.get(state, state), risk or "",
-                             "; ".join(harms.get(h, h) for h in harm_types or []), channel, incident, residence,
-                             local(received), local(closed), overdue])
+            writer.writerow(
+                [
+                    ref,
+                    states.get(state, state),
+                    risk or "",
+                    "; ".join(harms.get(h, h) for h in harm_types or []),
+                    channel,
+                    incident,
+                    residence,
+                    local(received),
+                    local(closed),
+                    overdue,
+                ]
+            )
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
 
     stamp = utcnow().strftime("%Y%m%d-%H%M")
-    return Response(stream_with_context(rows()), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="caseflow-cases-{stamp}.csv"'})
+    return Response(
+        stream_with_context(rows()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="caseflow-cases-{stamp}.csv"'},
+    )

@@ -27,13 +27,22 @@ def my_work() -> str:
     items, total = tasks.list_tasks(current_user, page, PER_PAGE, status="open")
     now, calendar = utcnow(), load_calendar()
     rows = [
-        {"task": t, "left": time_left(t, now, calendar), "by_step": completed_by_step(t),
-         "may_complete": not completed_by_step(t) and access.may_complete(current_user, t)}
+        {
+            "task": t,
+            "left": time_left(t, now, calendar),
+            "by_step": completed_by_step(t),
+            "may_complete": not completed_by_step(t) and access.may_complete(current_user, t),
+        }
         for t in items
     ]
     return render_template(
-        "pages/tasks.html", rows=rows, total=total, page=page, pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
-        overdue=sum(1 for r in rows if r["left"]["overdue"]), form=CompleteTaskForm(),
+        "pages/tasks.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
+        overdue=sum(1 for r in rows if r["left"]["overdue"]),
+        form=CompleteTaskForm(),
     )
 
 
@@ -47,8 +56,12 @@ def complete(task_id: int) -> Response:
         flash(_("Say what was done before completing the task."), "error")
         return redirect(back)
     try:
-        tasks.complete_task(current_engine(), current_user, task,
-                            {"outcome": form.outcome.data, "note": form.note.data or None})
+        tasks.complete_task(
+            current_engine(),
+            current_user,
+            task,
+            {"outcome": form.outcome.data, "note": form.note.data or None},
+        )
     except Conflict:
         flash(_("This task was already completed or cancelled."), "error")
         return redirect(back)

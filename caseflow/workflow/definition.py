@@ -375,7 +375,9 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
             if spawn.get("for_each") not in (None, "measures"):
                 raise _fail(path, spawn, f"trigger {trigger!r}: for_each can only be measures")
             if (spawn.get("for_each") == "measures") != (tasks[spawn["task"]].agency_kind == "from_measure"):
-                raise _fail(path, spawn, f"trigger {trigger!r}: for_each: measures goes with agency_kind from_measure")
+                raise _fail(
+                    path, spawn, f"trigger {trigger!r}: for_each: measures goes with agency_kind from_measure"
+                )
             for flag in spawn.get("when_any", []):
                 if flag not in field_names:
                     raise _fail(path, spawn, f"trigger {trigger!r}: when_any names no field {flag!r}")
