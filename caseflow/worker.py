@@ -143,9 +143,16 @@ def run_cron(redis_url: str, scan_queue: str, interval: int) -> None:
     scheduler.start()
 
 
-def enqueue(short: str, fn: Callable, calls: list[tuple], delay_seconds: float | None = None) -> None:
+def enqueue(
+    short: str,
+    fn: Callable,
+    calls: list[tuple],
+    delay_seconds: float | None = None,
+    timeout: int | None = None,
+) -> None:
     """Put one job per argument tuple on a named queue, over one connection. Redis errors
-    propagate: the caller decides what losing Redis means (for mail: the sweep catches up)."""
+    propagate: the caller decides what losing Redis means (for mail: the sweep catches up).
+    `timeout`: seconds a job may run (RQ's default otherwise)."""
     from datetime import timedelta
 
     from rq import Queue
@@ -153,8 +160,9 @@ def enqueue(short: str, fn: Callable, calls: list[tuple], delay_seconds: float |
     queue = get_queue(current_app, short)
     if delay_seconds:
         for args in calls:
-            queue.enqueue_in(timedelta(seconds=delay_seconds), fn, *args)
+            queue.enqueue_in(timedelta(seconds=delay_seconds), fn, *args, job_timeout=timeout)
         return
     # One pipelined round trip per chunk: a scan may write thousands of rows in one commit.
     for start in range(0, len(calls), 500):
-        queue.enqueue_many([Queue.prepare_data(fn, args) for args in calls[start : start + 500]])
+        chunk = calls[start : start + 500]
+        queue.enqueue_many([Queue.prepare_data(fn, args, timeout=timeout) for args in chunk])

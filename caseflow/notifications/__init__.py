@@ -27,6 +27,10 @@ from caseflow.services.outbox import PENDING_IDS
 
 log = logging.getLogger("caseflow.notifications")
 
+# Rows per mail job: one job carries a commit's mails (a transition writes a few, a scan
+# thousands), small enough that a slow mail server cannot run a job past its timeout.
+MAIL_BATCH = 20
+
 
 def dispatch(ids: list[int], delay_seconds: float | None = None) -> None:
     """Hand committed outbox rows to the sender. Never raises: a row not handed over stays
@@ -34,11 +38,14 @@ def dispatch(ids: list[int], delay_seconds: float | None = None) -> None:
     if not ids:
         return
     if current_app.config.get("REDIS_URL"):
-        from caseflow.jobs.mail import send_notification
+        from caseflow.jobs.mail import send_notifications
         from caseflow.worker import MAIL, enqueue
 
+        batches = [(ids[i : i + MAIL_BATCH],) for i in range(0, len(ids), MAIL_BATCH)]
         try:
-            enqueue(MAIL, send_notification, [(i,) for i in ids], delay_seconds)
+            # Each mail may take MAIL_TIMEOUT: the job must not be killed before its last one.
+            timeout = MAIL_BATCH * current_app.config["MAIL_TIMEOUT"] + 60
+            enqueue(MAIL, send_notifications, batches, delay_seconds, timeout=timeout)
         except Exception as exc:  # noqa: BLE001 - Redis down: the sweep re-enqueues later
             log.warning("could not enqueue notifications %s (%s); the sweep will", ids, exc)
         return
