@@ -41,9 +41,18 @@ def redis_connection(app: Flask) -> Redis:
 
 
 def get_queue(app: Flask, short: str, connection: Redis | None = None):  # noqa: ANN201
+    """A Queue on the app's Redis, kept per app: a new Queue object asked the server its
+    version (an INFO round trip) before its first job, so on every transition."""
     from rq import Queue
 
-    return Queue(queue_name(app, short), connection=connection or redis_connection(app))
+    if connection is not None:
+        return Queue(queue_name(app, short), connection=connection)
+    redis = redis_connection(app)
+    queues = app.extensions.setdefault("caseflow_queues", {})
+    queue = queues.get(short)
+    if queue is None or queue.connection is not redis:
+        queue = queues[short] = Queue(queue_name(app, short), connection=redis)
+    return queue
 
 
 def job(fn: F) -> F:
