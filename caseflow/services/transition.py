@@ -14,8 +14,10 @@ from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from caseflow.database import insert_loaded
 from caseflow.extensions import db
 from caseflow.models import Agency, Case, CaseEvent, OrgUnit, Task, User
 from caseflow.models.types import utcnow
@@ -51,8 +53,8 @@ class TransitionRun:
         self.now = utcnow()
         self.guard_failures: list[str] = []
         self._calendar = None
-        # Tasks created but not yet written: they get their ids together (see finish_tasks).
-        self._new_tasks: list[Task] = []
+        # Tasks created but not yet written, as rows: they go in one INSERT (see finish_tasks).
+        self._new_tasks: list[tuple[dict, Agency]] = []
         self._agencies: dict[int, dict[str, Agency]] = {}  # agency_for's look-ups, per unit
         # While a transition applies its effects, its events and new-task mails wait here as
         # plain rows, and go in one INSERT each once its tasks have ids (see write_held_rows).
@@ -143,7 +145,8 @@ class TransitionRun:
         agency: Agency | None = None,
         due: datetime | None = None,
         description: str | None = None,
-    ) -> Task:
+    ) -> None:
+        """Route a task of `template` and set its deadline; `finish_tasks` writes it."""
         case = self.case
         # Reference data only (agencies, calendar): flushing the pending changes before each
         # lookup cost a database round trip per lookup; the flush below sends them together.
@@ -153,31 +156,47 @@ class TransitionRun:
                 agency = agency_for(template.agency_kind, commune, self._agencies)
             if due is None:
                 due = self._due(template)
-        task = Task(
-            case=case,
-            kind=template.kind,
-            template=template.id,
-            description=description,
-            agency=agency,
-            incident_commune_id=case.incident_commune_id,
-            residence_commune_id=case.residence_commune_id,
-            status="open",
-            due_at=due,
-            rule=template.deadline.describe(),
-            legal_basis=template.basis,
-            workflow_version=case.workflow_version,
-            created_at=self.now,
-        )
-        db.session.add(task)
-        self._new_tasks.append(task)
-        return task
+        row = {
+            "case_id": case.id,
+            "kind": template.kind,
+            "template": template.id,
+            "description": description,
+            "agency_id": agency.id,
+            "incident_commune_id": case.incident_commune_id,
+            "residence_commune_id": case.residence_commune_id,
+            "status": "open",
+            "due_at": due,
+            "rule": template.deadline.describe(),
+            "legal_basis": template.basis,
+            "workflow_version": case.workflow_version,
+            "created_at": self.now,
+            "completed_at": None,
+            "completed_by_id": None,
+            "outcome": None,
+            "note": None,
+            "escalation_level": 0,
+            "warned_at": None,
+            "row_version": 1,
+        }
+        self._new_tasks.append((row, agency))
 
     def finish_tasks(self) -> None:
-        """Write the tasks created so far in one flush (one INSERT ... RETURNING for all their
-        ids, where a flush per task cost a round trip each), then their events and mails."""
-        tasks, self._new_tasks = self._new_tasks, []
-        if tasks:
-            db.session.flush()
+        """Write the tasks created so far in one INSERT (see `insert_loaded`), add them to the
+        case's tasks, then record their events and queue their mails."""
+        pending, self._new_tasks = self._new_tasks, []
+        if not pending:
+            return
+        case = self.case
+        was_new = case.id is None
+        db.session.flush()  # the case first: a new one gets its id, a changed one its version check
+        existing = [] if was_new else case.tasks
+        for row, _ in pending:
+            row["case_id"] = case.id
+        tasks = insert_loaded(db.session, Task, [row for row, _ in pending])
+        for task, (_, agency) in zip(tasks, pending, strict=True):
+            set_committed_value(task, "agency", agency)
+            set_committed_value(task, "case", case)
+        set_committed_value(case, "tasks", [*existing, *tasks])
         for task in tasks:
             self.record(
                 "task_created",
@@ -192,7 +211,7 @@ class TransitionRun:
             )
         mails = [
             outbox.fresh_row(
-                "task_created", t.agency.email, case=self.case, task=t, locale=t.agency.locale or "vi"
+                "task_created", t.agency.email, case=case, task=t, locale=t.agency.locale or "vi"
             )
             for t in tasks
         ]
