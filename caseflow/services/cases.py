@@ -29,14 +29,16 @@ def get_case(user: User, case_id: int, *, for_update: bool = False, for_display:
     """
     if not 0 < case_id <= MAX_ID:
         raise NotFound("No such case")
+    # One query with everything joined: a second query for the tasks (selectinload) cost a
+    # quarter more CPU than the rows a case's few tasks repeat.
     query = (
         select(Case)
         .where(Case.id == case_id, access.case_scope(user))
-        .options(selectinload(Case.tasks).joinedload(Task.agency))  # two queries, not three
+        .options(joinedload(Case.tasks).joinedload(Task.agency, innerjoin=True))
     )
     if for_display:
         query = query.options(*_DISPLAY_ONE_TO_ONE)
-    case = db.session.scalar(query)
+    case = db.session.scalars(query).unique().one_or_none()
     if case is None:
         raise NotFound("No such case")
     return case

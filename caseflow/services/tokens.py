@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from caseflow.extensions import db
 from caseflow.models import ApiToken, User
@@ -32,10 +32,16 @@ def user_for_token(token: str) -> User | None:
     Every API request runs this: one query for the user alone, with the token's checks in
     its WHERE clause (loading the token row too, as a joined eager load, cost a tenth of a
     transition's CPU)."""
-    return db.session.scalar(
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(
-            ApiToken.token_hash == ApiToken.hash(token), ApiToken.expires_at > utcnow(), User.active.is_(True)
-        )
+    return db.session.scalar(_USER_FOR_TOKEN, {"token_hash": ApiToken.hash(token), "now": utcnow()})
+
+
+# Built once: constructing the statement anew cost a quarter of the look-up's CPU.
+_USER_FOR_TOKEN = (
+    select(User)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(
+        ApiToken.token_hash == bindparam("token_hash"),
+        ApiToken.expires_at > bindparam("now", type_=ApiToken.expires_at.type),
+        User.active.is_(True),
     )
+)
