@@ -1,11 +1,11 @@
 """One `transitions` Machine per workflow definition, shared by every case.
 
-Following transitions' guidance the Machine has no models: a case is passed in
-when a trigger fires (`machine.events[trigger].trigger(case, ctx=...)`), so
+Following transitions' guidance the Machine has no models: the case's state is
+passed in when a trigger fires (`machine.events[trigger].trigger(...)`), so
 thousands of cases cost one Machine. The Machine decides whether a trigger is
 valid from the case's state and runs the guards; the effects of a transition
-(tasks, audit events, notifications) are carried out by the `ctx` the service
-layer passes in, inside the same database transaction.
+(the new state, tasks, audit events, notifications) are carried out by the `ctx`
+the service layer passes in, inside the same database transaction.
 """
 
 from __future__ import annotations
@@ -20,7 +20,18 @@ from caseflow.workflow.definition import TransitionDef, WorkflowDefinition, load
 class TransitionContext(Protocol):
     def guards_pass(self, transition: TransitionDef) -> bool: ...
 
-    def apply_effects(self, transition: TransitionDef, source: str) -> None: ...
+    def apply_effects(self, transition: TransitionDef, source: str, dest: str) -> None: ...
+
+
+class _StateOf:
+    """What the Machine reads and moves: a copy of the case's state. The Machine never sets
+    attributes of the stored case; the context writes the new state with the rest of the
+    transition's changes."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: str) -> None:
+        self.state = state
 
 
 class Engine:
@@ -47,9 +58,10 @@ class Engine:
     def allowed_from(self, state: str) -> list[str]:
         return [t.trigger for t in self.definition.transitions.values() if state in t.source]
 
-    def fire(self, case: object, trigger: str, ctx: TransitionContext) -> bool:
-        """Fire `trigger` on `case`. False if a guard refused; MachineError if the state forbids."""
-        return self.machine.events[trigger].trigger(case, ctx=ctx)
+    def fire(self, state: str, trigger: str, ctx: TransitionContext) -> bool:
+        """Fire `trigger` from `state`. False if a guard refused; MachineError if the state forbids.
+        On success the Machine has called `ctx.apply_effects` with the state it moved to."""
+        return self.machine.events[trigger].trigger(_StateOf(state), ctx=ctx)
 
     def _guards_pass(self, event: EventData) -> bool:
         return event.kwargs["ctx"].guards_pass(self.definition.transitions[event.event.name])
@@ -59,7 +71,7 @@ class Engine:
 
     def _apply_effects(self, event: EventData) -> None:
         event.kwargs["ctx"].apply_effects(
-            self.definition.transitions[event.event.name], event.kwargs["source_state"]
+            self.definition.transitions[event.event.name], event.kwargs["source_state"], event.model.state
         )
 
 
