@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Flask, g, jsonify, request
+from flask import Blueprint, Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from caseflow.extensions import csrf
@@ -144,8 +144,18 @@ def page_json(items: list, total: int, page: int, per_page: int) -> dict:
     return {"items": items, "total": total, "page": page, "per_page": per_page}
 
 
+def _no_store(response: Response) -> Response:
+    """API answers carry a child's identity and who works on the case: no browser, proxy or
+    client library may keep them. On every /api/ path, unknown ones and errors included."""
+    if request.path.startswith(bp.url_prefix + "/"):
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 def init_app(app: Flask) -> None:
     from caseflow.api import calendar, cases, openapi, reference, tasks  # noqa: F401 - registers routes
 
     csrf.exempt(bp)  # bearer tokens are not sent by browsers on their own: no CSRF to defend
     app.register_blueprint(bp)
+    app.after_request(_no_store)

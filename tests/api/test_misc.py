@@ -263,6 +263,23 @@ def test_times_in_responses_carry_an_offset(api, open_case):
         assert datetime.fromisoformat(moment).utcoffset() is not None, moment
 
 
+def test_api_answers_are_never_stored_by_a_cache(api, client, open_case):
+    """A case detail names the child: no browser, proxy or client cache may keep any API answer."""
+    case = open_case()
+    answers = [
+        api.get(f"/api/v1/cases/{case['id']}", "officer_a@test.vn"),
+        api.get(f"/api/v1/cases/{case['id']}", "officer_b@test.vn"),  # 404 outside the commune
+        client.get("/api/v1/cases"),  # 401 without a token
+        client.get("/api/v1/no-such-endpoint"),
+    ]
+    assert [r.status_code for r in answers] == [200, 404, 401, 404]
+    for resp in answers:
+        assert resp.headers["Cache-Control"] == "no-store"
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    # The style sheet names nobody: browsers may keep it.
+    assert "no-store" not in client.get("/static/caseflow.css").headers.get("Cache-Control", "")
+
+
 def test_openapi_enumerations_and_limits_are_the_codes(client, app):
     from caseflow.models.calendar import DAY_KINDS
     from caseflow.models.cases import CHANNELS, HARM_TYPES, SEXES
