@@ -7,7 +7,7 @@ commits, or none of it does.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -115,11 +115,12 @@ class TransitionRun:
                 continue
             template = self.definition.tasks[spawn.task]
             if spawn.for_each == "measures":  # one task per measure of the approved plan
-                for measure in (case.plan or {}).get("measures", []):
-                    agency = db.session.scalar(select(Agency).where(Agency.code == measure["agency"]))
+                measures = (case.plan or {}).get("measures", [])
+                agencies = _agencies_by_code({m["agency"] for m in measures})
+                for measure in measures:
                     self.create_task(
                         template,
-                        agency=agency,
+                        agency=agencies[measure["agency"]],
                         due=parse_moment(measure["due_at"]),
                         description=measure["description"],
                     )
@@ -446,6 +447,14 @@ def _measure_units(case: Case | None) -> set[int] | None:
     return {unit.id for unit in units}
 
 
+def _agencies_by_code(codes: Iterable[object]) -> dict[str, Agency]:
+    """The agencies a plan names, in one query (a plan may have up to MAX_MEASURES measures)."""
+    wanted = {code for code in codes if isinstance(code, str)}
+    if not wanted:
+        return {}
+    return {a.code: a for a in db.session.scalars(select(Agency).where(Agency.code.in_(wanted)))}
+
+
 def _parse_measures(fields: Fields, spec: FieldSpec, now: datetime, values: dict, case: Case | None) -> Any:
     raw = fields.data.get(spec.name)
     allowed_units = _measure_units(case)
@@ -456,15 +465,14 @@ def _parse_measures(fields: Fields, spec: FieldSpec, now: datetime, values: dict
         fields.error(spec.name, f"at most {MAX_MEASURES} measures")
         return None
     as_json = []
+    agencies = _agencies_by_code([item.get("agency") for item in raw if isinstance(item, dict)])
     for i, item in enumerate(raw):
         prefix = f"{spec.name}[{i}]."
         if not isinstance(item, dict):
             fields.error(f"{spec.name}[{i}]", "must be an object")
             continue
         code, desc, due_raw = item.get("agency"), item.get("description"), item.get("due_at")
-        agency = (
-            db.session.scalar(select(Agency).where(Agency.code == code)) if isinstance(code, str) else None
-        )
+        agency = agencies.get(code) if isinstance(code, str) else None
         if agency is None:
             fields.error(prefix + "agency", "is not a known agency code")
         elif allowed_units is not None and agency.org_unit_id not in allowed_units:
