@@ -3,10 +3,11 @@ writers), and `insert_loaded`, which writes new rows without the ORM's unit of w
 
 from __future__ import annotations
 
+import functools
 from typing import TypeVar
 
 from flask import Flask
-from sqlalchemy import event, insert
+from sqlalchemy import Insert, Table, event, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -48,7 +49,7 @@ def insert_loaded(session: Session, model: type[M], rows: list[dict]) -> list[M]
         return []
     table = model.__table__  # type: ignore[attr-defined]
     (key,) = table.primary_key.columns
-    ids = session.scalars(insert(table).returning(key, sort_by_parameter_order=True), rows).all()
+    ids = session.scalars(_insert_returning_key(table), rows).all()
     loaded = []
     for new_id, row in zip(ids, rows, strict=True):
         obj = model(**row, **{key.key: new_id})
@@ -56,3 +57,10 @@ def insert_loaded(session: Session, model: type[M], rows: list[dict]) -> list[M]
         session.add(obj)
         loaded.append(obj)
     return loaded
+
+
+@functools.cache
+def _insert_returning_key(table: Table) -> Insert:
+    # Built once per table: building and keying a statement anew costs as much CPU as running it.
+    (key,) = table.primary_key.columns
+    return insert(table).returning(key, sort_by_parameter_order=True)

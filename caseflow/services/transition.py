@@ -7,12 +7,13 @@ commits, or none of it does.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, Update, bindparam, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -162,9 +163,9 @@ class TransitionRun:
             columns[version] = loaded + 1
             if isinstance(row, Case):
                 columns["updated_at"] = self.now
-            result = db.session.execute(
-                update(table).where(table.c.id == row.id, table.c[version] == loaded).values(columns)
-            )
+            statement = _versioned_update(table, version, frozenset(columns))
+            params = {f"new_{name}": value for name, value in columns.items()}
+            result = db.session.execute(statement, {**params, "_id": row.id, "_loaded": loaded})
             if result.rowcount != 1:
                 raise StaleDataError(f"{table.name} {row.id} changed since it was loaded")
             set_committed_value(row, version, loaded + 1)
@@ -269,7 +270,7 @@ class TransitionRun:
         events, self._held_events = self._held_events or [], None
         mails, self._held_mails = self._held_mails, []
         if events:
-            db.session.execute(insert(CaseEvent.__table__), events)
+            db.session.execute(_INSERT_EVENTS, events)
         outbox.insert_fresh(mails)
 
     def _due(self, template: TaskTemplate) -> datetime:
@@ -377,6 +378,22 @@ class TransitionRun:
         event = CaseEvent(**row)
         db.session.add(event)
         return event
+
+
+_INSERT_EVENTS = insert(CaseEvent.__table__)  # built once, like _versioned_update's statements
+
+
+@functools.cache
+def _versioned_update(table: Table, version: str, columns: frozenset[str]) -> Update:
+    """UPDATE of these columns of one row, on the condition that its version is the one loaded.
+
+    Built once per set of columns (a transition changes the same few each time): building
+    and keying the statement anew cost as much CPU as running it."""
+    return (
+        update(table)
+        .where(table.c.id == bindparam("_id"), table.c[version] == bindparam("_loaded"))
+        .values({name: bindparam(f"new_{name}", type_=table.c[name].type) for name in sorted(columns)})
+    )
 
 
 def _jsonable(data: dict) -> dict:
