@@ -2,36 +2,47 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from caseflow.extensions import db
 from caseflow.models import Agency, OrgUnit
 from caseflow.services.errors import Conflict
 
 
-def agency_for(kind: str, commune: OrgUnit, known: dict[int, dict[str, Agency]] | None = None) -> Agency:
+def agency_for(kind: str, commune: OrgUnit) -> Agency:
     """The commune's own agency of that kind, else the nearest one up the tree
-    (a district police office serves communes without a post).
-
-    `known`: a dict kept by the caller for several look-ups in one change (a transition
-    routes up to three tasks): each unit's agencies are then read once, all kinds together.
-    """
+    (a district police office serves communes without a post)."""
     unit: OrgUnit | None = commune
     while unit is not None:  # walk up only as far as needed: most communes have their own
-        if known is None:
-            agency = db.session.scalars(
-                select(Agency).where(Agency.org_unit_id == unit.id, Agency.kind == kind).order_by(Agency.id)
-            ).first()
-        else:
-            if unit.id not in known:
-                first: dict[str, Agency] = {}
-                for row in db.session.scalars(
-                    select(Agency).where(Agency.org_unit_id == unit.id).order_by(Agency.id)
-                ):
-                    first.setdefault(row.kind, row)
-                known[unit.id] = first
-            agency = known[unit.id].get(kind)
+        agency = db.session.scalars(
+            select(Agency).where(Agency.org_unit_id == unit.id, Agency.kind == kind).order_by(Agency.id)
+        ).first()
         if agency is not None:
             return agency
         unit = unit.parent
     raise Conflict(f"No {kind} agency serves commune {commune.code}; an administrator must add one")
+
+
+def agencies_for(wanted: list[tuple[OrgUnit, str]]) -> dict[tuple[int, str], Agency]:
+    """`agency_for` for several (commune, kind) pairs at once, keyed by (commune id, kind).
+
+    A transition routes up to three tasks: the communes' own agencies of those kinds come in
+    one query, and only a commune without one walks up the tree. With none anywhere, the
+    Conflict names the first such pair in `wanted` (the procedure's order of its tasks).
+    """
+    found: dict[tuple[int, str], Agency] = {}
+    params = {"units": sorted({unit.id for unit, _ in wanted}), "kinds": sorted({kind for _, kind in wanted})}
+    for agency in db.session.scalars(_OWN_AGENCIES, params):
+        found.setdefault((agency.org_unit_id, agency.kind), agency)
+    return {(unit.id, kind): found.get((unit.id, kind)) or agency_for(kind, unit) for unit, kind in wanted}
+
+
+# Built once: building and keying a statement anew costs as much CPU as running it.
+_OWN_AGENCIES = (
+    select(Agency)
+    .where(
+        Agency.org_unit_id.in_(bindparam("units", expanding=True)),
+        Agency.kind.in_(bindparam("kinds", expanding=True)),
+    )
+    .order_by(Agency.id)
+)

@@ -25,7 +25,7 @@ from caseflow.models.types import utcnow
 from caseflow.services import access, counts, outbox
 from caseflow.services.calendar import load_calendar
 from caseflow.services.errors import Conflict, Forbidden, Invalid
-from caseflow.services.routing import agency_for
+from caseflow.services.routing import agencies_for, agency_for
 from caseflow.services.validation import Fields, parse_moment
 from caseflow.workflow.clock import compute_due
 from caseflow.workflow.definition import FieldSpec, TaskTemplate, TransitionDef
@@ -56,9 +56,9 @@ class TransitionRun:
         self._calendar = None
         # Changed rows (the case, its tasks) and their new values, for write_changes.
         self._changes: dict[Case | Task, dict[str, Any]] = {}
-        # Tasks created but not yet written, as rows: they go in one INSERT (see finish_tasks).
-        self._new_tasks: list[tuple[dict, Agency]] = []
-        self._agencies: dict[int, dict[str, Agency]] = {}  # agency_for's look-ups, per unit
+        # Tasks created but not yet written, as rows with their agency, or the (commune, agency
+        # kind) to route them to: all routed in one query, written in one INSERT (finish_tasks).
+        self._new_tasks: list[tuple[dict, Agency | tuple[OrgUnit, str]]] = []
         # While a transition applies its effects, its events and new-task mails wait here as
         # plain rows, and go in one INSERT each once its tasks have ids (see write_held_rows).
         self._held_events: list[dict] | None = None
@@ -191,20 +191,15 @@ class TransitionRun:
     ) -> None:
         """Route a task of `template` and set its deadline; `finish_tasks` writes it."""
         case = self.case
-        # Reference data only (agencies, calendar): flushing the pending changes before each
-        # lookup cost a database round trip per lookup; the flush below sends them together.
-        with db.session.no_autoflush:
-            if agency is None:
-                commune = case.incident_commune if template.commune == "incident" else case.residence_commune
-                agency = agency_for(template.agency_kind, commune, self._agencies)
-            if due is None:
-                due = self._due(template)
+        commune = case.incident_commune if template.commune == "incident" else case.residence_commune
+        if due is None:
+            due = self._due(template)
         row = {
             "case_id": case.id,
             "kind": template.kind,
             "template": template.id,
             "description": description,
-            "agency_id": agency.id,
+            "agency_id": agency.id if agency else None,  # else routed in finish_tasks
             "incident_commune_id": case.incident_commune_id,
             "residence_commune_id": case.residence_commune_id,
             "status": "open",
@@ -221,7 +216,7 @@ class TransitionRun:
             "warned_at": None,
             "row_version": 1,
         }
-        self._new_tasks.append((row, agency))
+        self._new_tasks.append((row, agency or (commune, template.agency_kind)))
 
     def finish_tasks(self) -> None:
         """Write the tasks created so far in one INSERT (see `insert_loaded`), add them to the
@@ -234,10 +229,15 @@ class TransitionRun:
         if was_new:
             db.session.flush()  # a case opened in this transaction: its row and id first
         existing = [] if was_new else case.tasks
-        for row, _ in pending:
-            row["case_id"] = case.id
+        routes = list(dict.fromkeys(target for _, target in pending if isinstance(target, tuple)))
+        routed = agencies_for(routes) if routes else {}
+        agencies = []
+        for row, target in pending:
+            agency = routed[target[0].id, target[1]] if isinstance(target, tuple) else target
+            row["case_id"], row["agency_id"] = case.id, agency.id
+            agencies.append(agency)
         tasks = insert_loaded(db.session, Task, [row for row, _ in pending])
-        for task, (_, agency) in zip(tasks, pending, strict=True):
+        for task, agency in zip(tasks, agencies, strict=True):
             set_committed_value(task, "agency", agency)
             set_committed_value(task, "case", case)
         set_committed_value(case, "tasks", [*existing, *tasks])

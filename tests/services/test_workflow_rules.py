@@ -85,6 +85,22 @@ def test_a_commune_without_its_own_agency_is_served_from_up_the_tree(world):
     assert open_tasks["draft_plan"] == ["C2-cc"]
 
 
+def test_a_task_no_agency_serves_is_a_409_and_nothing_is_written(world):
+    c2 = add_org_unit("C2", "Xã C2", "commune", world.units["D"])
+    db.session.add(Agency(code="C2-cc", name="UBND C2", kind="commune_committee", org_unit=c2,
+                          email="c2@agency.test"))
+    db.session.commit()
+    case = _open(world, "hotline", "C2")
+    world.users["officer_c"].org_unit = c2
+    db.session.commit()
+    tasks_before, version = db.session.scalar(select(db.func.count()).select_from(Task)), case.version
+    with pytest.raises(Conflict, match="No police agency serves commune C2"):
+        _fire(world, case, "verify", "officer_c", SERIOUS)
+    db.session.refresh(case)
+    assert (case.state, case.version) == ("received", version)
+    assert db.session.scalar(select(db.func.count()).select_from(Task)) == tasks_before
+
+
 def test_handover_reroutes_open_commune_tasks_and_leaves_agency_tasks(world):
     case = _fire(world, _open(world), "verify", "officer_a", SERIOUS)
     case = _fire(world, case, "handover", "chair_a", {"residence_commune": "C"})
