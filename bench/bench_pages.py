@@ -40,8 +40,14 @@ def build(folder: Path, extra_rounds: int, data: Path | None = None):
     from caseflow.extensions import db
     from caseflow.models import Case, OrgUnit, User
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{target}", "MAIL_SERVER": None,
-                      "REDIS_URL": None, "SECRET_KEY": "bench"})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{target}",
+            "MAIL_SERVER": None,
+            "REDIS_URL": None,
+            "SECRET_KEY": "bench",
+        }
+    )
     if seeded:
         return app
     with app.app_context():
@@ -50,8 +56,10 @@ def build(folder: Path, extra_rounds: int, data: Path | None = None):
         for _ in demo.seed():
             pass
         users = {u.email: u for u in db.session.scalars(select(User))}
-        communes = [(db.session.scalar(select(OrgUnit).where(OrgUnit.code == code)), slug)
-                    for code, _, slug in demo.COMMUNES]
+        communes = [
+            (db.session.scalar(select(OrgUnit).where(OrgUnit.code == code)), slug)
+            for code, _, slug in demo.COMMUNES
+        ]
         for _ in range(extra_rounds):
             demo._seed_cases(communes, users)
         count = db.session.scalar(select(func.count()).select_from(Case))
@@ -97,8 +105,9 @@ def main() -> None:
             from caseflow.models import Case, OrgUnit
 
             unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "06202"))
-            officer_case = db.session.scalar(select(Case.id).where(Case.incident_commune_id == unit.id,
-                                                                   Case.state == "intervention"))
+            officer_case = db.session.scalar(
+                select(Case.id).where(Case.incident_commune_id == unit.id, Case.state == "intervention")
+            )
             ref = db.session.scalar(select(Case.reference).where(Case.id == officer_case))
         officer = sign_in(app, "canbo.dongkinh@demo.caseflow.vn")
         police = sign_in(app, "congan.dongkinh@demo.caseflow.vn")

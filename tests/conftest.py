@@ -155,12 +155,18 @@ def world(app) -> World:
     w.units["C"] = add_org_unit("C", "Xã C", "commune", w.units["D"])
     for commune in ("A", "B", "C"):
         for kind in AGENCY_KINDS:
-            agency = Agency(code=f"{commune}-{kind}", name=f"{kind} {commune}", kind=kind,
-                            org_unit=w.units[commune], email=f"{kind}.{commune.lower()}@agency.test")
+            agency = Agency(
+                code=f"{commune}-{kind}",
+                name=f"{kind} {commune}",
+                kind=kind,
+                org_unit=w.units[commune],
+                email=f"{kind}.{commune.lower()}@agency.test",
+            )
             db.session.add(agency)
             w.agencies[f"{commune}-{kind}"] = agency
-    hotline = Agency(code="P-hotline", name="Tổng đài 111", kind="hotline", org_unit=w.units["P"],
-                     email="111@agency.test")
+    hotline = Agency(
+        code="P-hotline", name="Tổng đài 111", kind="hotline", org_unit=w.units["P"], email="111@agency.test"
+    )
     db.session.add(hotline)
     w.agencies["P-hotline"] = hotline
     _user(w, "admin", "admin", w.units["P"])
@@ -219,8 +225,12 @@ def new_case_payload(commune: str = "A", **overrides) -> dict:
         "channel": "hotline_111",
         "harm_types": ["violence"],
         "summary": "Neighbour reports shouting and a bruised child.",
-        "child": {"full_name": "Bé Thử Nghiệm", "date_of_birth": "2016-05-01", "sex": "female",
-                  "address": "Thôn 1"},
+        "child": {
+            "full_name": "Bé Thử Nghiệm",
+            "date_of_birth": "2016-05-01",
+            "sex": "female",
+            "address": "Thôn 1",
+        },
         "informant": {"name": "Người Báo", "phone": "0900000000", "consent": True},
     }
     payload.update(overrides)
@@ -232,8 +242,11 @@ def open_case(api, world):
     """Open a case through the API as an officer; returns the case JSON."""
 
     def _open(commune: str = "A", as_: str | None = None, **overrides) -> dict:
-        resp = api.post("/api/v1/cases", as_ or f"officer_{commune.lower()}@test.vn",
-                        json=new_case_payload(commune, **overrides))
+        resp = api.post(
+            "/api/v1/cases",
+            as_ or f"officer_{commune.lower()}@test.vn",
+            json=new_case_payload(commune, **overrides),
+        )
         assert resp.status_code == 201, resp.get_json()
         return resp.get_json()
 
@@ -245,8 +258,11 @@ def fire(api):
     """Fire a trigger through the API with the case's current version."""
 
     def _fire(case: dict, trigger: str, as_: str, data: dict | None = None, expect: int = 200) -> dict:
-        resp = api.post(f"/api/v1/cases/{case['id']}/transitions", as_,
-                        json={"trigger": trigger, "version": case["version"], "data": data or {}})
+        resp = api.post(
+            f"/api/v1/cases/{case['id']}/transitions",
+            as_,
+            json={"trigger": trigger, "version": case["version"], "data": data or {}},
+        )
         assert resp.status_code == expect, resp.get_json()
         return resp.get_json()
 
@@ -377,8 +393,13 @@ def queue_prefix(redis_url):
     connection = Redis.from_url(redis_url)
     for short in ("mail", "scan"):
         queue = Queue(f"{prefix}-{short}", connection=connection)
-        registries = (queue.started_job_registry, queue.finished_job_registry, queue.failed_job_registry,
-                      queue.scheduled_job_registry, queue.deferred_job_registry)
+        registries = (
+            queue.started_job_registry,
+            queue.finished_job_registry,
+            queue.failed_job_registry,
+            queue.scheduled_job_registry,
+            queue.deferred_job_registry,
+        )
         job_ids = set(queue.get_job_ids()).union(*(r.get_job_ids() for r in registries))
         for job_id in job_ids:
             connection.delete(f"rq:job:{job_id}", f"rq:results:{job_id}")
@@ -433,8 +454,14 @@ class WorkerRunner:
     def start(self, *args: str) -> _subprocess.Popen:
         """A long-running worker in its own process group (so a test can kill it and its horse)."""
         log = open(Path(self.env["CASEFLOW_INSTANCE_PATH"]) / f"worker-{len(self.processes)}.log", "wb")
-        process = _subprocess.Popen(self.command("worker", *args), cwd=ROOT, env=self.env,
-                                    stdout=log, stderr=_subprocess.STDOUT, start_new_session=True)
+        process = _subprocess.Popen(
+            self.command("worker", *args),
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=_subprocess.STDOUT,
+            start_new_session=True,
+        )
         process.log_path = log.name
         log.close()
         self.processes.append(process)
@@ -445,14 +472,21 @@ class WorkerRunner:
 
     def burst(self, *args: str, timeout: float = 60) -> str:
         """Work the queues until they are empty; returns the worker's log."""
-        done = _subprocess.run(self.command("worker", "--burst", "--no-cron", *args), cwd=ROOT,
-                               env=self.env, capture_output=True, text=True, timeout=timeout)
+        done = _subprocess.run(
+            self.command("worker", "--burst", "--no-cron", *args),
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout + done.stderr
 
     def cli(self, *args: str, timeout: float = 60) -> _subprocess.CompletedProcess:
-        return _subprocess.run(self.command(*args), cwd=ROOT, env=self.env, capture_output=True,
-                               text=True, timeout=timeout)
+        return _subprocess.run(
+            self.command(*args), cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout
+        )
 
     @staticmethod
     def kill(process: _subprocess.Popen, sig: int = _signal.SIGKILL) -> None:

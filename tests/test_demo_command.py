@@ -26,8 +26,13 @@ def test_demo_command_serves_the_app_on_the_embedded_default(tmp_path):
     flask = [sys.executable, "-m", "flask"]
     subprocess.run([*flask, "caseflow", "init-db"], cwd=ROOT, env=env, check=True, capture_output=True)
     port = _free_port()
-    server = subprocess.Popen([*flask, "caseflow", "demo", "--port", str(port)], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [*flask, "caseflow", "demo", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline, status = time.monotonic() + 30, None
         while time.monotonic() < deadline and status is None:

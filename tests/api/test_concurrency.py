@@ -17,12 +17,21 @@ VERIFY = {"risk_level": "high", "serious_harm": True, "caregiver_is_abuser": Fal
 
 def _counts() -> dict[str, int]:
     db.session.rollback()  # read what is committed, not what this session holds
-    return {model.__tablename__: db.session.scalar(select(func.count()).select_from(model))
-            for model in (Case, Child, Informant, Task, CaseEvent, Notification)}
+    return {
+        model.__tablename__: db.session.scalar(select(func.count()).select_from(model))
+        for model in (Case, Child, Informant, Task, CaseEvent, Notification)
+    }
 
 
-def _race(app, api, case: dict, callers: list[str], trigger: str = "verify", data: dict | None = None,
-          rendezvous: threading.Barrier | None = None) -> list[int]:
+def _race(
+    app,
+    api,
+    case: dict,
+    callers: list[str],
+    trigger: str = "verify",
+    data: dict | None = None,
+    rendezvous: threading.Barrier | None = None,
+) -> list[int]:
     """Fire `trigger` from each caller in its own thread, app context and client, all with the
     version they loaded; returns the status codes."""
     tokens = [api.token(email) for email in callers]
@@ -35,9 +44,11 @@ def _race(app, api, case: dict, callers: list[str], trigger: str = "verify", dat
             with app.app_context():
                 client = app.test_client()
                 start.wait(timeout=10)
-                resp = client.post(f"/api/v1/cases/{case['id']}/transitions",
-                                   headers={"Authorization": f"Bearer {token}"},
-                                   json={"trigger": trigger, "version": case["version"], "data": data or VERIFY})
+                resp = client.post(
+                    f"/api/v1/cases/{case['id']}/transitions",
+                    headers={"Authorization": f"Bearer {token}"},
+                    json={"trigger": trigger, "version": case["version"], "data": data or VERIFY},
+                )
                 statuses.append(resp.status_code)
         except BaseException as exc:  # noqa: BLE001 - surfaced in the main thread
             errors.append(exc)
@@ -60,7 +71,8 @@ def _assert_verified_once(api, case_id: int) -> None:
     kinds = sorted(t.kind for t in db.session.scalars(select(Task).where(Task.case_id == case_id)))
     assert kinds == ["draft_plan", "emergency_protection", "emergency_protection", "verify"]
     transitions = db.session.scalars(
-        select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.kind == "transition")).all()
+        select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.kind == "transition")
+    ).all()
     assert len(transitions) == 1
 
 
@@ -70,8 +82,9 @@ def test_two_officers_firing_at_once_give_one_200_and_one_409(app, api, open_cas
     _assert_verified_once(api, case["id"])
 
 
-def test_two_officers_who_both_passed_the_version_check_give_one_200_and_one_409(app, api, open_case,
-                                                                                 monkeypatch):
+def test_two_officers_who_both_passed_the_version_check_give_one_200_and_one_409(
+    app, api, open_case, monkeypatch
+):
     """Both requests hold the same version when the Machine runs: the database decides."""
     case = open_case()
     both_inside = threading.Barrier(2)
@@ -100,18 +113,49 @@ def test_two_different_triggers_at_once_give_one_winner(app, api, open_case):
 def test_failure_mid_transition_writes_nothing(api, world, open_case, fire):
     """A commune without a police post (and none above it): verify with serious harm cannot
     route its emergency task, so the whole transition (case, events, tasks, mails) is undone."""
-    assert api.post("/api/v1/org-units", "admin@test.vn",
-                    json={"code": "E", "name": "Xã E", "level": "commune", "parent": "P"}).status_code == 201
-    assert api.post("/api/v1/agencies", "admin@test.vn",
-                    json={"code": "E-cc", "name": "UBND E", "kind": "commune_committee", "org_unit": "E",
-                          "email": "ubnd.e@agency.test"}).status_code == 201
+    assert (
+        api.post(
+            "/api/v1/org-units",
+            "admin@test.vn",
+            json={"code": "E", "name": "Xã E", "level": "commune", "parent": "P"},
+        ).status_code
+        == 201
+    )
+    assert (
+        api.post(
+            "/api/v1/agencies",
+            "admin@test.vn",
+            json={
+                "code": "E-cc",
+                "name": "UBND E",
+                "kind": "commune_committee",
+                "org_unit": "E",
+                "email": "ubnd.e@agency.test",
+            },
+        ).status_code
+        == 201
+    )
     case = open_case("A", as_="hotline@test.vn", incident_commune="E")
-    assert api.post("/api/v1/users", "admin@test.vn", json={
-        "email": "officer_e@test.vn", "name": "Officer E", "password": "correct-horse-battery",
-        "role": "officer", "org_unit": "E"}).status_code == 201
+    assert (
+        api.post(
+            "/api/v1/users",
+            "admin@test.vn",
+            json={
+                "email": "officer_e@test.vn",
+                "name": "Officer E",
+                "password": "correct-horse-battery",
+                "role": "officer",
+                "org_unit": "E",
+            },
+        ).status_code
+        == 201
+    )
     before = _counts()
-    resp = api.post(f"/api/v1/cases/{case['id']}/transitions", "officer_e@test.vn",
-                    json={"trigger": "verify", "version": case["version"], "data": VERIFY})
+    resp = api.post(
+        f"/api/v1/cases/{case['id']}/transitions",
+        "officer_e@test.vn",
+        json={"trigger": "verify", "version": case["version"], "data": VERIFY},
+    )
     assert resp.status_code == 409
     assert "police" in resp.get_json()["error"]["message"]
     # Another request in the same process commits its own work (the read event): the failed
@@ -127,8 +171,14 @@ def test_failure_mid_transition_writes_nothing(api, world, open_case, fire):
 
 def test_failure_while_opening_a_case_writes_nothing(api, world):
     """A commune with no committee at all: the verify task cannot be routed, no case is left."""
-    assert api.post("/api/v1/org-units", "admin@test.vn",
-                    json={"code": "F", "name": "Xã F", "level": "commune", "parent": "P"}).status_code == 201
+    assert (
+        api.post(
+            "/api/v1/org-units",
+            "admin@test.vn",
+            json={"code": "F", "name": "Xã F", "level": "commune", "parent": "P"},
+        ).status_code
+        == 201
+    )
     before = _counts()
     resp = api.post("/api/v1/cases", "hotline@test.vn", json=new_case_payload("F"))
     assert resp.status_code == 409
@@ -156,8 +206,11 @@ def test_concurrent_task_completion_gives_one_200_and_one_409(app, api, open_cas
                 with app.app_context():
                     client = app.test_client()
                     start.wait(timeout=10)
-                    resp = client.post(f"/api/v1/tasks/{task_id}/complete", json={"outcome": "done"},
-                                       headers={"Authorization": f"Bearer {token}"})
+                    resp = client.post(
+                        f"/api/v1/tasks/{task_id}/complete",
+                        json={"outcome": "done"},
+                        headers={"Authorization": f"Bearer {token}"},
+                    )
                     statuses.append(resp.status_code)
             except BaseException as exc:  # noqa: BLE001
                 errors.append(exc)
@@ -185,9 +238,11 @@ def test_transitions_on_different_cases_at_once_all_succeed(app, api, open_case)
             with app.app_context():
                 client = app.test_client()
                 start.wait(timeout=10)
-                resp = client.post(f"/api/v1/cases/{case['id']}/transitions",
-                                   headers={"Authorization": f"Bearer {token}"},
-                                   json={"trigger": "verify", "version": case["version"], "data": VERIFY})
+                resp = client.post(
+                    f"/api/v1/cases/{case['id']}/transitions",
+                    headers={"Authorization": f"Bearer {token}"},
+                    json={"trigger": "verify", "version": case["version"], "data": VERIFY},
+                )
                 statuses[case["id"]] = resp.status_code
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)

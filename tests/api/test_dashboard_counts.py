@@ -14,16 +14,36 @@ from caseflow.services import access
 from caseflow.workflow import current_engine
 from tests.conftest import new_case_payload
 
-VERIFY_SERIOUS = {"risk_level": "high", "serious_harm": True, "caregiver_is_abuser": False, "findings": "Seen"}
+VERIFY_SERIOUS = {
+    "risk_level": "high",
+    "serious_harm": True,
+    "caregiver_is_abuser": False,
+    "findings": "Seen",
+}
 VERIFY_MILD = {"risk_level": "low", "serious_harm": False, "caregiver_is_abuser": False, "findings": "Ok"}
-USERS = ("supervisor_p", "supervisor_d", "officer_a", "chair_a", "officer_b", "officer_c", "hotline",
-         "police_a", "health_a", "health_b", "education_c")
+USERS = (
+    "supervisor_p",
+    "supervisor_d",
+    "officer_a",
+    "chair_a",
+    "officer_b",
+    "officer_c",
+    "hotline",
+    "police_a",
+    "health_a",
+    "health_b",
+    "education_c",
+)
 
 
 def _plan(*agencies: str) -> dict:
     due = (datetime.now(UTC) + timedelta(days=10)).isoformat()
-    return {"plan": "Support plan", "measures": [
-        {"agency": code, "description": f"Measure by {code}", "due_at": due} for code in agencies]}
+    return {
+        "plan": "Support plan",
+        "measures": [
+            {"agency": code, "description": f"Measure by {code}", "due_at": due} for code in agencies
+        ],
+    }
 
 
 def _terminal() -> list[str]:
@@ -33,15 +53,19 @@ def _terminal() -> list[str]:
 def _recount(user: User) -> dict:
     """The dashboard computed the straightforward way: from the cases, joined to their tasks."""
     now = datetime.now(UTC)
-    open_cases = dict(db.session.execute(
-        select(Case.residence_commune_id, func.count())
-        .where(access.case_scope(user), Case.state.not_in(_terminal()))
-        .group_by(Case.residence_commune_id)).all())
+    open_cases = dict(
+        db.session.execute(
+            select(Case.residence_commune_id, func.count())
+            .where(access.case_scope(user), Case.state.not_in(_terminal()))
+            .group_by(Case.residence_commune_id)
+        ).all()
+    )
     rows = db.session.execute(
         select(Case.residence_commune_id, Task.agency_id, func.count())
         .join(Case, Task.case_id == Case.id)
         .where(access.task_scope(user), Task.status == "open", Task.due_at < now)
-        .group_by(Case.residence_commune_id, Task.agency_id)).all()
+        .group_by(Case.residence_commune_id, Task.agency_id)
+    ).all()
     by_unit: dict[int, int] = {}
     by_agency: dict[int, int] = {}
     for unit, agency, n in rows:
@@ -58,28 +82,46 @@ def _recount(user: User) -> dict:
 def _check(api) -> None:
     """Counters, tasks' communes and every role's dashboard against a recount from the cases."""
     # Every open task overdue, so the overdue counts cover all of them.
-    db.session.execute(update(Task).where(Task.status == "open")
-                       .values(due_at=datetime.now(UTC) - timedelta(hours=1)))
+    db.session.execute(
+        update(Task).where(Task.status == "open").values(due_at=datetime.now(UTC) - timedelta(hours=1))
+    )
     db.session.commit()
-    counters = {(r.incident_commune_id, r.residence_commune_id): r.open_cases
-                for r in db.session.scalars(select(OpenCaseCount)) if r.open_cases}
-    recount = {(i, r): n for i, r, n in db.session.execute(
-        select(Case.incident_commune_id, Case.residence_commune_id, func.count())
-        .where(Case.state.not_in(_terminal()))
-        .group_by(Case.incident_commune_id, Case.residence_commune_id)).all()}
+    counters = {
+        (r.incident_commune_id, r.residence_commune_id): r.open_cases
+        for r in db.session.scalars(select(OpenCaseCount))
+        if r.open_cases
+    }
+    recount = {
+        (i, r): n
+        for i, r, n in db.session.execute(
+            select(Case.incident_commune_id, Case.residence_commune_id, func.count())
+            .where(Case.state.not_in(_terminal()))
+            .group_by(Case.incident_commune_id, Case.residence_commune_id)
+        ).all()
+    }
     assert counters == recount
     assert db.session.scalar(select(func.min(OpenCaseCount.open_cases))) >= 0
     astray = db.session.scalar(
-        select(func.count()).select_from(Task).join(Case, Task.case_id == Case.id).where(or_(
-            Task.incident_commune_id.is_(None), Task.residence_commune_id.is_(None),
-            Task.incident_commune_id != Case.incident_commune_id,
-            Task.residence_commune_id != Case.residence_commune_id)))
+        select(func.count())
+        .select_from(Task)
+        .join(Case, Task.case_id == Case.id)
+        .where(
+            or_(
+                Task.incident_commune_id.is_(None),
+                Task.residence_commune_id.is_(None),
+                Task.incident_commune_id != Case.incident_commune_id,
+                Task.residence_commune_id != Case.residence_commune_id,
+            )
+        )
+    )
     assert astray == 0
     for key in USERS:
         email = f"{key}@test.vn"
         dash = api.get("/api/v1/dashboard/overdue", email).get_json()
-        got = {"units": {r["code"]: (r["open_cases"], r["overdue_tasks"]) for r in dash["by_org_unit"]},
-               "agencies": {r["code"]: r["overdue_tasks"] for r in dash["by_agency"]}}
+        got = {
+            "units": {r["code"]: (r["open_cases"], r["overdue_tasks"]) for r in dash["by_org_unit"]},
+            "agencies": {r["code"]: r["overdue_tasks"] for r in dash["by_agency"]},
+        }
         user = db.session.scalar(select(User).where(User.email == email))
         assert got == _recount(user), key
 
@@ -113,10 +155,16 @@ def test_counts_follow_intake_close_reopen_dismiss_and_handover(api, open_case, 
     closing = fire(closing, "approve_plan", "chair_a@test.vn")
     _check(api)
     [measure] = [t for t in closing["tasks"] if t["status"] == "open" and t["kind"] == "measure"]
-    assert api.post(f"/api/v1/tasks/{measure['id']}/complete", "health_a@test.vn",
-                    json={"outcome": "done"}).status_code == 200
+    assert (
+        api.post(
+            f"/api/v1/tasks/{measure['id']}/complete", "health_a@test.vn", json={"outcome": "done"}
+        ).status_code
+        == 200
+    )
     closing = fire(_reload(api, closing), "start_follow_up", "officer_a@test.vn")
-    closing = fire(closing, "close", "chair_a@test.vn", {"no_longer_at_risk": True, "stable": True, "summary": "Safe"})
+    closing = fire(
+        closing, "close", "chair_a@test.vn", {"no_longer_at_risk": True, "stable": True, "summary": "Safe"}
+    )
     assert closing["state"] == "closed"
     _check(api)
     closing = fire(closing, "reopen", "chair_a@test.vn", {"reason": "Relapse"})
@@ -136,7 +184,9 @@ def test_a_refused_transition_leaves_the_counters_alone(api, open_case, fire):
 def test_concurrent_intakes_and_dismissals_in_one_commune_add_up(app, api, world, open_case):
     """Counter changes are atomic increments: racing transactions on one counter row all count."""
     dismiss = [open_case("A") for _ in range(3)]
-    tokens = {email: api.token(email) for email in ("officer_a@test.vn", "chair_a@test.vn", "hotline@test.vn")}
+    tokens = {
+        email: api.token(email) for email in ("officer_a@test.vn", "chair_a@test.vn", "hotline@test.vn")
+    }
     start = threading.Barrier(6)
     statuses: list[int] = []
     errors: list[BaseException] = []
@@ -146,19 +196,29 @@ def test_concurrent_intakes_and_dismissals_in_one_commune_add_up(app, api, world
             with app.app_context():
                 client = app.test_client()
                 start.wait(timeout=10)
-                resp = client.open(url, method=method, json=body,
-                                   headers={"Authorization": f"Bearer {tokens[email]}"})
+                resp = client.open(
+                    url, method=method, json=body, headers={"Authorization": f"Bearer {tokens[email]}"}
+                )
                 statuses.append(resp.status_code)
         except BaseException as exc:  # noqa: BLE001 - surfaced in the main thread
             errors.append(exc)
 
-    jobs = [("officer_a@test.vn", "POST", "/api/v1/cases", new_case_payload("A")),
-            ("chair_a@test.vn", "POST", "/api/v1/cases", new_case_payload("A")),
-            ("hotline@test.vn", "POST", "/api/v1/cases", new_case_payload("A"))]
-    jobs += [(email, "POST", f"/api/v1/cases/{case['id']}/transitions",
-              {"trigger": "dismiss", "version": case["version"], "data": {"reason": "Unfounded"}})
-             for email, case in zip(("officer_a@test.vn", "chair_a@test.vn", "officer_a@test.vn"), dismiss,
-                                    strict=True)]
+    jobs = [
+        ("officer_a@test.vn", "POST", "/api/v1/cases", new_case_payload("A")),
+        ("chair_a@test.vn", "POST", "/api/v1/cases", new_case_payload("A")),
+        ("hotline@test.vn", "POST", "/api/v1/cases", new_case_payload("A")),
+    ]
+    jobs += [
+        (
+            email,
+            "POST",
+            f"/api/v1/cases/{case['id']}/transitions",
+            {"trigger": "dismiss", "version": case["version"], "data": {"reason": "Unfounded"}},
+        )
+        for email, case in zip(
+            ("officer_a@test.vn", "chair_a@test.vn", "officer_a@test.vn"), dismiss, strict=True
+        )
+    ]
     threads = [threading.Thread(target=worker, args=job) for job in jobs]
     for thread in threads:
         thread.start()

@@ -26,8 +26,9 @@ def _rows() -> dict[str, int]:
     """Every table's row count, in one round trip."""
     db.session.rollback()
     tables = [t for t in db.metadata.sorted_tables if t.name not in UNCOUNTED]
-    counts = db.session.execute(select(*(select(func.count()).select_from(t).scalar_subquery()
-                                         for t in tables))).one()
+    counts = db.session.execute(
+        select(*(select(func.count()).select_from(t).scalar_subquery() for t in tables))
+    ).one()
     return dict(zip((t.name for t in tables), counts, strict=True))
 
 
@@ -103,8 +104,15 @@ BAD_CASES = [  # (changes to the new-case payload, the field the error must name
 
 def test_bad_case_reports_are_422_naming_the_field_and_write_nothing(api, world):
     for changes, field in BAD_CASES:
-        _refused(api, "POST", "/api/v1/cases", "officer_a@test.vn", 422, field,
-                 json=new_case_payload("A", **changes))
+        _refused(
+            api,
+            "POST",
+            "/api/v1/cases",
+            "officer_a@test.vn",
+            422,
+            field,
+            json=new_case_payload("A", **changes),
+        )
 
 
 def test_a_child_one_day_short_of_sixteen_is_accepted(api, world):
@@ -128,7 +136,9 @@ def test_malformed_json_is_400_everywhere_and_writes_nothing(api, open_case):
         ("PUT", "/api/v1/calendar/2026-03-09", "admin"),
     ):
         for body in ('{"incident_commune": "A",', "not json", ""):
-            err = _refused(api, method, url, f"{who}@test.vn", 400, data=body, content_type="application/json")
+            err = _refused(
+                api, method, url, f"{who}@test.vn", 400, data=body, content_type="application/json"
+            )
             assert err["error"]["code"] == "bad_request"
     resp = api.client.post("/api/v1/auth/token", data="{", content_type="application/json")
     assert resp.status_code == 400
@@ -138,19 +148,34 @@ def test_body_that_is_not_an_object_is_422(api, open_case):
     case = open_case()
     for body in ([1, 2], "text", 5, True):
         _refused(api, "POST", "/api/v1/cases", "officer_a@test.vn", 422, "body", json=body)
-        _refused(api, "POST", f"/api/v1/cases/{case['id']}/transitions", "officer_a@test.vn", 422, "body",
-                 json=body)
+        _refused(
+            api,
+            "POST",
+            f"/api/v1/cases/{case['id']}/transitions",
+            "officer_a@test.vn",
+            422,
+            "body",
+            json=body,
+        )
         _refused(api, "POST", "/api/v1/org-units", "admin@test.vn", 422, "body", json=body)
     for body in ([1, 2], "text"):
-        _refused(api, "POST", f"/api/v1/cases/{case['id']}/notes", "officer_a@test.vn", 422, "text", json=body)
+        _refused(
+            api, "POST", f"/api/v1/cases/{case['id']}/notes", "officer_a@test.vn", 422, "text", json=body
+        )
 
 
 def test_json_nested_deeper_than_the_parser_goes_is_400(api, open_case):
     case = open_case()
     deep = "[" * 100_000 + "]" * 100_000
-    for url in ("/api/v1/cases", f"/api/v1/cases/{case['id']}/notes", f"/api/v1/cases/{case['id']}/transitions"):
+    for url in (
+        "/api/v1/cases",
+        f"/api/v1/cases/{case['id']}/notes",
+        f"/api/v1/cases/{case['id']}/transitions",
+    ):
         _refused(api, "POST", url, "officer_a@test.vn", 400, data=deep, content_type="application/json")
-    assert api.client.post("/api/v1/auth/token", data=deep, content_type="application/json").status_code == 400
+    assert (
+        api.client.post("/api/v1/auth/token", data=deep, content_type="application/json").status_code == 400
+    )
 
 
 def test_nul_characters_are_refused_naming_the_field(api, open_case, fire):
@@ -162,17 +187,51 @@ def test_nul_characters_are_refused_naming_the_field(api, open_case, fire):
         ({"child": _child(full_name="Bé\x00")}, "child.full_name"),
         ({"informant": {"name": "\x00", "consent": True}}, "informant.name"),
     ):
-        _refused(api, "POST", "/api/v1/cases", "officer_a@test.vn", 422, field,
-                 json=new_case_payload("A", **changes))
-    _refused(api, "POST", f"/api/v1/cases/{case['id']}/transitions", "officer_a@test.vn", 422,
-             "data.measures[0].agency",
-             json={"trigger": "submit_plan", "version": case["version"], "data": _plan(agency="A-\x00")})
-    _refused(api, "POST", f"/api/v1/cases/{case['id']}/notes", "officer_a@test.vn", 422, "text",
-             json={"text": "\x00"})
-    _refused(api, "POST", "/api/v1/org-units", "admin@test.vn", 422, "parent",
-             json={"code": "N1", "name": "N", "level": "commune", "parent": "P\x00"})
-    _refused(api, "PUT", "/api/v1/calendar/2026-03-09", "admin@test.vn", 422, "name",
-             json={"kind": "holiday", "name": "\x00"})
+        _refused(
+            api,
+            "POST",
+            "/api/v1/cases",
+            "officer_a@test.vn",
+            422,
+            field,
+            json=new_case_payload("A", **changes),
+        )
+    _refused(
+        api,
+        "POST",
+        f"/api/v1/cases/{case['id']}/transitions",
+        "officer_a@test.vn",
+        422,
+        "data.measures[0].agency",
+        json={"trigger": "submit_plan", "version": case["version"], "data": _plan(agency="A-\x00")},
+    )
+    _refused(
+        api,
+        "POST",
+        f"/api/v1/cases/{case['id']}/notes",
+        "officer_a@test.vn",
+        422,
+        "text",
+        json={"text": "\x00"},
+    )
+    _refused(
+        api,
+        "POST",
+        "/api/v1/org-units",
+        "admin@test.vn",
+        422,
+        "parent",
+        json={"code": "N1", "name": "N", "level": "commune", "parent": "P\x00"},
+    )
+    _refused(
+        api,
+        "PUT",
+        "/api/v1/calendar/2026-03-09",
+        "admin@test.vn",
+        422,
+        "name",
+        json={"kind": "holiday", "name": "\x00"},
+    )
     for query in ("org_unit=%00", "reference=A%00", "state=%00"):
         _refused(api, "GET", f"/api/v1/cases?{query}", "officer_a@test.vn", 422, query.split("=")[0])
     resp = api.client.post("/api/v1/auth/token", json={"email": "officer_a@test.vn\x00", "password": "x"})
@@ -185,9 +244,17 @@ def test_ids_beyond_the_integer_range_are_404_not_500(api, open_case):
         _refused(api, "GET", f"/api/v1/cases/{huge}", "officer_a@test.vn", 404)
         _refused(api, "GET", f"/api/v1/cases/{huge}/events", "officer_a@test.vn", 404)
         _refused(api, "POST", f"/api/v1/cases/{huge}/notes", "officer_a@test.vn", 404, json={"text": "x"})
-        _refused(api, "POST", f"/api/v1/cases/{huge}/transitions", "officer_a@test.vn", 404,
-                 json={"trigger": "verify", "version": 1, "data": VERIFY_MILD})
-        _refused(api, "POST", f"/api/v1/tasks/{huge}/complete", "officer_a@test.vn", 404, json={"outcome": "x"})
+        _refused(
+            api,
+            "POST",
+            f"/api/v1/cases/{huge}/transitions",
+            "officer_a@test.vn",
+            404,
+            json={"trigger": "verify", "version": 1, "data": VERIFY_MILD},
+        )
+        _refused(
+            api, "POST", f"/api/v1/tasks/{huge}/complete", "officer_a@test.vn", 404, json={"outcome": "x"}
+        )
     _refused(api, "GET", "/api/v1/cases/0", "officer_a@test.vn", 404)
     # The session is still usable afterwards (no aborted transaction left behind).
     assert api.get(f"/api/v1/cases/{case['id']}", "officer_a@test.vn").status_code == 200
@@ -200,8 +267,11 @@ def test_a_body_over_the_size_limit_is_refused_without_a_500(api, world):
 
 
 def _plan(**measure) -> dict:
-    item = {"agency": "A-health", "description": "Check-up",
-            "due_at": (datetime.now(UTC) + timedelta(days=10)).isoformat()}
+    item = {
+        "agency": "A-health",
+        "description": "Check-up",
+        "due_at": (datetime.now(UTC) + timedelta(days=10)).isoformat(),
+    }
     item.update(measure)
     return {"plan": "Support plan", "measures": [{k: v for k, v in item.items() if v is not ...}]}
 
@@ -223,19 +293,37 @@ def test_bad_transitions_are_4xx_naming_the_field_and_write_nothing(api, open_ca
     bad(received, {"trigger": "verify", "version": True, "data": VERIFY_MILD}, "version")
     bad(received, {"trigger": "verify", "version": v_r, "data": [1]}, "data")
     bad(received, {"trigger": "verify", "version": v_r, "data": {}}, "data.risk_level")
-    bad(received, {"trigger": "verify", "version": v_r, "data": {**VERIFY_MILD, "risk_level": "extreme"}},
-        "data.risk_level")
-    bad(received, {"trigger": "verify", "version": v_r, "data": {**VERIFY_MILD, "serious_harm": "yes"}},
-        "data.serious_harm")
-    bad(received, {"trigger": "verify", "version": v_r, "data": {**VERIFY_MILD, "findings": ["a"]}},
-        "data.findings")
+    bad(
+        received,
+        {"trigger": "verify", "version": v_r, "data": {**VERIFY_MILD, "risk_level": "extreme"}},
+        "data.risk_level",
+    )
+    bad(
+        received,
+        {"trigger": "verify", "version": v_r, "data": {**VERIFY_MILD, "serious_harm": "yes"}},
+        "data.serious_harm",
+    )
+    bad(
+        received,
+        {"trigger": "verify", "version": v_r, "data": {**VERIFY_MILD, "findings": ["a"]}},
+        "data.findings",
+    )
     bad(received, {"trigger": "dismiss", "version": v_r, "data": {"reason": ""}}, "data.reason")
-    bad(received, {"trigger": "handover", "version": v_r, "data": {"residence_commune": "ZZ"}},
-        "data.residence_commune")
-    bad(received, {"trigger": "handover", "version": v_r, "data": {"residence_commune": "D"}},
-        "data.residence_commune")
-    bad(received, {"trigger": "handover", "version": v_r, "data": {"residence_commune": "A"}},
-        "data.residence_commune")
+    bad(
+        received,
+        {"trigger": "handover", "version": v_r, "data": {"residence_commune": "ZZ"}},
+        "data.residence_commune",
+    )
+    bad(
+        received,
+        {"trigger": "handover", "version": v_r, "data": {"residence_commune": "D"}},
+        "data.residence_commune",
+    )
+    bad(
+        received,
+        {"trigger": "handover", "version": v_r, "data": {"residence_commune": "A"}},
+        "data.residence_commune",
+    )
     bad(received, {"trigger": "verify", "version": v_r + 7, "data": VERIFY_MILD}, None, 409)
     bad(received, {"trigger": "submit_plan", "version": v_r, "data": _plan()}, None, 409)
 
@@ -297,12 +385,21 @@ def test_a_page_past_the_end_is_empty_not_an_error(api, open_case):
 
 
 def test_bad_calendar_edits_are_422_and_write_nothing(api, world):
-    _refused(api, "PUT", "/api/v1/calendar/2026-13-45", "admin@test.vn", 422, "date", json={"kind": "holiday"})
+    _refused(
+        api, "PUT", "/api/v1/calendar/2026-13-45", "admin@test.vn", 422, "date", json={"kind": "holiday"}
+    )
     _refused(api, "PUT", "/api/v1/calendar/tomorrow", "admin@test.vn", 422, "date", json={"kind": "holiday"})
     _refused(api, "PUT", "/api/v1/calendar/2026-03-09", "admin@test.vn", 422, "kind", json={"kind": "party"})
     _refused(api, "PUT", "/api/v1/calendar/2026-03-09", "admin@test.vn", 422, "kind", json={})
-    _refused(api, "PUT", "/api/v1/calendar/2026-03-09", "admin@test.vn", 422, "name",
-             json={"kind": "holiday", "name": 5})
+    _refused(
+        api,
+        "PUT",
+        "/api/v1/calendar/2026-03-09",
+        "admin@test.vn",
+        422,
+        "name",
+        json={"kind": "holiday", "name": 5},
+    )
     _refused(api, "DELETE", "/api/v1/calendar/2026-02-30", "admin@test.vn", 422, "date")
     _refused(api, "DELETE", "/api/v1/calendar/2026-03-09", "admin@test.vn", 404)
 
@@ -322,13 +419,20 @@ def test_bad_notes_and_task_completions_are_422_naming_the_field(api, open_case)
 
 # -- reference data ------------------------------------------------------------------------------
 
+
 def test_org_units_follow_the_parent_rules(api, world):
     post = "/api/v1/org-units"
     ok = [
         {"code": "Q", "name": "Tỉnh Q", "level": "province", "parent": None},
         {"code": "QD", "name": "Huyện QD", "level": "district", "parent": "Q"},
-        {"code": "QC1", "name": "Xã QC1", "level": "commune", "parent": "QD",
-         "valid_from": "2020-01-01", "valid_to": "2025-06-30"},
+        {
+            "code": "QC1",
+            "name": "Xã QC1",
+            "level": "commune",
+            "parent": "QD",
+            "valid_from": "2020-01-01",
+            "valid_to": "2025-06-30",
+        },
         {"code": "QC2", "name": "Xã QC2", "level": "commune", "parent": "Q"},
     ]
     for body in ok:
@@ -348,8 +452,17 @@ def test_org_units_follow_the_parent_rules(api, world):
         ({"code": "Q", "name": "X", "level": "province", "parent": None}, "code"),
         ({"code": "X8", "level": "province", "parent": None}, "name"),
         ({"name": "X", "level": "province", "parent": None}, "code"),
-        ({"code": "X9", "name": "X", "level": "commune", "parent": "Q", "valid_from": "2025-01-01",
-          "valid_to": "2024-01-01"}, "valid_to"),
+        (
+            {
+                "code": "X9",
+                "name": "X",
+                "level": "commune",
+                "parent": "Q",
+                "valid_from": "2025-01-01",
+                "valid_to": "2024-01-01",
+            },
+            "valid_to",
+        ),
         ({"code": "X10", "name": "X", "level": "commune", "parent": "Q", "valid_from": "soon"}, "valid_from"),
     ):
         _refused(api, "POST", post, "admin@test.vn", 422, field, json=body)
@@ -360,26 +473,53 @@ def test_org_units_follow_the_parent_rules(api, world):
 
 
 def test_agencies_need_a_known_kind_unit_and_an_email(api, world):
-    body = {"code": "A-shelter", "name": "Nhà tạm lánh", "kind": "social_services", "org_unit": "A",
-            "email": "shelter.a@agency.test"}
+    body = {
+        "code": "A-shelter",
+        "name": "Nhà tạm lánh",
+        "kind": "social_services",
+        "org_unit": "A",
+        "email": "shelter.a@agency.test",
+    }
     resp = api.post("/api/v1/agencies", "admin@test.vn", json=body)
     assert resp.status_code == 201
-    assert resp.get_json() == {"code": "A-shelter", "name": "Nhà tạm lánh", "kind": "social_services",
-                               "org_unit": "A", "email": "shelter.a@agency.test"}
+    assert resp.get_json() == {
+        "code": "A-shelter",
+        "name": "Nhà tạm lánh",
+        "kind": "social_services",
+        "org_unit": "A",
+        "email": "shelter.a@agency.test",
+    }
     for changes, field in (
-        ({"kind": "army"}, "kind"), ({"org_unit": "ZZ"}, "org_unit"), ({"org_unit": None}, "org_unit"),
-        ({"email": "not-an-email"}, "email"), ({"email": None}, "email"), ({"code": "A-police"}, "code"),
+        ({"kind": "army"}, "kind"),
+        ({"org_unit": "ZZ"}, "org_unit"),
+        ({"org_unit": None}, "org_unit"),
+        ({"email": "not-an-email"}, "email"),
+        ({"email": None}, "email"),
+        ({"code": "A-police"}, "code"),
         ({"name": ""}, "name"),
     ):
-        _refused(api, "POST", "/api/v1/agencies", "admin@test.vn", 422, field,
-                 json={**body, "code": "A-new", **changes})
+        _refused(
+            api,
+            "POST",
+            "/api/v1/agencies",
+            "admin@test.vn",
+            422,
+            field,
+            json={**body, "code": "A-new", **changes},
+        )
     codes = {a["code"] for a in api.get("/api/v1/agencies", "chair_a@test.vn").get_json()["items"]}
     assert "A-shelter" in codes and "A-new" not in codes
 
 
 def test_users_are_created_with_checked_role_unit_agency_and_password(api, world):
-    body = {"email": "New.Officer@Test.vn", "name": "Cán bộ mới", "password": PASSWORD, "role": "officer",
-            "org_unit": "B", "agency": None}
+    body = {
+        "email": "New.Officer@Test.vn",
+        "name": "Cán bộ mới",
+        "password": PASSWORD,
+        "role": "officer",
+        "org_unit": "B",
+        "agency": None,
+    }
     resp = api.post("/api/v1/users", "admin@test.vn", json=body)
     assert resp.status_code == 201, resp.get_json()
     created = resp.get_json()
@@ -387,8 +527,13 @@ def test_users_are_created_with_checked_role_unit_agency_and_password(api, world
     assert "password" not in json.dumps(created) and "hash" not in json.dumps(created)
     assert api.get("/api/v1/me", "new.officer@test.vn").get_json()["org_unit"] == "B"
 
-    staff = {"email": "nurse@test.vn", "name": "Y tá", "password": PASSWORD, "role": "agency_staff",
-             "agency": "C-health"}
+    staff = {
+        "email": "nurse@test.vn",
+        "name": "Y tá",
+        "password": PASSWORD,
+        "role": "agency_staff",
+        "agency": "C-health",
+    }
     resp = api.post("/api/v1/users", "admin@test.vn", json=staff)
     assert resp.status_code == 201 and resp.get_json()["org_unit"] == "C"
 
@@ -418,7 +563,9 @@ def test_users_are_created_with_checked_role_unit_agency_and_password(api, world
 
 
 def test_informant_without_consent_stores_no_name_or_phone(api, world):
-    payload = new_case_payload("A", informant={"name": "Người Giấu Tên", "phone": "0911222333", "consent": False})
+    payload = new_case_payload(
+        "A", informant={"name": "Người Giấu Tên", "phone": "0911222333", "consent": False}
+    )
     case = api.post("/api/v1/cases", "officer_a@test.vn", json=payload).get_json()
     informant = db.session.scalar(select(Informant).where(Informant.case_id == case["id"]))
     assert (informant.consent, informant.name, informant.phone) == (False, None, None)
@@ -479,20 +626,61 @@ def test_no_value_in_any_field_of_any_body_is_a_500(api, open_case, fire):
     # reach the deepest checks; "unique" fields get a fresh value on every call.
     targets = [
         ("/api/v1/cases", "officer_a@test.vn", new_case_payload("A"), None),
-        (f"/api/v1/cases/{verified['id']}/transitions", "officer_a@test.vn",
-         {"trigger": "submit_plan", "version": verified["version"],
-          "data": {"measures": _plan()["measures"], "plan": None}}, None),
-        (f"/api/v1/cases/{case['id']}/transitions", "chair_a@test.vn",
-         {"trigger": "handover", "version": case["version"], "data": {"residence_commune": "B"}}, None),
+        (
+            f"/api/v1/cases/{verified['id']}/transitions",
+            "officer_a@test.vn",
+            {
+                "trigger": "submit_plan",
+                "version": verified["version"],
+                "data": {"measures": _plan()["measures"], "plan": None},
+            },
+            None,
+        ),
+        (
+            f"/api/v1/cases/{case['id']}/transitions",
+            "chair_a@test.vn",
+            {"trigger": "handover", "version": case["version"], "data": {"residence_commune": "B"}},
+            None,
+        ),
         (f"/api/v1/cases/{case['id']}/notes", "officer_a@test.vn", {"text": "t"}, None),
-        (f"/api/v1/tasks/{case['tasks'][0]['id']}/complete", "officer_a@test.vn", {"note": "n", "outcome": None},
-         None),
-        ("/api/v1/org-units", "admin@test.vn", {"code": "Z", "name": "n", "level": "commune", "parent": "P",
-                                                "valid_from": "2020-01-01", "valid_to": "2030-01-01"}, "code"),
-        ("/api/v1/agencies", "admin@test.vn", {"code": "Z", "name": "n", "kind": "police", "org_unit": "A",
-                                               "email": "a@agency.test"}, "code"),
-        ("/api/v1/users", "admin@test.vn", {"email": "z@test.vn", "name": "n", "password": PASSWORD,
-                                            "role": "agency_staff", "org_unit": "A", "agency": "A-police"}, "email"),
+        (
+            f"/api/v1/tasks/{case['tasks'][0]['id']}/complete",
+            "officer_a@test.vn",
+            {"note": "n", "outcome": None},
+            None,
+        ),
+        (
+            "/api/v1/org-units",
+            "admin@test.vn",
+            {
+                "code": "Z",
+                "name": "n",
+                "level": "commune",
+                "parent": "P",
+                "valid_from": "2020-01-01",
+                "valid_to": "2030-01-01",
+            },
+            "code",
+        ),
+        (
+            "/api/v1/agencies",
+            "admin@test.vn",
+            {"code": "Z", "name": "n", "kind": "police", "org_unit": "A", "email": "a@agency.test"},
+            "code",
+        ),
+        (
+            "/api/v1/users",
+            "admin@test.vn",
+            {
+                "email": "z@test.vn",
+                "name": "n",
+                "password": PASSWORD,
+                "role": "agency_staff",
+                "org_unit": "A",
+                "agency": "A-police",
+            },
+            "email",
+        ),
         ("/api/v1/auth/token", None, {"email": "officer_a@test.vn", "password": PASSWORD}, None),
     ]
     for url, who, base, unique in targets:
@@ -510,16 +698,30 @@ def test_no_value_in_any_field_of_any_body_is_a_500(api, open_case, fire):
 
 
 def test_a_plan_measure_cannot_go_to_an_agency_outside_the_case(api, open_case, fire):
-    case = fire(open_case(), "verify", "officer_a@test.vn",
-                {"risk_level": "low", "serious_harm": False, "caregiver_is_abuser": False, "findings": "f"})
+    case = fire(
+        open_case(),
+        "verify",
+        "officer_a@test.vn",
+        {"risk_level": "low", "serious_harm": False, "caregiver_is_abuser": False, "findings": "f"},
+    )
     due = "2099-01-01T00:00:00+07:00"
-    resp = api.post(f"/api/v1/cases/{case['id']}/transitions", "officer_a@test.vn", json={
-        "trigger": "submit_plan", "version": case["version"],
-        "data": {"plan": "p", "measures": [{"agency": "B-health", "description": "d", "due_at": due}]}})
+    resp = api.post(
+        f"/api/v1/cases/{case['id']}/transitions",
+        "officer_a@test.vn",
+        json={
+            "trigger": "submit_plan",
+            "version": case["version"],
+            "data": {"plan": "p", "measures": [{"agency": "B-health", "description": "d", "due_at": due}]},
+        },
+    )
     assert resp.status_code == 422
     assert "data.measures[0].agency" in resp.get_json()["error"]["fields"]
-    ok = fire(case, "submit_plan", "officer_a@test.vn",
-              {"plan": "p", "measures": [{"agency": "P-hotline", "description": "monitor", "due_at": due}]})
+    ok = fire(
+        case,
+        "submit_plan",
+        "officer_a@test.vn",
+        {"plan": "p", "measures": [{"agency": "P-hotline", "description": "monitor", "due_at": due}]},
+    )
     assert ok["state"] == "planned"
 
 
@@ -536,12 +738,17 @@ def test_two_admins_adding_the_same_code_at_once_get_a_409_not_a_500(app, world,
     original = reference.add_org_unit
 
     def racing_add(code, *args, **kwargs):
-        db.session.add(OrgUnit(code=code, name="other", level="commune", path=f"/P/{code}/",
-                               parent_id=world.units["P"].id))
+        db.session.add(
+            OrgUnit(
+                code=code, name="other", level="commune", path=f"/P/{code}/", parent_id=world.units["P"].id
+            )
+        )
         db.session.flush()
         return original(code, *args, **kwargs)
 
     monkeypatch.setattr(reference, "add_org_unit", racing_add)
     with pytest.raises(Conflict):
         reference.create_org_unit({"code": "NEW", "name": "New", "level": "commune", "parent": "P"})
-    assert db.session.scalar(db.select(db.func.count()).select_from(OrgUnit).where(OrgUnit.code == "NEW")) == 0
+    assert (
+        db.session.scalar(db.select(db.func.count()).select_from(OrgUnit).where(OrgUnit.code == "NEW")) == 0
+    )

@@ -19,12 +19,16 @@ from tests.conftest import PASSWORD, TEST_CONFIG
 
 # -- health --------------------------------------------------------------------------------------
 
+
 def test_healthz_reports_database_and_inline_queue(client):
     resp = client.get("/healthz")
     assert resp.status_code == 200
     body = resp.get_json()
     assert {k: body[k] for k in ("status", "database", "queue")} == {
-        "status": "ok", "database": "ok", "queue": "inline"}
+        "status": "ok",
+        "database": "ok",
+        "queue": "inline",
+    }
 
 
 def test_healthz_is_503_when_the_database_is_unreachable(tmp_path):
@@ -35,7 +39,9 @@ def test_healthz_is_503_when_the_database_is_unreachable(tmp_path):
 
 
 def test_healthz_is_503_when_the_queue_is_unreachable(database_url):
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": "redis://127.0.0.1:1/0"})
+    app = create_app(
+        {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": "redis://127.0.0.1:1/0"}
+    )
     with app.app_context():
         resp = app.test_client().get("/healthz")
         db.engine.dispose()
@@ -45,12 +51,13 @@ def test_healthz_is_503_when_the_queue_is_unreachable(database_url):
 
 # -- OpenAPI ---------------------------------------------------------------------------------------
 
+
 def _routes(app) -> dict[str, set[str]]:
     """/api/v1 rules of the url_map as OpenAPI paths and lower-case methods."""
     out: dict[str, set[str]] = {}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1/"):
-            path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule[len("/api/v1"):])
+            path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule[len("/api/v1") :])
             out.setdefault(path, set()).update(m.lower() for m in rule.methods - {"HEAD", "OPTIONS"})
     return out
 
@@ -61,8 +68,10 @@ def test_openapi_lists_exactly_the_api_routes_and_their_methods(app, client):
     doc = resp.get_json()
     assert doc["openapi"].startswith("3.")
     assert doc["servers"] == [{"url": "/api/v1"}]
-    documented = {path: {m for m in ops if m in ("get", "post", "put", "delete", "patch")}
-                  for path, ops in doc["paths"].items()}
+    documented = {
+        path: {m for m in ops if m in ("get", "post", "put", "delete", "patch")}
+        for path, ops in doc["paths"].items()
+    }
     assert documented == _routes(app)
 
 
@@ -78,12 +87,14 @@ def test_openapi_path_parameters_match_the_placeholders(client):
 
 def test_openapi_marks_only_token_and_itself_as_public(client):
     doc = client.get("/api/v1/openapi.json").get_json()
-    public = {(path, m) for path, ops in doc["paths"].items() for m, op in ops.items()
-              if op.get("security") == []}
+    public = {
+        (path, m) for path, ops in doc["paths"].items() for m, op in ops.items() if op.get("security") == []
+    }
     assert public == {("/auth/token", "post"), ("/openapi.json", "get")}
 
 
 # -- CLI ---------------------------------------------------------------------------------------------
+
 
 def test_init_db_builds_a_fresh_sqlite_database_with_the_calendar(tmp_path):
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/fresh.db"})
@@ -103,8 +114,22 @@ def test_init_db_builds_a_fresh_sqlite_database_with_the_calendar(tmp_path):
 
 
 def test_create_user_adds_a_user_who_can_sign_in(runner, api, world):
-    result = runner.invoke(args=["caseflow", "create-user", "--email", "cli.officer@test.vn",
-                                 "--password", PASSWORD, "--role", "officer", "--name", "CLI", "--org-unit", "B"])
+    result = runner.invoke(
+        args=[
+            "caseflow",
+            "create-user",
+            "--email",
+            "cli.officer@test.vn",
+            "--password",
+            PASSWORD,
+            "--role",
+            "officer",
+            "--name",
+            "CLI",
+            "--org-unit",
+            "B",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "cli.officer@test.vn" in result.output
     assert api.get("/api/v1/me", "cli.officer@test.vn").get_json()["org_unit"] == "B"
@@ -112,12 +137,38 @@ def test_create_user_adds_a_user_who_can_sign_in(runner, api, world):
 
 def test_create_user_refuses_a_bad_role_or_a_short_password(runner, world):
     users_before = db.session.scalar(select(func.count()).select_from(User))
-    bad_role = runner.invoke(args=["caseflow", "create-user", "--email", "x@test.vn", "--password", PASSWORD,
-                                   "--role", "wizard", "--name", "X", "--org-unit", "A"])
+    bad_role = runner.invoke(
+        args=[
+            "caseflow",
+            "create-user",
+            "--email",
+            "x@test.vn",
+            "--password",
+            PASSWORD,
+            "--role",
+            "wizard",
+            "--name",
+            "X",
+            "--org-unit",
+            "A",
+        ]
+    )
     assert bad_role.exit_code != 0
     assert "role" in bad_role.output and "Traceback" not in bad_role.output
-    short = runner.invoke(args=["caseflow", "create-user", "--email", "y@test.vn", "--password", "elevenchars",
-                                "--role", "admin", "--name", "Y"])
+    short = runner.invoke(
+        args=[
+            "caseflow",
+            "create-user",
+            "--email",
+            "y@test.vn",
+            "--password",
+            "elevenchars",
+            "--role",
+            "admin",
+            "--name",
+            "Y",
+        ]
+    )
     assert short.exit_code != 0
     assert "password" in short.output and "12" in short.output
     db.session.rollback()
@@ -135,8 +186,12 @@ def test_seed_demo_builds_lang_son_with_cases_in_every_state(runner, app):
     assert "Chi Lăng" in district.name and district.parent_id == province.id
     assert district.valid_to is not None  # historic: abolished by the 2025 reform
     communes = db.session.scalars(select(OrgUnit).where(OrgUnit.level == "commune")).all()
-    full = [c for c in communes if {a.kind for a in db.session.scalars(
-        select(Agency).where(Agency.org_unit_id == c.id))} == set(AGENCY_KINDS)]
+    full = [
+        c
+        for c in communes
+        if {a.kind for a in db.session.scalars(select(Agency).where(Agency.org_unit_id == c.id))}
+        == set(AGENCY_KINDS)
+    ]
     assert len(full) >= 3
     roles = set(db.session.scalars(select(User.role)))
     assert roles == set(ROLES)
@@ -160,6 +215,7 @@ def test_seed_demo_builds_lang_son_with_cases_in_every_state(runner, app):
 
 # -- tokens ---------------------------------------------------------------------------------------
 
+
 def test_tokens_expire_after_the_configured_hours(app, client, world):
     before = datetime.now(UTC)
     resp = client.post("/api/v1/auth/token", json={"email": "officer_a@test.vn", "password": PASSWORD})
@@ -177,12 +233,15 @@ def test_tokens_expire_after_the_configured_hours(app, client, world):
     assert client.get("/api/v1/me", headers=headers).status_code == 401
     # Another sign-in gives a fresh token; the old one stays dead.
     fresh = client.post("/api/v1/auth/token", json={"email": "officer_a@test.vn", "password": PASSWORD})
-    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {fresh.get_json()['token']}"}
-                      ).status_code == 200
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {fresh.get_json()['token']}"}).status_code
+        == 200
+    )
     assert client.get("/api/v1/me", headers=headers).status_code == 401
 
 
 # -- the overdue dashboard -------------------------------------------------------------------------
+
 
 def test_dashboard_and_overdue_filters_change_when_a_task_becomes_overdue(api, open_case, sql):
     case = open_case()
@@ -210,8 +269,12 @@ def test_dashboard_and_overdue_filters_change_when_a_task_becomes_overdue(api, o
     detail = api.get(f"/api/v1/cases/{case['id']}", "officer_a@test.vn").get_json()
     assert [t["overdue"] for t in detail["tasks"]] == [True]
     # Done late is no longer overdue work.
-    assert api.post(f"/api/v1/tasks/{verify['id']}/complete", "officer_a@test.vn",
-                    json={"outcome": "Verified late"}).status_code == 200
+    assert (
+        api.post(
+            f"/api/v1/tasks/{verify['id']}/complete", "officer_a@test.vn", json={"outcome": "Verified late"}
+        ).status_code
+        == 200
+    )
     assert snapshot() == {"unit": {"A": (1, 0)}, "agency": {}, "tasks": 0, "cases": 0}
 
 
@@ -224,9 +287,14 @@ def test_dashboard_counts_only_open_cases(api, open_case, fire):
 
 # -- case list filters --------------------------------------------------------------------------
 
+
 def test_case_list_filters_by_state_risk_harm_reference_and_org_unit(api, open_case, fire):
-    a = fire(open_case("A", harm_types=["neglect", "violence"]), "verify", "officer_a@test.vn",
-             {"risk_level": "high", "serious_harm": False, "caregiver_is_abuser": False, "findings": "x"})
+    a = fire(
+        open_case("A", harm_types=["neglect", "violence"]),
+        "verify",
+        "officer_a@test.vn",
+        {"risk_level": "high", "serious_harm": False, "caregiver_is_abuser": False, "findings": "x"},
+    )
     b = open_case("B", harm_types=["trafficking"])
     c = open_case("C", harm_types=["violence"])
 
@@ -257,8 +325,12 @@ def test_times_in_responses_carry_an_offset(api, open_case):
     case = open_case()
     detail = api.get(f"/api/v1/cases/{case['id']}", "officer_a@test.vn").get_json()
     events = api.get(f"/api/v1/cases/{case['id']}/events", "officer_a@test.vn").get_json()["items"]
-    moments = [detail["received_at"], detail["state_entered_at"], *(t["due_at"] for t in detail["tasks"]),
-               *(e["at"] for e in events)]
+    moments = [
+        detail["received_at"],
+        detail["state_entered_at"],
+        *(t["due_at"] for t in detail["tasks"]),
+        *(e["at"] for e in events),
+    ]
     for moment in moments:
         assert datetime.fromisoformat(moment).utcoffset() is not None, moment
 

@@ -15,21 +15,34 @@ from caseflow.models import ApiToken, Task
 from tests.conftest import PASSWORD, new_case_payload
 
 MARKER = b"qzx"  # in every identity field of every case (ASCII: JSON would escape anything else)
-VERIFY_SERIOUS = {"risk_level": "high", "serious_harm": True, "caregiver_is_abuser": False, "findings": "Seen"}
+VERIFY_SERIOUS = {
+    "risk_level": "high",
+    "serious_harm": True,
+    "caregiver_is_abuser": False,
+    "findings": "Seen",
+}
 NO_AUTH = {("POST", "/api/v1/auth/token"), ("GET", "/api/v1/openapi.json")}
 
 
 def _identity(tag: str) -> dict:
     return {
-        "child": {"full_name": f"Qzx Child {tag}", "date_of_birth": "2016-05-01", "sex": "female",
-                  "address": f"Qzx Street {tag}"},
+        "child": {
+            "full_name": f"Qzx Child {tag}",
+            "date_of_birth": "2016-05-01",
+            "sex": "female",
+            "address": f"Qzx Street {tag}",
+        },
         "informant": {"name": f"Qzx Informant {tag}", "phone": "0900 Qzx", "consent": True},
     }
 
 
 def api_rules(app) -> set[tuple[str, str]]:
-    return {(method, rule.rule) for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/")
-            for method in rule.methods - {"HEAD", "OPTIONS"}}
+    return {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
 
 
 @dataclass
@@ -51,8 +64,9 @@ def scene(api, world, fire) -> Scene:
         assert resp.status_code == 201, resp.get_json()
         s.cases[key] = resp.get_json()
     s.cases["a"] = fire(s.cases["a"], "verify", "officer_a@test.vn", VERIFY_SERIOUS)
-    db.session.execute(update(Task).where(Task.status == "open")
-                       .values(due_at=datetime.now(UTC) - timedelta(hours=1)))
+    db.session.execute(
+        update(Task).where(Task.status == "open").values(due_at=datetime.now(UTC) - timedelta(hours=1))
+    )
     db.session.commit()
     for key, case in s.cases.items():
         for task in case["tasks"]:
@@ -77,8 +91,11 @@ class Role:
 
 
 def _r(cases: str, identity: str = "", **kw) -> Role:
-    return Role(frozenset(cases), frozenset(identity), **{k: frozenset(v) if k == "opens_in" else v
-                                                          for k, v in kw.items()})
+    return Role(
+        frozenset(cases),
+        frozenset(identity),
+        **{k: frozenset(v) if k == "opens_in" else v for k, v in kw.items()},
+    )
 
 
 ROLES = {
@@ -184,8 +201,12 @@ def _read_walk(call: Walker, who: str, scene: Scene) -> None:
         # every permission check, a 403 that the role may not, a 404 that the case is out of reach.
         owner_chair = who.startswith("chair_") and role.commune == CASE_COMMUNE[key]
         expect = 404 if not visible else 409 if owner_chair else 403
-        call("POST", f"{base}/transitions", expect,
-             json={"trigger": "approve_plan", "version": case["version"], "data": {}})
+        call(
+            "POST",
+            f"{base}/transitions",
+            expect,
+            json={"trigger": "approve_plan", "version": case["version"], "data": {}},
+        )
 
     # -- tasks ------------------------------------------------------------------------------------
     all_tasks = [t for case in scene.cases.values() for t in case["tasks"]]
@@ -218,8 +239,12 @@ def _write_walk(call: Walker, who: str, scene: Scene, completed: set[int]) -> No
     call("PUT", "/api/v1/calendar/2030-01-02", 200 if admin else 403, json={"kind": "holiday", "name": "x"})
     call("DELETE", "/api/v1/calendar/2030-01-02", 204 if admin else 403)
     for key, case in scene.cases.items():
-        call("POST", f"/api/v1/cases/{case['id']}/notes", 201 if key in role.cases else 404,
-             json={"text": f"note by {who}"})
+        call(
+            "POST",
+            f"/api/v1/cases/{case['id']}/notes",
+            201 if key in role.cases else 404,
+            json={"text": f"note by {who}"},
+        )
     for name, task in scene.tasks.items():
         if not _visible_task(role, scene, task):
             expect = 404
@@ -230,44 +255,88 @@ def _write_walk(call: Walker, who: str, scene: Scene, completed: set[int]) -> No
             completed.add(task["id"])
         call("POST", f"/api/v1/tasks/{task['id']}/complete", expect, json={"outcome": f"{name} by {who}"})
     for commune in ("A", "C"):
-        created = call("POST", "/api/v1/cases", 201 if commune in role.opens_in else 403,
-                       json=new_case_payload(commune))
+        created = call(
+            "POST", "/api/v1/cases", 201 if commune in role.opens_in else 403, json=new_case_payload(commune)
+        )
         if created.status_code == 201:
             assert created.get_json()["incident_commune"] == commune
-    call("POST", "/api/v1/org-units", 201 if admin else 403,
-         json={"code": f"N-{who}", "name": "New", "level": "commune", "parent": "P"})
-    call("POST", "/api/v1/agencies", 201 if admin else 403,
-         json={"code": f"AG-{who}", "name": "New", "kind": "police", "org_unit": "A", "email": "n@agency.test"})
-    call("POST", "/api/v1/users", 201 if admin else 403,
-         json={"email": f"new.{who}@test.vn", "name": "New", "password": PASSWORD, "role": "officer",
-               "org_unit": "A"})
+    call(
+        "POST",
+        "/api/v1/org-units",
+        201 if admin else 403,
+        json={"code": f"N-{who}", "name": "New", "level": "commune", "parent": "P"},
+    )
+    call(
+        "POST",
+        "/api/v1/agencies",
+        201 if admin else 403,
+        json={
+            "code": f"AG-{who}",
+            "name": "New",
+            "kind": "police",
+            "org_unit": "A",
+            "email": "n@agency.test",
+        },
+    )
+    call(
+        "POST",
+        "/api/v1/users",
+        201 if admin else 403,
+        json={
+            "email": f"new.{who}@test.vn",
+            "name": "New",
+            "password": PASSWORD,
+            "role": "officer",
+            "org_unit": "A",
+        },
+    )
 
 
 def test_walk_covers_exactly_the_known_endpoints(app):
     """A new endpoint must be added to the walk above (and so to this list) on purpose."""
     assert api_rules(app) == {
-        ("POST", "/api/v1/auth/token"), ("GET", "/api/v1/me"), ("GET", "/api/v1/workflow"),
+        ("POST", "/api/v1/auth/token"),
+        ("GET", "/api/v1/me"),
+        ("GET", "/api/v1/workflow"),
         ("GET", "/api/v1/openapi.json"),
-        ("GET", "/api/v1/org-units"), ("POST", "/api/v1/org-units"),
-        ("GET", "/api/v1/agencies"), ("POST", "/api/v1/agencies"),
-        ("GET", "/api/v1/users"), ("POST", "/api/v1/users"),
-        ("GET", "/api/v1/cases"), ("POST", "/api/v1/cases"), ("GET", "/api/v1/cases/<int:case_id>"),
-        ("POST", "/api/v1/cases/<int:case_id>/transitions"), ("POST", "/api/v1/cases/<int:case_id>/notes"),
+        ("GET", "/api/v1/org-units"),
+        ("POST", "/api/v1/org-units"),
+        ("GET", "/api/v1/agencies"),
+        ("POST", "/api/v1/agencies"),
+        ("GET", "/api/v1/users"),
+        ("POST", "/api/v1/users"),
+        ("GET", "/api/v1/cases"),
+        ("POST", "/api/v1/cases"),
+        ("GET", "/api/v1/cases/<int:case_id>"),
+        ("POST", "/api/v1/cases/<int:case_id>/transitions"),
+        ("POST", "/api/v1/cases/<int:case_id>/notes"),
         ("GET", "/api/v1/cases/<int:case_id>/events"),
-        ("GET", "/api/v1/tasks"), ("POST", "/api/v1/tasks/<int:task_id>/complete"),
+        ("GET", "/api/v1/tasks"),
+        ("POST", "/api/v1/tasks/<int:task_id>/complete"),
         ("GET", "/api/v1/dashboard/overdue"),
-        ("GET", "/api/v1/calendar"), ("GET", "/api/v1/calendar/due"),
-        ("PUT", "/api/v1/calendar/<date>"), ("DELETE", "/api/v1/calendar/<date>"),
+        ("GET", "/api/v1/calendar"),
+        ("GET", "/api/v1/calendar/due"),
+        ("PUT", "/api/v1/calendar/<date>"),
+        ("DELETE", "/api/v1/calendar/<date>"),
     }
 
 
 # -- authentication ---------------------------------------------------------------------------
 
+
 def _authed_urls(app) -> list[tuple[str, str]]:
     out = []
     for method, rule in sorted(api_rules(app) - NO_AUTH):
-        out.append((method, re.sub(r"<(?:\w+:)?(\w+)>", lambda m: "2026-03-09" if m.group(1) in
-                                   ("value", "date", "day") else "1", rule)))
+        out.append(
+            (
+                method,
+                re.sub(
+                    r"<(?:\w+:)?(\w+)>",
+                    lambda m: "2026-03-09" if m.group(1) in ("value", "date", "day") else "1",
+                    rule,
+                ),
+            )
+        )
     return out
 
 
@@ -282,7 +351,9 @@ def test_no_token_is_401_everywhere(app, client, world):
     _assert_all_401(app, client, {})
 
 
-@pytest.mark.parametrize("header", ["Bearer not-a-token", "Bearer ", "Basic YWRtaW46eA==", "bearer", "Token x"])
+@pytest.mark.parametrize(
+    "header", ["Bearer not-a-token", "Bearer ", "Basic YWRtaW46eA==", "bearer", "Token x"]
+)
 def test_bad_token_is_401_everywhere(app, client, world, header):
     _assert_all_401(app, client, {"Authorization": header})
 
@@ -304,8 +375,11 @@ def test_token_of_a_deactivated_user_is_401(api, world):
 
 
 def test_wrong_password_and_unknown_user_are_401(client, world):
-    for body in ({"email": "officer_a@test.vn", "password": "wrong-password-123"},
-                 {"email": "nobody@test.vn", "password": PASSWORD}, {"email": 1, "password": None}):
+    for body in (
+        {"email": "officer_a@test.vn", "password": "wrong-password-123"},
+        {"email": "nobody@test.vn", "password": PASSWORD},
+        {"email": 1, "password": None},
+    ):
         resp = client.post("/api/v1/auth/token", json=body)
         assert resp.status_code == 401
         assert "token" not in resp.get_json()
@@ -314,13 +388,17 @@ def test_wrong_password_and_unknown_user_are_401(client, world):
 def test_api_sign_in_shares_the_lock_out_of_the_sign_in_page(client, world):
     """Five wrong passwords lock the account for the API too, even against the right one."""
     for _ in range(5):
-        wrong = client.post("/api/v1/auth/token", json={"email": "officer_a@test.vn", "password": "not-it-at-all"})
+        wrong = client.post(
+            "/api/v1/auth/token", json={"email": "officer_a@test.vn", "password": "not-it-at-all"}
+        )
         assert wrong.status_code == 401
     locked = client.post("/api/v1/auth/token", json={"email": "officer_a@test.vn", "password": PASSWORD})
     assert locked.status_code in (401, 429)
     assert "token" not in locked.get_json()
-    assert client.post("/api/v1/auth/token", json={"email": "chair_a@test.vn", "password": PASSWORD}
-                       ).status_code == 200
+    assert (
+        client.post("/api/v1/auth/token", json={"email": "chair_a@test.vn", "password": PASSWORD}).status_code
+        == 200
+    )
 
 
 def test_browser_session_cookie_is_never_accepted_by_the_api(app, client, world, open_case):
@@ -328,24 +406,32 @@ def test_browser_session_cookie_is_never_accepted_by_the_api(app, client, world,
     page = client.get("/login")
     csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True))
     assert csrf, "the sign-in page carries a CSRF token"
-    resp = client.post("/login", data={"email": "officer_a@test.vn", "password": PASSWORD,
-                                       "csrf_token": csrf.group(1)})
+    resp = client.post(
+        "/login", data={"email": "officer_a@test.vn", "password": PASSWORD, "csrf_token": csrf.group(1)}
+    )
     assert resp.status_code == 302, "signed in to the web pages"
     assert client.get_cookie("session") is not None
     _assert_all_401(app, client, {})
-    resp = client.post(f"/api/v1/cases/{case['id']}/transitions",
-                       json={"trigger": "dismiss", "version": case["version"], "data": {"reason": "x"}})
+    resp = client.post(
+        f"/api/v1/cases/{case['id']}/transitions",
+        json={"trigger": "dismiss", "version": case["version"], "data": {"reason": "x"}},
+    )
     assert resp.status_code == 401
 
 
 # -- jurisdiction details ------------------------------------------------------------------------
 
+
 def test_agency_staff_stop_seeing_the_child_when_their_task_is_done(api, scene):
     url = f"/api/v1/cases/{scene.cases['a']['id']}"
     assert "child" in api.get(url, "police_a@test.vn").get_json()
     task = scene.tasks["police_a"]
-    assert api.post(f"/api/v1/tasks/{task['id']}/complete", "police_a@test.vn",
-                    json={"outcome": "Stopped"}).status_code == 200
+    assert (
+        api.post(
+            f"/api/v1/tasks/{task['id']}/complete", "police_a@test.vn", json={"outcome": "Stopped"}
+        ).status_code
+        == 200
+    )
     detail = api.get(url, "police_a@test.vn")
     assert detail.status_code == 200 and "child" not in detail.get_json()
     assert MARKER not in detail.get_data().lower()
@@ -361,20 +447,37 @@ def test_handover_gives_the_new_commune_the_case_and_keeps_it_from_others(api, s
 
 def test_supervisor_subtree_is_not_matched_by_wildcard_characters_in_codes(api, world):
     """A unit code with `_` or `%` must not make a LIKE pattern that reaches a sibling's cases."""
-    for body in ({"code": "D_", "name": "District underscore", "level": "district", "parent": "P"},
-                 {"code": "DX", "name": "District X", "level": "district", "parent": "P"},
-                 {"code": "R", "name": "Xã R", "level": "commune", "parent": "DX"},
-                 {"code": "R-cc", "name": "UBND R", "kind": "commune_committee", "org_unit": "R",
-                  "email": "r@agency.test"},
-                 {"email": "sup_under@test.vn", "name": "Sup", "password": PASSWORD, "role": "supervisor",
-                  "org_unit": "D_"}):
-        url = "/api/v1/users" if "email" in body and "password" in body else (
-            "/api/v1/agencies" if "kind" in body else "/api/v1/org-units")
+    for body in (
+        {"code": "D_", "name": "District underscore", "level": "district", "parent": "P"},
+        {"code": "DX", "name": "District X", "level": "district", "parent": "P"},
+        {"code": "R", "name": "Xã R", "level": "commune", "parent": "DX"},
+        {
+            "code": "R-cc",
+            "name": "UBND R",
+            "kind": "commune_committee",
+            "org_unit": "R",
+            "email": "r@agency.test",
+        },
+        {
+            "email": "sup_under@test.vn",
+            "name": "Sup",
+            "password": PASSWORD,
+            "role": "supervisor",
+            "org_unit": "D_",
+        },
+    ):
+        url = (
+            "/api/v1/users"
+            if "email" in body and "password" in body
+            else ("/api/v1/agencies" if "kind" in body else "/api/v1/org-units")
+        )
         assert api.post(url, "admin@test.vn", json=body).status_code == 201, body
     case = api.post("/api/v1/cases", "hotline@test.vn", json=new_case_payload("R")).get_json()
     assert api.get(f"/api/v1/cases/{case['id']}", "sup_under@test.vn").status_code == 404
     assert api.get("/api/v1/cases", "sup_under@test.vn").get_json()["total"] == 0
     assert api.get("/api/v1/tasks", "sup_under@test.vn").get_json()["total"] == 0
     assert api.get("/api/v1/dashboard/overdue", "sup_under@test.vn").get_json()["by_org_unit"] == []
-    assert api.get("/api/v1/cases", "supervisor_p@test.vn",
-                   query_string={"org_unit": "D_"}).get_json()["total"] == 0
+    assert (
+        api.get("/api/v1/cases", "supervisor_p@test.vn", query_string={"org_unit": "D_"}).get_json()["total"]
+        == 0
+    )

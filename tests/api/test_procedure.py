@@ -7,16 +7,28 @@ from datetime import UTC, datetime, timedelta
 from caseflow.extensions import db
 from caseflow.models import Task
 
-VERIFY_SERIOUS = {"risk_level": "high", "serious_harm": True, "caregiver_is_abuser": False,
-                  "findings": "Bruises confirmed by the health station."}
-VERIFY_MILD = {"risk_level": "low", "serious_harm": False, "caregiver_is_abuser": False,
-               "findings": "Family needs support."}
+VERIFY_SERIOUS = {
+    "risk_level": "high",
+    "serious_harm": True,
+    "caregiver_is_abuser": False,
+    "findings": "Bruises confirmed by the health station.",
+}
+VERIFY_MILD = {
+    "risk_level": "low",
+    "serious_harm": False,
+    "caregiver_is_abuser": False,
+    "findings": "Family needs support.",
+}
 
 
 def _plan(*agencies: str) -> dict:
     due = (datetime.now(UTC) + timedelta(days=10)).isoformat()
-    return {"plan": "Support plan", "measures": [
-        {"agency": code, "description": f"Measure by {code}", "due_at": due} for code in agencies]}
+    return {
+        "plan": "Support plan",
+        "measures": [
+            {"agency": code, "description": f"Measure by {code}", "due_at": due} for code in agencies
+        ],
+    }
 
 
 def _open_tasks(case: dict, kind: str | None = None) -> list[dict]:
@@ -30,7 +42,9 @@ def test_intake_creates_verify_task_due_twelve_hours_after_receipt(api, open_cas
     assert case["reference"].startswith(f"TT-{received.year}-")
     [task] = case["tasks"]
     assert task["kind"] == "verify" and task["agency"] == "A-commune_committee"
-    assert datetime.fromisoformat(task["due_at"]) == received.replace(microsecond=received.microsecond) + timedelta(hours=12)
+    assert datetime.fromisoformat(task["due_at"]) == received.replace(
+        microsecond=received.microsecond
+    ) + timedelta(hours=12)
 
 
 def test_verify_with_serious_harm_creates_emergency_tasks_for_police_and_health(open_case, fire):
@@ -66,14 +80,24 @@ def test_full_procedure_to_closure(api, open_case, fire):
     measures = _open_tasks(case, "measure")
     assert sorted(t["agency"] for t in measures) == ["A-education", "A-health"]
     fire(case, "start_follow_up", "officer_a@test.vn", expect=409)
-    for task, staff in zip(sorted(measures, key=lambda t: t["agency"]), ["education_a", "health_a"], strict=True):
+    for task, staff in zip(
+        sorted(measures, key=lambda t: t["agency"]), ["education_a", "health_a"], strict=True
+    ):
         resp = api.post(f"/api/v1/tasks/{task['id']}/complete", f"{staff}@test.vn", json={"outcome": "done"})
         assert resp.status_code == 200, resp.get_json()
     case = api.get(f"/api/v1/cases/{case['id']}", "officer_a@test.vn").get_json()
     case = fire(case, "start_follow_up", "officer_a@test.vn")
     assert case["state"] == "follow_up"
-    fire(case, "close", "chair_a@test.vn", {"no_longer_at_risk": True, "stable": False, "summary": "x"}, expect=422)
-    case = fire(case, "close", "chair_a@test.vn", {"no_longer_at_risk": True, "stable": True, "summary": "Safe"})
+    fire(
+        case,
+        "close",
+        "chair_a@test.vn",
+        {"no_longer_at_risk": True, "stable": False, "summary": "x"},
+        expect=422,
+    )
+    case = fire(
+        case, "close", "chair_a@test.vn", {"no_longer_at_risk": True, "stable": True, "summary": "Safe"}
+    )
     assert case["state"] == "closed" and case["closed_at"] and case["closure_reason"] == "Safe"
     assert not _open_tasks(case)
 
@@ -120,8 +144,11 @@ def test_handover_moves_plan_ownership_and_open_tasks(api, open_case, fire):
     assert case["state"] == "verified" and case["residence_commune"] == "B"
     assert [t["agency"] for t in _open_tasks(case, "draft_plan")] == ["B-commune_committee"]
     # The plan is now B's to draw up; A's officer can no longer submit it.
-    resp = api.post(f"/api/v1/cases/{case['id']}/transitions", "officer_a@test.vn",
-                    json={"trigger": "submit_plan", "version": case["version"], "data": _plan("B-health")})
+    resp = api.post(
+        f"/api/v1/cases/{case['id']}/transitions",
+        "officer_a@test.vn",
+        json={"trigger": "submit_plan", "version": case["version"], "data": _plan("B-health")},
+    )
     assert resp.status_code in (403, 404)
     case_b = api.get(f"/api/v1/cases/{case['id']}", "officer_b@test.vn").get_json()
     fire(case_b, "submit_plan", "officer_b@test.vn", _plan("B-health"))
@@ -144,8 +171,11 @@ def test_events_record_transitions_tasks_notes_and_reads(api, open_case, fire):
 def test_stale_version_is_409_and_changes_nothing(api, open_case, fire):
     case = open_case()
     fire(case, "verify", "officer_a@test.vn", VERIFY_MILD)
-    resp = api.post(f"/api/v1/cases/{case['id']}/transitions", "officer_a@test.vn",
-                    json={"trigger": "dismiss", "version": case["version"], "data": {"reason": "x"}})
+    resp = api.post(
+        f"/api/v1/cases/{case['id']}/transitions",
+        "officer_a@test.vn",
+        json={"trigger": "dismiss", "version": case["version"], "data": {"reason": "x"}},
+    )
     assert resp.status_code == 409
     assert api.get(f"/api/v1/cases/{case['id']}", "officer_a@test.vn").get_json()["state"] == "verified"
 
@@ -165,7 +195,11 @@ def test_completing_a_done_task_is_409(api, open_case, fire):
 
 def test_criminal_referral_is_a_parallel_flag_that_keeps_the_state(open_case, fire):
     case = fire(open_case(), "verify", "officer_a@test.vn", VERIFY_SERIOUS)
-    case = fire(case, "refer_criminal", "chair_a@test.vn",
-                {"criminal_referral": True, "police_case_number": "CA-2026-17"})
+    case = fire(
+        case,
+        "refer_criminal",
+        "chair_a@test.vn",
+        {"criminal_referral": True, "police_case_number": "CA-2026-17"},
+    )
     assert case["state"] == "verified"
     assert case["criminal_referral"] is True and case["police_case_number"] == "CA-2026-17"

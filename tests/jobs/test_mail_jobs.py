@@ -46,7 +46,10 @@ def test_task_created_mail_reaches_the_agency_through_the_worker(app, open_case,
 
     [(recipients, message)] = smtp_server.wait_for(1)
     assert recipients == ["commune_committee.a@agency.test"]
-    assert message["Subject"] == f"[{case['reference']}] Nhiệm vụ mới: Kiểm tra, xác minh và đánh giá nguy cơ ban đầu"
+    assert (
+        message["Subject"]
+        == f"[{case['reference']}] Nhiệm vụ mới: Kiểm tra, xác minh và đánh giá nguy cơ ban đầu"
+    )
     text = smtp_server.text(message)
     assert "Hạn:" in text and "(giờ Việt Nam)" in text  # Vietnamese, local time
     assert f"http://127.0.0.1:5000/cases/{case['id']}" in text
@@ -67,7 +70,8 @@ def test_english_speaking_agency_gets_english_mail(app, open_case, world, worker
 
 
 def test_smtp_refusing_for_a_while_then_accepting_delivers_every_mail_once(
-        app, open_case, fire, world, worker, smtp_server):
+    app, open_case, fire, world, worker, smtp_server
+):
     smtp_server.refuse = 4
     open_case("A")
     open_case("B")
@@ -84,7 +88,8 @@ def test_smtp_refusing_for_a_while_then_accepting_delivers_every_mail_once(
 
 
 def test_after_the_last_retry_the_row_is_failed_shown_on_healthz_and_can_be_retried(
-        app, client, open_case, world, worker, smtp_server):
+    app, client, open_case, world, worker, smtp_server
+):
     app.config["NOTIFICATION_MAX_ATTEMPTS"] = 2
     worker.env["CASEFLOW_NOTIFICATION_MAX_ATTEMPTS"] = "2"
     smtp_server.refuse = 2
@@ -163,5 +168,7 @@ def test_non_forking_worker_delivers_too(app, open_case, world, worker, smtp_ser
     open_case("B")
     worker.burst("--no-fork")
     assert sorted(r[0] for r, _ in smtp_server.wait_for(2)) == [
-        "commune_committee.a@agency.test", "commune_committee.b@agency.test"]
+        "commune_committee.a@agency.test",
+        "commune_committee.b@agency.test",
+    ]
     assert {r.status for r in _rows()} == {"sent"}

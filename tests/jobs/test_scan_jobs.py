@@ -37,11 +37,15 @@ def test_worker_runs_the_periodic_scan_on_rq_cron(app, open_case, world, worker,
     assert len(smtp_server.messages) == 2, worker.logs()
 
 
-def test_two_scan_processes_at_the_same_moment_send_each_level_once(app, open_case, world, worker, smtp_server):
+def test_two_scan_processes_at_the_same_moment_send_each_level_once(
+    app, open_case, world, worker, smtp_server
+):
     cases = [_overdue_case(open_case, commune, 60) for commune in ("A", "B", "C") * 3]
     command = worker.command("escalate")
-    scans = [subprocess.Popen(command, cwd=ROOT, env=worker.env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]
+    scans = [
+        subprocess.Popen(command, cwd=ROOT, env=worker.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        for _ in range(2)
+    ]
     outputs = [s.communicate(timeout=120)[0].decode() for s in scans]
     assert all(s.returncode == 0 for s in scans), outputs
     worker.burst()

@@ -28,7 +28,9 @@ def _links(smtp_server, recipient: str) -> dict[str, str]:
 
 def _events(case_id: int, kind: str) -> list[CaseEvent]:
     db.session.rollback()
-    return list(db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.kind == kind)))
+    return list(
+        db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.kind == kind))
+    )
 
 
 def test_acknowledge_link_shows_a_form_and_acts_only_on_post_once(app, client, open_case, world, smtp_server):

@@ -31,9 +31,14 @@ def _open_overdue(open_case, commune: str, late: timedelta) -> tuple[dict, Task]
 
 def _escalations(task_id: int | None = None) -> list[tuple[int, int, list[str]]]:
     db.session.rollback()
-    events = db.session.scalars(select(CaseEvent).where(CaseEvent.kind == "escalation").order_by(CaseEvent.id))
-    return [(e.data["task_id"], e.data["level"], e.data["recipients"]) for e in events
-            if task_id is None or e.data["task_id"] == task_id]
+    events = db.session.scalars(
+        select(CaseEvent).where(CaseEvent.kind == "escalation").order_by(CaseEvent.id)
+    )
+    return [
+        (e.data["task_id"], e.data["level"], e.data["recipients"])
+        for e in events
+        if task_id is None or e.data["task_id"] == task_id
+    ]
 
 
 def _mail_to(smtp_server, recipient: str, since: int = 0) -> list:
@@ -41,7 +46,8 @@ def _mail_to(smtp_server, recipient: str, since: int = 0) -> list:
 
 
 def test_overdue_task_climbs_agency_then_chair_then_province_skipping_the_missing_district(
-        app, open_case, world, smtp_server):
+    app, open_case, world, smtp_server
+):
     case, task = _open_overdue(open_case, "A", HOUR)
     now = datetime.now(UTC)
     seen = len(smtp_server.messages)  # the task-created mail
@@ -71,12 +77,16 @@ def test_overdue_task_climbs_agency_then_chair_then_province_skipping_the_missin
 
 
 def test_a_commune_under_a_district_escalates_to_the_district_before_the_province(
-        app, open_case, world, smtp_server):
+    app, open_case, world, smtp_server
+):
     _, task = _open_overdue(open_case, "C", 3 * 24 * HOUR)  # found three days late: one scan sends all
     run_scan()
     assert [(level, recipients) for _, level, recipients in _escalations(task.id)] == [
-        (1, ["commune_committee.c@agency.test"]), (2, ["chair_c@test.vn"]),
-        (3, ["supervisor_d@test.vn"]), (4, ["supervisor_p@test.vn"])]
+        (1, ["commune_committee.c@agency.test"]),
+        (2, ["chair_c@test.vn"]),
+        (3, ["supervisor_d@test.vn"]),
+        (4, ["supervisor_p@test.vn"]),
+    ]
     assert len(_mail_to(smtp_server, "supervisor_d@test.vn")) == 1
     assert run_scan()["escalations"] == 0
 
@@ -95,7 +105,9 @@ def test_a_task_done_before_the_scan_is_not_escalated(app, api, open_case, world
     assert run_scan()["escalations"] == 0 and _escalations() == []
 
 
-def test_warning_goes_to_the_agency_once_when_a_quarter_of_the_time_is_left(app, open_case, world, smtp_server):
+def test_warning_goes_to_the_agency_once_when_a_quarter_of_the_time_is_left(
+    app, open_case, world, smtp_server
+):
     """The time given is from the task's creation to its deadline."""
     soon = open_case("A", received_at=(datetime.now(UTC) - 4 * HOUR).isoformat())  # 8 hours given
     open_case("B", received_at=(datetime.now(UTC) - 1 * HOUR).isoformat())  # 11 hours given
@@ -118,12 +130,17 @@ def test_supervisor_with_daily_digest_gets_one_mail_for_all_tasks(app, open_case
     second, _ = _open_overdue(open_case, "B", 50 * HOUR)
     run_scan()
     assert not _mail_to(smtp_server, "supervisor_p@test.vn")  # waiting for the digest hour
-    items = db.session.scalars(select(Notification).where(Notification.recipient == "supervisor_p@test.vn")).all()
+    items = db.session.scalars(
+        select(Notification).where(Notification.recipient == "supervisor_p@test.vn")
+    ).all()
     assert len(items) == 2 and all(n.status == "pending" and n.next_attempt_at for n in items)
 
     # The digest hour comes.
-    db.session.execute(update(Notification).where(Notification.recipient == "supervisor_p@test.vn")
-                       .values(next_attempt_at=datetime.now(UTC) - timedelta(minutes=1)))
+    db.session.execute(
+        update(Notification)
+        .where(Notification.recipient == "supervisor_p@test.vn")
+        .values(next_attempt_at=datetime.now(UTC) - timedelta(minutes=1))
+    )
     db.session.commit()
     assert run_scan()["digests"] == 1
     [mail] = _mail_to(smtp_server, "supervisor_p@test.vn")
@@ -133,8 +150,12 @@ def test_supervisor_with_daily_digest_gets_one_mail_for_all_tasks(app, open_case
     run_scan()
     assert len(_mail_to(smtp_server, "supervisor_p@test.vn")) == 1
     db.session.rollback()
-    assert {n.status for n in db.session.scalars(
-        select(Notification).where(Notification.recipient == "supervisor_p@test.vn"))} == {"sent"}
+    assert {
+        n.status
+        for n in db.session.scalars(
+            select(Notification).where(Notification.recipient == "supervisor_p@test.vn")
+        )
+    } == {"sent"}
 
 
 def test_two_scans_at_the_same_moment_send_each_level_once(app, open_case, world, smtp_server):
@@ -185,21 +206,32 @@ def test_embedded_default_scans_in_a_background_thread(app, open_case, world, sm
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and not any(
-                "Quá hạn" in m["Subject"] for _, m in smtp_server.messages):
+            "Quá hạn" in m["Subject"] for _, m in smtp_server.messages
+        ):
             time.sleep(0.1)
     finally:
         thread.stop.set()
         thread.join(5)
     assert [m["Subject"] for _, m in smtp_server.messages if "Quá hạn" in m["Subject"]] == [
-        f"[{case['reference']}] Quá hạn: Kiểm tra, xác minh và đánh giá nguy cơ ban đầu"]
+        f"[{case['reference']}] Quá hạn: Kiểm tra, xác minh và đánh giá nguy cơ ban đầu"
+    ]
 
 
-def test_a_reminder_for_a_task_finished_before_its_mail_went_out_is_cancelled(app, open_case, world, smtp_server):
+def test_a_reminder_for_a_task_finished_before_its_mail_went_out_is_cancelled(
+    app, open_case, world, smtp_server
+):
     from caseflow.notifications.delivery import deliver
 
     _, task = _open_overdue(open_case, "A", HOUR)
-    row = Notification(dedupe_key=f"overdue:test:{task.id}", kind="overdue", case_id=task.case_id, task_id=task.id,
-                       level=1, recipient="commune_committee.a@agency.test", status="pending")
+    row = Notification(
+        dedupe_key=f"overdue:test:{task.id}",
+        kind="overdue",
+        case_id=task.case_id,
+        task_id=task.id,
+        level=1,
+        recipient="commune_committee.a@agency.test",
+        status="pending",
+    )
     db.session.execute(update(Task).where(Task.id == task.id).values(status="done"))
     db.session.add(row)
     db.session.commit()

@@ -23,36 +23,72 @@ def app_config():
 
 
 def _secret_case(open_case, commune: str = "A", **overrides) -> dict:
-    return open_case(commune, summary=f"Child {MARKER}-name told the teacher", child={
-        "full_name": f"{MARKER}-name", "date_of_birth": "2016-05-01", "sex": "female",
-        "address": f"{MARKER}-address", "school": f"{MARKER}-school", "family": f"{MARKER}-family"},
-        informant={"name": f"{MARKER}-informant", "phone": "0911222333", "consent": True}, **overrides)
+    return open_case(
+        commune,
+        summary=f"Child {MARKER}-name told the teacher",
+        child={
+            "full_name": f"{MARKER}-name",
+            "date_of_birth": "2016-05-01",
+            "sex": "female",
+            "address": f"{MARKER}-address",
+            "school": f"{MARKER}-school",
+            "family": f"{MARKER}-family",
+        },
+        informant={"name": f"{MARKER}-informant", "phone": "0911222333", "consent": True},
+        **overrides,
+    )
 
 
 def _plan() -> dict:
     due = (datetime.now(UTC) + timedelta(days=10)).isoformat()
-    return {"plan": f"Plan for {MARKER}-name", "measures": [
-        {"agency": "A-health", "description": f"Check {MARKER}-name at home", "due_at": due}]}
+    return {
+        "plan": f"Plan for {MARKER}-name",
+        "measures": [{"agency": "A-health", "description": f"Check {MARKER}-name at home", "due_at": due}],
+    }
 
 
 def test_no_mail_carries_the_child_or_the_informant(app, api, open_case, fire, world):
-    verify = {"risk_level": "high", "serious_harm": True, "caregiver_is_abuser": True,
-              "findings": f"{MARKER}-name has bruises"}
+    verify = {
+        "risk_level": "high",
+        "serious_harm": True,
+        "caregiver_is_abuser": True,
+        "findings": f"{MARKER}-name has bruises",
+    }
     rejected = fire(_secret_case(open_case), "verify", "officer_a@test.vn", verify)
     rejected = fire(rejected, "submit_plan", "officer_a@test.vn", _plan())
     fire(rejected, "reject_plan", "chair_a@test.vn", {"reason": f"Ask {MARKER}-name again"})
-    closed = fire(_secret_case(open_case), "verify", "officer_a@test.vn", {**verify, "serious_harm": False,
-                                                                           "caregiver_is_abuser": False})
-    closed = fire(fire(closed, "submit_plan", "officer_a@test.vn", _plan()), "approve_plan", "chair_a@test.vn")
+    closed = fire(
+        _secret_case(open_case),
+        "verify",
+        "officer_a@test.vn",
+        {**verify, "serious_harm": False, "caregiver_is_abuser": False},
+    )
+    closed = fire(
+        fire(closed, "submit_plan", "officer_a@test.vn", _plan()), "approve_plan", "chair_a@test.vn"
+    )
     [measure] = [t for t in closed["tasks"] if t["kind"] == "measure"]
-    assert api.post(f"/api/v1/tasks/{measure['id']}/complete", "health_a@test.vn",
-                    json={"outcome": f"Saw {MARKER}-name"}).status_code == 200
+    assert (
+        api.post(
+            f"/api/v1/tasks/{measure['id']}/complete",
+            "health_a@test.vn",
+            json={"outcome": f"Saw {MARKER}-name"},
+        ).status_code
+        == 200
+    )
     closed = api.get(f"/api/v1/cases/{closed['id']}", "officer_a@test.vn").get_json()
     closed = fire(closed, "start_follow_up", "officer_a@test.vn")
-    fire(closed, "close", "chair_a@test.vn", {"no_longer_at_risk": True, "stable": True,
-                                              "summary": f"{MARKER}-name is safe"})
-    moved = fire(_secret_case(open_case), "verify", "officer_a@test.vn", {**verify, "serious_harm": False,
-                                                                          "caregiver_is_abuser": False})
+    fire(
+        closed,
+        "close",
+        "chair_a@test.vn",
+        {"no_longer_at_risk": True, "stable": True, "summary": f"{MARKER}-name is safe"},
+    )
+    moved = fire(
+        _secret_case(open_case),
+        "verify",
+        "officer_a@test.vn",
+        {**verify, "serious_harm": False, "caregiver_is_abuser": False},
+    )
     fire(moved, "handover", "officer_a@test.vn", {"residence_commune": "B"})
     # Overdue and warned work, and a digest, for the ladder's templates.
     world.users["supervisor_p"].daily_digest = True
@@ -60,8 +96,11 @@ def test_no_mail_carries_the_child_or_the_informant(app, api, open_case, fire, w
     _secret_case(open_case, received_at=(datetime.now(UTC) - timedelta(hours=70)).isoformat())
     _secret_case(open_case, "B", received_at=(datetime.now(UTC) - timedelta(hours=11)).isoformat())
     run_scan(datetime.now(UTC) + timedelta(minutes=50))
-    db.session.execute(update(Notification).where(Notification.kind == "digest_item")
-                       .values(next_attempt_at=datetime.now(UTC) - timedelta(minutes=1)))
+    db.session.execute(
+        update(Notification)
+        .where(Notification.kind == "digest_item")
+        .values(next_attempt_at=datetime.now(UTC) - timedelta(minutes=1))
+    )
     db.session.commit()
     run_scan()
 
@@ -83,9 +122,15 @@ def test_no_mail_carries_the_child_or_the_informant(app, api, open_case, fire, w
     with db.session.no_autoflush:
         for locale in LOCALES:
             for kind in MESSAGES:
-                row = Notification(kind=kind, case_id=task.case_id, task_id=task.id, level=2,
-                                   recipient="x@test.vn", locale=locale,
-                                   context={"unit_id": world.units["P"].id})
+                row = Notification(
+                    kind=kind,
+                    case_id=task.case_id,
+                    task_id=task.id,
+                    level=2,
+                    recipient="x@test.vn",
+                    locale=locale,
+                    context={"unit_id": world.units["P"].id},
+                )
                 rendered = render_notification(db.session, row)
                 for part in (rendered.subject, rendered.text, rendered.html):
                     assert MARKER not in part and "0911222333" not in part

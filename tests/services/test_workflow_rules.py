@@ -40,7 +40,10 @@ def _open_tasks(case: Case) -> dict[str, list[str]]:
 
 def _plan(*agencies: str) -> dict:
     due = (datetime.now(UTC) + timedelta(days=7)).isoformat()
-    return {"plan": "Plan", "measures": [{"agency": a, "description": f"by {a}", "due_at": due} for a in agencies]}
+    return {
+        "plan": "Plan",
+        "measures": [{"agency": a, "description": f"by {a}", "due_at": due} for a in agencies],
+    }
 
 
 def test_incident_commune_verifies_and_residence_commune_plans(world):
@@ -66,13 +69,27 @@ def test_incident_commune_verifies_and_residence_commune_plans(world):
 
 def test_a_commune_without_its_own_agency_is_served_from_up_the_tree(world):
     c2 = add_org_unit("C2", "Xã C2", "commune", world.units["D"])
-    db.session.add_all([
-        Agency(code="C2-cc", name="UBND C2", kind="commune_committee", org_unit=c2, email="c2@agency.test"),
-        Agency(code="D-police", name="Công an huyện", kind="police", org_unit=world.units["D"],
-               email="police.d@agency.test"),
-        Agency(code="P-health", name="Sở Y tế", kind="health", org_unit=world.units["P"],
-               email="health.p@agency.test"),
-    ])
+    db.session.add_all(
+        [
+            Agency(
+                code="C2-cc", name="UBND C2", kind="commune_committee", org_unit=c2, email="c2@agency.test"
+            ),
+            Agency(
+                code="D-police",
+                name="Công an huyện",
+                kind="police",
+                org_unit=world.units["D"],
+                email="police.d@agency.test",
+            ),
+            Agency(
+                code="P-health",
+                name="Sở Y tế",
+                kind="health",
+                org_unit=world.units["P"],
+                email="health.p@agency.test",
+            ),
+        ]
+    )
     db.session.commit()
     case = _open(world, "hotline", "C2")
     officer = world.users["officer_c"]
@@ -87,8 +104,9 @@ def test_a_commune_without_its_own_agency_is_served_from_up_the_tree(world):
 
 def test_a_task_no_agency_serves_is_a_409_and_nothing_is_written(world):
     c2 = add_org_unit("C2", "Xã C2", "commune", world.units["D"])
-    db.session.add(Agency(code="C2-cc", name="UBND C2", kind="commune_committee", org_unit=c2,
-                          email="c2@agency.test"))
+    db.session.add(
+        Agency(code="C2-cc", name="UBND C2", kind="commune_committee", org_unit=c2, email="c2@agency.test")
+    )
     db.session.commit()
     case = _open(world, "hotline", "C2")
     world.users["officer_c"].org_unit = c2
@@ -160,7 +178,9 @@ def test_close_leaves_no_open_task_and_reopen_starts_a_new_report(world):
     [measure] = [t for t in case.tasks if t.kind == "measure" and t.status == "open"]
     tasks.complete_task(current_engine(), world.users["education_a"], measure, {"outcome": "Enrolled"})
     case = _fire(world, case, "start_follow_up", "officer_a")
-    case = _fire(world, case, "close", "chair_a", {"no_longer_at_risk": True, "stable": True, "summary": "Safe"})
+    case = _fire(
+        world, case, "close", "chair_a", {"no_longer_at_risk": True, "stable": True, "summary": "Safe"}
+    )
     db.session.refresh(case)
     assert case.closed_at is not None and not [t for t in case.tasks if t.status == "open"]
     cancelled = {t.template for t in case.tasks if t.status == "cancelled"}
@@ -177,8 +197,13 @@ def test_close_leaves_no_open_task_and_reopen_starts_a_new_report(world):
 def test_refer_criminal_keeps_the_state_and_records_the_police_case(world):
     case = _fire(world, _open(world), "verify", "officer_a", VERIFY)
     version = case.version
-    case = _fire(world, case, "refer_criminal", "chair_a",
-                 {"criminal_referral": True, "police_case_number": "VKS-2026-17"})
+    case = _fire(
+        world,
+        case,
+        "refer_criminal",
+        "chair_a",
+        {"criminal_referral": True, "police_case_number": "VKS-2026-17"},
+    )
     assert (case.state, case.criminal_referral, case.police_case_number) == ("verified", True, "VKS-2026-17")
     assert case.version == version + 1
     with pytest.raises(Invalid) as info:

@@ -17,8 +17,14 @@ from tests.conftest import PASSWORD, ROOT
 
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -46,8 +52,9 @@ class Browser:
         return csrf_token(self.client.get(url).get_data(as_text=True))
 
     def login(self, email: str, password: str = PASSWORD):
-        return self.client.post("/login", data={"email": email, "password": password,
-                                                "csrf_token": self.token("/login")})
+        return self.client.post(
+            "/login", data={"email": email, "password": password, "csrf_token": self.token("/login")}
+        )
 
     def post(self, url: str, data: dict | None = None, token_from: str | None = None, **kw):
         data = dict(data or {})
@@ -104,8 +111,9 @@ def new_page(chromium, live_server):
     contexts = []
 
     def _new(viewport: dict | None = None):
-        context = chromium.new_context(viewport=viewport or DESKTOP, base_url=live_server,
-                                       locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+        context = chromium.new_context(
+            viewport=viewport or DESKTOP, base_url=live_server, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh"
+        )
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()

@@ -93,14 +93,18 @@ def test_an_idle_session_is_signed_out(web, app):
 def test_next_parameter_never_leaves_the_site(client, world):
     browser = Browser(client)
     token = browser.token("/login")
-    resp = client.post("/login?next=//evil.example/x", data={"email": "officer_a@test.vn", "password": PASSWORD,
-                                                             "csrf_token": token})
+    resp = client.post(
+        "/login?next=//evil.example/x",
+        data={"email": "officer_a@test.vn", "password": PASSWORD, "csrf_token": token},
+    )
     assert resp.status_code == 302 and "evil" not in resp.location
 
 
 def test_password_change_signs_out_other_sessions_but_not_this_one(web):
     here, elsewhere = web("officer_a"), web("officer_a")
-    resp = here.post("/account/password", {"current_password": PASSWORD, "new_password": "a-much-longer-secret"})
+    resp = here.post(
+        "/account/password", {"current_password": PASSWORD, "new_password": "a-much-longer-secret"}
+    )
     assert resp.status_code == 302
     assert here.get("/tasks").status_code == 200
     assert elsewhere.get("/tasks").status_code == 302
@@ -108,8 +112,9 @@ def test_password_change_signs_out_other_sessions_but_not_this_one(web):
 
 def test_password_change_shows_errors_next_to_the_field(web):
     officer = web("officer_a")
-    resp = officer.post("/account/password", {"current_password": "wrong-wrong-wrong",
-                                              "new_password": "a-much-longer-secret"})
+    resp = officer.post(
+        "/account/password", {"current_password": "wrong-wrong-wrong", "new_password": "a-much-longer-secret"}
+    )
     assert resp.status_code == 422
     assert 'id="current_password-error"' in resp.get_data(as_text=True)
 
@@ -170,5 +175,7 @@ def test_password_change_also_revokes_api_tokens(web, api):
 def test_a_nul_character_in_a_form_is_a_400_not_a_500(client, world):
     browser = Browser(client)
     token = browser.token("/login")
-    resp = client.post("/login", data={"email": "officer_a\x00@test.vn", "password": PASSWORD, "csrf_token": token})
+    resp = client.post(
+        "/login", data={"email": "officer_a\x00@test.vn", "password": PASSWORD, "csrf_token": token}
+    )
     assert resp.status_code == 400

@@ -96,7 +96,9 @@ def test_the_procedure_in_the_browser(new_page, world):
     officer.fill("#submit_plan-plan", "Hỗ trợ tâm lý, theo dõi việc học, khám sức khỏe.")
     officer.select_option("#submit_plan-measures-0-agency", "A-health")
     officer.fill("#submit_plan-measures-0-description", "Khám và điều trị vết thương")
-    officer.fill("#submit_plan-measures-0-due_date", (datetime.now(UTC) + timedelta(days=10)).strftime("%Y-%m-%d"))
+    officer.fill(
+        "#submit_plan-measures-0-due_date", (datetime.now(UTC) + timedelta(days=10)).strftime("%Y-%m-%d")
+    )
     _submit(officer, plan.locator("button[type=submit]"))
     assert _db_case(case_id).state == "planned"
 
@@ -115,7 +117,9 @@ def test_the_procedure_in_the_browser(new_page, world):
     supervisor = new_page()
     sign_in(supervisor, "supervisor_p@test.vn")
     before = int(supervisor.locator("#kpi-overdue").inner_text())
-    open_task = db.session.scalars(db.select(Task).where(Task.case_id == case_id, Task.status == "open")).first()
+    open_task = db.session.scalars(
+        db.select(Task).where(Task.case_id == case_id, Task.status == "open")
+    ).first()
     open_task.due_at = datetime.now(UTC) - timedelta(hours=2)
     db.session.commit()
     supervisor.reload()
@@ -138,7 +142,9 @@ def test_a_form_without_its_csrf_token_is_refused(new_page, world, open_case):
     sign_in(page, "officer_a@test.vn")
     page.goto(f"/cases/{case['id']}")
     form = page.locator("#action-dismiss form")
-    page.evaluate("document.querySelectorAll('#action-dismiss input[name$=csrf_token]').forEach(e => e.remove())")
+    page.evaluate(
+        "document.querySelectorAll('#action-dismiss input[name$=csrf_token]').forEach(e => e.remove())"
+    )
     page.locator("#action-dismiss summary").click()
     page.fill("#dismiss-reason", "Không có cơ sở")
     _submit(page, form.locator("button[type=submit]"))

@@ -13,11 +13,19 @@ CHILD = "Bé Thử Nghiệm"
 
 def _intake_form(**overrides) -> dict:
     form = {
-        "channel": "hotline_111", "incident_commune": "A", "residence_commune": "",
-        "harm_types": ["violence", "neglect"], "summary": "Neighbour heard shouting.",
-        "child-full_name": CHILD, "child-date_of_birth": "2016-05-01", "child-sex": "female",
-        "child-address": "Thôn 1", "child-family": "Lives with grandmother",
-        "informant-name": "Người Báo", "informant-phone": "0900000000", "informant-consent": "y",
+        "channel": "hotline_111",
+        "incident_commune": "A",
+        "residence_commune": "",
+        "harm_types": ["violence", "neglect"],
+        "summary": "Neighbour heard shouting.",
+        "child-full_name": CHILD,
+        "child-date_of_birth": "2016-05-01",
+        "child-sex": "female",
+        "child-address": "Thôn 1",
+        "child-family": "Lives with grandmother",
+        "informant-name": "Người Báo",
+        "informant-phone": "0900000000",
+        "informant-consent": "y",
     }
     form.update(overrides)
     return {k: v for k, v in form.items() if v is not None}
@@ -45,8 +53,10 @@ def test_intake_opens_the_new_case_on_its_page(web):
 
 def test_intake_errors_appear_next_to_each_field(web):
     officer = web("officer_a")
-    resp = officer.post("/cases/new", _intake_form(**{"child-full_name": "", "child-date_of_birth": "",
-                                                      "harm_types": None, "summary": ""}))
+    resp = officer.post(
+        "/cases/new",
+        _intake_form(**{"child-full_name": "", "child-date_of_birth": "", "harm_types": None, "summary": ""}),
+    )
     assert resp.status_code == 422
     body = resp.get_data(as_text=True)
     for field_id in ("child-full_name", "child-date_of_birth", "harm_types", "summary"):
@@ -66,8 +76,9 @@ def test_every_case_page_view_is_written_to_the_trail(web, open_case):
     officer = web("officer_a")
     officer.text(f"/cases/{case['id']}")
     officer.text(f"/cases/{case['id']}")
-    reads = db.session.scalars(db.select(CaseEvent).where(CaseEvent.case_id == case["id"],
-                                                          CaseEvent.kind == "read")).all()
+    reads = db.session.scalars(
+        db.select(CaseEvent).where(CaseEvent.case_id == case["id"], CaseEvent.kind == "read")
+    ).all()
     assert len(reads) == 2 and all(r.data["identity_shown"] for r in reads)
 
 
@@ -96,10 +107,17 @@ def test_verify_with_serious_harm_through_the_form_creates_emergency_tasks(web, 
     case = open_case()
     officer = web("officer_a")
     url = f"/cases/{case['id']}"
-    resp = officer.post(f"{url}/actions/verify", {
-        "verify-version": case["version"], "verify-risk_level": "high", "verify-serious_harm": "yes",
-        "verify-caregiver_is_abuser": "no", "verify-findings": "Bruises seen by the health station.",
-    }, token_from=url)
+    resp = officer.post(
+        f"{url}/actions/verify",
+        {
+            "verify-version": case["version"],
+            "verify-risk_level": "high",
+            "verify-serious_harm": "yes",
+            "verify-caregiver_is_abuser": "no",
+            "verify-findings": "Bruises seen by the health station.",
+        },
+        token_from=url,
+    )
     assert resp.status_code == 302, resp.get_data(as_text=True)[:3000]
     kinds = sorted(t.kind for t in db.session.get(Case, case["id"]).tasks if t.status == "open")
     assert kinds == ["draft_plan", "emergency_protection", "emergency_protection"]
@@ -112,8 +130,9 @@ def test_action_form_errors_are_shown_by_the_field(web, open_case):
     case = open_case()
     officer = web("officer_a")
     url = f"/cases/{case['id']}"
-    resp = officer.post(f"{url}/actions/verify", {"verify-version": case["version"], "verify-findings": ""},
-                        token_from=url)
+    resp = officer.post(
+        f"{url}/actions/verify", {"verify-version": case["version"], "verify-findings": ""}, token_from=url
+    )
     assert resp.status_code == 422
     body = resp.get_data(as_text=True)
     assert 'id="verify-risk_level-error"' in body and 'id="verify-serious_harm-error"' in body
@@ -126,8 +145,10 @@ def test_a_stale_version_gets_a_clear_conflict_message(web, open_case, fire):
     url = f"/cases/{case['id']}"
     token = officer.token(url)
     fire(case, "handover", "chair_a@test.vn", {"residence_commune": "B"})  # someone else moves it on
-    resp = officer.post(f"{url}/actions/dismiss", {"dismiss-version": case["version"],
-                                                   "dismiss-reason": "Unfounded", "csrf_token": token})
+    resp = officer.post(
+        f"{url}/actions/dismiss",
+        {"dismiss-version": case["version"], "dismiss-reason": "Unfounded", "csrf_token": token},
+    )
     assert resp.status_code == 409
     assert "Người khác đã thay đổi hồ sơ" in resp.get_data(as_text=True)
     assert db.session.get(Case, case["id"]).state == "received"
@@ -135,22 +156,34 @@ def test_a_stale_version_gets_a_clear_conflict_message(web, open_case, fire):
 
 def test_an_action_without_csrf_token_is_refused(web, open_case):
     case = open_case()
-    resp = web("officer_a").client.post(f"/cases/{case['id']}/actions/dismiss",
-                                        data={"dismiss-version": case["version"], "dismiss-reason": "x"})
+    resp = web("officer_a").client.post(
+        f"/cases/{case['id']}/actions/dismiss",
+        data={"dismiss-version": case["version"], "dismiss-reason": "x"},
+    )
     assert resp.status_code == 400
     assert db.session.get(Case, case["id"]).state == "received"
 
 
 def test_plan_submitted_through_the_form_and_approved_by_the_chair(web, open_case, fire):
-    case = fire(open_case(), "verify", "officer_a@test.vn", {"risk_level": "medium", "serious_harm": False,
-                                                             "caregiver_is_abuser": False, "findings": "ok"})
+    case = fire(
+        open_case(),
+        "verify",
+        "officer_a@test.vn",
+        {"risk_level": "medium", "serious_harm": False, "caregiver_is_abuser": False, "findings": "ok"},
+    )
     url = f"/cases/{case['id']}"
     officer = web("officer_a")
-    resp = officer.post(f"{url}/actions/submit_plan", {
-        "submit_plan-version": case["version"], "submit_plan-plan": "Support at school and home",
-        "submit_plan-measures-0-agency": "A-education", "submit_plan-measures-0-description": "Daily check",
-        "submit_plan-measures-0-due_date": "2099-01-31",
-    }, token_from=url)
+    resp = officer.post(
+        f"{url}/actions/submit_plan",
+        {
+            "submit_plan-version": case["version"],
+            "submit_plan-plan": "Support at school and home",
+            "submit_plan-measures-0-agency": "A-education",
+            "submit_plan-measures-0-description": "Daily check",
+            "submit_plan-measures-0-due_date": "2099-01-31",
+        },
+        token_from=url,
+    )
     assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
     saved = db.session.get(Case, case["id"])
     assert saved.state == "planned" and saved.plan["measures"][0]["agency"] == "A-education"
@@ -164,29 +197,44 @@ def test_plan_submitted_through_the_form_and_approved_by_the_chair(web, open_cas
 
 
 def test_measure_errors_point_at_the_measure_row(web, open_case, fire):
-    case = fire(open_case(), "verify", "officer_a@test.vn", {"risk_level": "low", "serious_harm": False,
-                                                             "caregiver_is_abuser": False, "findings": "ok"})
+    case = fire(
+        open_case(),
+        "verify",
+        "officer_a@test.vn",
+        {"risk_level": "low", "serious_harm": False, "caregiver_is_abuser": False, "findings": "ok"},
+    )
     url = f"/cases/{case['id']}"
-    resp = web("officer_a").post(f"{url}/actions/submit_plan", {
-        "submit_plan-version": case["version"], "submit_plan-plan": "Plan",
-        "submit_plan-measures-0-agency": "A-health", "submit_plan-measures-0-description": "",
-        "submit_plan-measures-0-due_date": "2099-01-31",
-    }, token_from=url)
+    resp = web("officer_a").post(
+        f"{url}/actions/submit_plan",
+        {
+            "submit_plan-version": case["version"],
+            "submit_plan-plan": "Plan",
+            "submit_plan-measures-0-agency": "A-health",
+            "submit_plan-measures-0-description": "",
+            "submit_plan-measures-0-due_date": "2099-01-31",
+        },
+        token_from=url,
+    )
     assert resp.status_code == 422
     assert 'id="submit_plan-measures-0-description-error"' in resp.get_data(as_text=True)
 
 
 def test_agency_staff_see_their_task_and_the_child_only_while_it_is_open(web, open_case, fire, api):
-    case = fire(open_case(), "verify", "officer_a@test.vn", {"risk_level": "high", "serious_harm": True,
-                                                             "caregiver_is_abuser": False, "findings": "F"})
+    case = fire(
+        open_case(),
+        "verify",
+        "officer_a@test.vn",
+        {"risk_level": "high", "serious_harm": True, "caregiver_is_abuser": False, "findings": "F"},
+    )
     url = f"/cases/{case['id']}"
     police = web("police_a")
     body = police.text(url)
     assert CHILD in body and "Nhật ký hồ sơ" not in body and "Người Báo" not in body
     assert "Trạm" not in body and "health A" not in body  # the health task is not theirs to see
     task = next(t for t in case["tasks"] if t["agency"] == "A-police")
-    resp = police.post(f"/tasks/{task['id']}/complete", {"outcome": "Abuser removed from home", "next": url},
-                       token_from=url)
+    resp = police.post(
+        f"/tasks/{task['id']}/complete", {"outcome": "Abuser removed from home", "next": url}, token_from=url
+    )
     assert resp.status_code == 302 and resp.location.endswith(url)
     assert CHILD not in police.text(url)
 
@@ -198,8 +246,12 @@ def test_supervisors_see_the_case_but_never_the_child(web, open_case):
 
 
 def test_my_work_shows_time_left_on_the_right_clock(web, open_case, fire):
-    fire(open_case(), "verify", "officer_a@test.vn", {"risk_level": "low", "serious_harm": False,
-                                                      "caregiver_is_abuser": False, "findings": "ok"})
+    fire(
+        open_case(),
+        "verify",
+        "officer_a@test.vn",
+        {"risk_level": "low", "serious_harm": False, "caregiver_is_abuser": False, "findings": "ok"},
+    )
     body = web("officer_a").text("/tasks")
     assert "ngày làm việc" in body  # draft_plan runs on working days
     open_case()
@@ -221,10 +273,14 @@ def test_payload_helper_matches_api_intake(open_case):
 
 
 def test_tasks_closed_by_a_step_offer_the_step_not_a_done_button(web, open_case, fire):
-    case = fire(open_case(), "verify", "officer_a@test.vn", {"risk_level": "high", "serious_harm": False,
-                                                             "caregiver_is_abuser": True, "findings": "F"})
+    case = fire(
+        open_case(),
+        "verify",
+        "officer_a@test.vn",
+        {"risk_level": "high", "serious_harm": False, "caregiver_is_abuser": True, "findings": "F"},
+    )
     body = web("chair_a").text("/tasks")
     draft = next(t for t in case["tasks"] if t["kind"] == "draft_plan")
     separation = next(t for t in case["tasks"] if t["kind"] == "separation_decision")
-    assert f'/tasks/{draft["id"]}/complete' not in body  # done by submitting the plan
-    assert f'/tasks/{separation["id"]}/complete' in body  # a decision recorded as done
+    assert f"/tasks/{draft['id']}/complete" not in body  # done by submitting the plan
+    assert f"/tasks/{separation['id']}/complete" in body  # a decision recorded as done

@@ -30,10 +30,16 @@ def test_dashboard_counts_open_cases_and_overdue_tasks_in_the_subtree(web, open_
 
 def test_case_list_filters_and_searches_by_reference(web, open_case, fire):
     first = open_case("A")
-    second = fire(open_case("A"), "verify", "officer_a@test.vn",
-                  {"risk_level": "high", "serious_harm": False, "caregiver_is_abuser": False, "findings": "x"})
+    second = fire(
+        open_case("A"),
+        "verify",
+        "officer_a@test.vn",
+        {"risk_level": "high", "serious_harm": False, "caregiver_is_abuser": False, "findings": "x"},
+    )
     supervisor = web("supervisor_p")
-    assert first["reference"] in supervisor.text("/cases") and second["reference"] in supervisor.text("/cases")
+    assert first["reference"] in supervisor.text("/cases") and second["reference"] in supervisor.text(
+        "/cases"
+    )
     verified = supervisor.text("/cases?state=verified")
     assert second["reference"] in verified and first["reference"] not in verified
     high = supervisor.text("/cases?risk_level=high")
@@ -69,16 +75,33 @@ def test_admin_creates_units_and_agencies(web):
     assert resp.status_code == 302
     resp = admin.post("/admin/org-units", {"code": "E", "name": "Again", "level": "commune", "parent": "P"})
     assert resp.status_code == 422 and 'id="code-error"' in resp.get_data(as_text=True)
-    resp = admin.post("/admin/agencies", {"code": "E-police", "name": "Công an xã E", "kind": "police",
-                                          "org_unit": "E", "email": "police.e@agency.test"})
+    resp = admin.post(
+        "/admin/agencies",
+        {
+            "code": "E-police",
+            "name": "Công an xã E",
+            "kind": "police",
+            "org_unit": "E",
+            "email": "police.e@agency.test",
+        },
+    )
     assert resp.status_code == 302
     assert "Công an xã E" in admin.text("/admin/agencies")
 
 
 def test_admin_invites_deactivates_and_resets_a_user(web, world):
     admin = web("admin")
-    resp = admin.post("/admin/users", {"email": "new@test.vn", "name": "New Officer", "role": "officer",
-                                       "org_unit": "A", "agency": "", "locale": "vi"})
+    resp = admin.post(
+        "/admin/users",
+        {
+            "email": "new@test.vn",
+            "name": "New Officer",
+            "role": "officer",
+            "org_unit": "A",
+            "agency": "",
+            "locale": "vi",
+        },
+    )
     assert resp.status_code == 200
     body = resp.get_data(as_text=True)
     assert "new@test.vn" in body and 'class="secret"' in body
@@ -93,8 +116,10 @@ def test_admin_invites_deactivates_and_resets_a_user(web, world):
 
 
 def test_admin_invite_errors_are_shown_by_the_field(web):
-    resp = web("admin").post("/admin/users", {"email": "x@test.vn", "name": "X", "role": "officer",
-                                              "org_unit": "", "agency": "", "locale": "vi"})
+    resp = web("admin").post(
+        "/admin/users",
+        {"email": "x@test.vn", "name": "X", "role": "officer", "org_unit": "", "agency": "", "locale": "vi"},
+    )
     assert resp.status_code == 422 and 'id="org_unit-error"' in resp.get_data(as_text=True)
 
 
@@ -109,8 +134,14 @@ def test_admin_edits_the_holiday_calendar_by_year(web):
 
 
 def test_failed_notifications_are_listed_and_retried(web):
-    row = Notification(dedupe_key="t:1", kind="task_created", recipient="police.a@agency.test",
-                       status="failed", attempts=5, last_error="550 mailbox unavailable")
+    row = Notification(
+        dedupe_key="t:1",
+        kind="task_created",
+        recipient="police.a@agency.test",
+        status="failed",
+        attempts=5,
+        last_error="550 mailbox unavailable",
+    )
     db.session.add(row)
     db.session.commit()
     admin = web("admin")
@@ -124,5 +155,11 @@ def test_failed_notifications_are_listed_and_retried(web):
 
 def test_admin_pages_refuse_other_roles(web):
     supervisor = web("supervisor_p")
-    for url in ("/admin/users", "/admin/org-units", "/admin/agencies", "/admin/calendar", "/admin/notifications"):
+    for url in (
+        "/admin/users",
+        "/admin/org-units",
+        "/admin/agencies",
+        "/admin/calendar",
+        "/admin/notifications",
+    ):
         assert supervisor.get(url).status_code == 403, url

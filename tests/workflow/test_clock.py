@@ -28,44 +28,49 @@ def local(*args) -> datetime:
 
 def end_of_local_day(day: str) -> datetime:
     """23:59:59 in Viet Nam on `day`, as UTC."""
-    return datetime.combine(date.fromisoformat(day), datetime.max.time().replace(microsecond=0),
-                            tzinfo=VN).astimezone(UTC)
+    return datetime.combine(
+        date.fromisoformat(day), datetime.max.time().replace(microsecond=0), tzinfo=VN
+    ).astimezone(UTC)
 
 
 # -- working days, pure function ----------------------------------------------------------
 
-@pytest.mark.parametrize(("start", "days", "due_day"), [
-    # Friday 2026-03-06 + 1: Saturday and Sunday are off, so Monday 2026-03-09.
-    (local(2026, 3, 6, 9, 0), 1, "2026-03-09"),
-    # Monday 2026-03-02 + 5: the Monday itself does not count, so Monday 2026-03-09.
-    (local(2026, 3, 2, 8, 0), 5, "2026-03-09"),
-    # Saturday 2026-03-07 (a day off) + 1: Sunday is off too, Monday 2026-03-09.
-    (local(2026, 3, 7, 10, 0), 1, "2026-03-09"),
-    # Sunday 2026-03-08 + 1: Monday 2026-03-09.
-    (local(2026, 3, 8, 10, 0), 1, "2026-03-09"),
-    # Friday 2025-04-25 + 1: Saturday 2025-04-26 is a make-up working day.
-    (local(2025, 4, 25, 14, 0), 1, "2025-04-26"),
-    # Tuesday 2025-04-29 + 1: 30/4 and 1/5 holidays, 2/5 swapped holiday, weekend: Monday 2025-05-05.
-    (local(2025, 4, 29, 14, 0), 1, "2025-05-05"),
-    # Thursday 2025-04-24 + 3: Fri 25, Sat 26 (make-up), Sunday off, Mon 2025-04-28.
-    (local(2025, 4, 24, 14, 0), 3, "2025-04-28"),
-    # Friday 2026-02-13 + 1: weekend, the Tết week 2026-02-16..20, weekend: Monday 2026-02-23.
-    (local(2026, 2, 13, 16, 0), 1, "2026-02-23"),
-    # Wednesday 2026-02-11 + 5 (draft plan): Thu 12, Fri 13, Mon 23, Tue 24, Wed 2026-02-25.
-    (local(2026, 2, 11, 10, 0), 5, "2026-02-25"),
-    # A start inside Tết (Tuesday 2026-02-17) + 1: Monday 2026-02-23.
-    (local(2026, 2, 17, 10, 0), 1, "2026-02-23"),
-    # Friday 2026-04-24 + 1: Monday 2026-04-27 is the Hùng Kings day off: Tuesday 2026-04-28.
-    (local(2026, 4, 24, 10, 0), 1, "2026-04-28"),
-    # Wednesday 2026-04-29 + 1: 30/4 (Thu) and 1/5 (Fri) holidays, weekend: Monday 2026-05-04.
-    (local(2026, 4, 29, 10, 0), 1, "2026-05-04"),
-    # Monday 2026-08-31 + 1: 1/9 and 2/9 are National Day holidays: Thursday 2026-09-03.
-    (local(2026, 8, 31, 10, 0), 1, "2026-09-03"),
-    # Thursday 2027-04-29 + 1: 30/4 holiday, 1/5 a Saturday gives Monday 2027-05-03 off: Tue 2027-05-04.
-    (local(2027, 4, 29, 10, 0), 1, "2027-05-04"),
-    # Thursday 2026-12-31 + 1: New Year's Day (Friday 2027-01-01) off: Monday 2027-01-04.
-    (local(2026, 12, 31, 10, 0), 1, "2027-01-04"),
-])
+
+@pytest.mark.parametrize(
+    ("start", "days", "due_day"),
+    [
+        # Friday 2026-03-06 + 1: Saturday and Sunday are off, so Monday 2026-03-09.
+        (local(2026, 3, 6, 9, 0), 1, "2026-03-09"),
+        # Monday 2026-03-02 + 5: the Monday itself does not count, so Monday 2026-03-09.
+        (local(2026, 3, 2, 8, 0), 5, "2026-03-09"),
+        # Saturday 2026-03-07 (a day off) + 1: Sunday is off too, Monday 2026-03-09.
+        (local(2026, 3, 7, 10, 0), 1, "2026-03-09"),
+        # Sunday 2026-03-08 + 1: Monday 2026-03-09.
+        (local(2026, 3, 8, 10, 0), 1, "2026-03-09"),
+        # Friday 2025-04-25 + 1: Saturday 2025-04-26 is a make-up working day.
+        (local(2025, 4, 25, 14, 0), 1, "2025-04-26"),
+        # Tuesday 2025-04-29 + 1: 30/4 and 1/5 holidays, 2/5 swapped holiday, weekend: Monday 2025-05-05.
+        (local(2025, 4, 29, 14, 0), 1, "2025-05-05"),
+        # Thursday 2025-04-24 + 3: Fri 25, Sat 26 (make-up), Sunday off, Mon 2025-04-28.
+        (local(2025, 4, 24, 14, 0), 3, "2025-04-28"),
+        # Friday 2026-02-13 + 1: weekend, the Tết week 2026-02-16..20, weekend: Monday 2026-02-23.
+        (local(2026, 2, 13, 16, 0), 1, "2026-02-23"),
+        # Wednesday 2026-02-11 + 5 (draft plan): Thu 12, Fri 13, Mon 23, Tue 24, Wed 2026-02-25.
+        (local(2026, 2, 11, 10, 0), 5, "2026-02-25"),
+        # A start inside Tết (Tuesday 2026-02-17) + 1: Monday 2026-02-23.
+        (local(2026, 2, 17, 10, 0), 1, "2026-02-23"),
+        # Friday 2026-04-24 + 1: Monday 2026-04-27 is the Hùng Kings day off: Tuesday 2026-04-28.
+        (local(2026, 4, 24, 10, 0), 1, "2026-04-28"),
+        # Wednesday 2026-04-29 + 1: 30/4 (Thu) and 1/5 (Fri) holidays, weekend: Monday 2026-05-04.
+        (local(2026, 4, 29, 10, 0), 1, "2026-05-04"),
+        # Monday 2026-08-31 + 1: 1/9 and 2/9 are National Day holidays: Thursday 2026-09-03.
+        (local(2026, 8, 31, 10, 0), 1, "2026-09-03"),
+        # Thursday 2027-04-29 + 1: 30/4 holiday, 1/5 a Saturday gives Monday 2027-05-03 off: Tue 2027-05-04.
+        (local(2027, 4, 29, 10, 0), 1, "2027-05-04"),
+        # Thursday 2026-12-31 + 1: New Year's Day (Friday 2027-01-01) off: Monday 2027-01-04.
+        (local(2026, 12, 31, 10, 0), 1, "2027-01-04"),
+    ],
+)
 def test_working_day_deadline_with_shipped_calendar(shipped, start, days, due_day):
     assert compute_due(start, shipped, working_days=days) == end_of_local_day(due_day)
 
@@ -140,6 +145,7 @@ def test_naive_start_and_ambiguous_rule_are_refused(shipped):
 
 # -- the same rule through the API ----------------------------------------------------------
 
+
 def _due(api, as_="officer_a@test.vn", **params) -> datetime:
     resp = api.get("/api/v1/calendar/due", as_, query_string=params)
     assert resp.status_code == 200, resp.get_json()
@@ -175,8 +181,12 @@ def test_verify_task_due_at_is_what_calendar_due_answers(api, open_case):
 
 
 def test_draft_plan_due_at_is_what_calendar_due_answers(api, open_case, fire):
-    case = fire(open_case(), "verify", "officer_a@test.vn",
-                {"risk_level": "low", "serious_harm": False, "caregiver_is_abuser": False, "findings": "ok"})
+    case = fire(
+        open_case(),
+        "verify",
+        "officer_a@test.vn",
+        {"risk_level": "low", "serious_harm": False, "caregiver_is_abuser": False, "findings": "ok"},
+    )
     [draft] = [t for t in case["tasks"] if t["kind"] == "draft_plan"]
     expected = _due(api, start=case["state_entered_at"], working_days=5)
     assert datetime.fromisoformat(draft["due_at"]) == expected
@@ -193,8 +203,12 @@ def test_admin_calendar_edit_changes_the_next_computed_deadline(api, world):
     assert resp.get_json() == {"date": "2026-03-09", "kind": "holiday", "name": "Test"}
     assert _due(api, **start) == end_of_local_day("2026-03-10")
     # A make-up Saturday pulls the deadline forward.
-    assert api.put("/api/v1/calendar/2026-03-07", "admin@test.vn",
-                   json={"kind": "workday", "name": "Make-up"}).status_code == 200
+    assert (
+        api.put(
+            "/api/v1/calendar/2026-03-07", "admin@test.vn", json={"kind": "workday", "name": "Make-up"}
+        ).status_code
+        == 200
+    )
     assert _due(api, **start) == end_of_local_day("2026-03-07")
     assert api.delete("/api/v1/calendar/2026-03-07", "admin@test.vn").status_code == 204
     assert api.delete("/api/v1/calendar/2026-03-09", "admin@test.vn").status_code == 204
@@ -204,8 +218,12 @@ def test_admin_calendar_edit_changes_the_next_computed_deadline(api, world):
 
 def test_admin_can_turn_a_shipped_holiday_into_a_workday(api, world):
     start = {"start": "2026-02-13T16:00:00+07:00", "working_days": 1}
-    assert api.put("/api/v1/calendar/2026-02-16", "admin@test.vn",
-                   json={"kind": "workday", "name": "Tết moved"}).status_code == 200
+    assert (
+        api.put(
+            "/api/v1/calendar/2026-02-16", "admin@test.vn", json={"kind": "workday", "name": "Tết moved"}
+        ).status_code
+        == 200
+    )
     assert _due(api, **start) == end_of_local_day("2026-02-16")
 
 
@@ -214,8 +232,12 @@ def test_calendar_edit_reaches_the_deadline_of_a_new_task(api, open_case, fire):
     before = _due(api, start=datetime.now(UTC).isoformat(), working_days=5)
     day = before.astimezone(VN).date().isoformat()
     assert api.put(f"/api/v1/calendar/{day}", "admin@test.vn", json={"kind": "holiday"}).status_code == 200
-    case = fire(case, "verify", "officer_a@test.vn",
-                {"risk_level": "low", "serious_harm": False, "caregiver_is_abuser": False, "findings": "ok"})
+    case = fire(
+        case,
+        "verify",
+        "officer_a@test.vn",
+        {"risk_level": "low", "serious_harm": False, "caregiver_is_abuser": False, "findings": "ok"},
+    )
     [draft] = [t for t in case["tasks"] if t["kind"] == "draft_plan"]
     due = datetime.fromisoformat(draft["due_at"])
     assert due > before

@@ -70,14 +70,18 @@ def test_unknown_dest_state_is_refused_with_its_line(tmp_path):
 
 
 def test_unknown_source_state_is_refused_with_its_line(tmp_path):
-    path, line = _variant(tmp_path, "    source: [planned]\n    dest: intervention\n",
-                          "    source: [planed]\n    dest: intervention\n")
+    path, line = _variant(
+        tmp_path,
+        "    source: [planned]\n    dest: intervention\n",
+        "    source: [planed]\n    dest: intervention\n",
+    )
     _refused(path, near=line, match="unknown source state 'planed'")
 
 
 def test_unreachable_state_is_refused_with_its_line(tmp_path):
-    path, line = _variant(tmp_path, "  - name: closed\n",
-                          "  - name: limbo\n    label: Limbo\n  - name: closed\n")
+    path, line = _variant(
+        tmp_path, "  - name: closed\n", "  - name: limbo\n    label: Limbo\n  - name: closed\n"
+    )
     _refused(path, near=line, within=0, match="state 'limbo' is unreachable")
 
 
@@ -87,14 +91,18 @@ def test_task_for_an_unknown_agency_kind_is_refused_with_its_line(tmp_path):
 
 
 def test_unknown_role_is_refused_with_its_line(tmp_path):
-    path, line = _variant(tmp_path, "    roles: [chair]\n    completes: [approve_plan]\n",
-                          "    roles: [chairman]\n    completes: [approve_plan]\n")
+    path, line = _variant(
+        tmp_path,
+        "    roles: [chair]\n    completes: [approve_plan]\n",
+        "    roles: [chairman]\n    completes: [approve_plan]\n",
+    )
     _refused(path, near=line, match="unknown role 'chairman'")
 
 
 def test_unknown_field_type_is_refused_with_its_line(tmp_path):
-    path, line = _variant(tmp_path, "      plan: {type: text, required: true}\n",
-                          "      plan: {type: essay, required: true}\n")
+    path, line = _variant(
+        tmp_path, "      plan: {type: text, required: true}\n", "      plan: {type: essay, required: true}\n"
+    )
     _refused(path, near=line, match="field 'plan': type must be one of")
 
 
@@ -113,26 +121,44 @@ def test_state_with_an_unknown_task_is_refused_with_its_line(tmp_path):
     _refused(path, near=line, match="unknown task 'reveiw'")
 
 
-@pytest.mark.parametrize(("old", "new", "match"), [
-    # A scalar where a list belongs must not read as a list of letters ("unknown role 'c'").
-    ("    roles: [chair]\n    completes: [approve_plan]\n", "    roles: chair\n    completes: [approve_plan]\n",
-     "roles must be a list"),
-    ("    source: [planned]\n    dest: intervention\n", "    source: planned\n    dest: intervention\n",
-     "source .* must be a list"),
-    ("    tasks: [review]\n", "    tasks: review\n", "tasks must be a list"),
-    ("    guards: [no_open_measures]\n", "    guards: no_open_measures\n", "guards must be a list"),
-    # Wrong shapes that used to crash the loader with AttributeError.
-    ("  - trigger: reopen\n", "  - reopen\n  - trigger: reopen\n", "each of transitions must be a mapping"),
-    ("      - task: plan_measure\n        for_each: measures\n", "      - plan_measure\n",
-     "each of creates must be a mapping"),
-    ("    fields:\n      no_longer_at_risk: {type: bool, required: true, must_be: true}\n",
-     "    fields: [no_longer_at_risk]\n    xfields:\n      no_longer_at_risk: {type: bool}\n",
-     "fields must be a mapping"),
-    ("  interval_hours: 24\n", "  interval_hours: daily\n", "escalation interval_hours must be a number"),
-    # A plan-measure task anywhere but `for_each: measures` would fail at run time, case by case.
-    ("        for_each: measures\n", "        for_each: measure\n", "for_each can only be measures"),
-    ("    tasks: [review]\n", "    tasks: [plan_measure]\n", "takes its agency from a plan measure"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "match"),
+    [
+        # A scalar where a list belongs must not read as a list of letters ("unknown role 'c'").
+        (
+            "    roles: [chair]\n    completes: [approve_plan]\n",
+            "    roles: chair\n    completes: [approve_plan]\n",
+            "roles must be a list",
+        ),
+        (
+            "    source: [planned]\n    dest: intervention\n",
+            "    source: planned\n    dest: intervention\n",
+            "source .* must be a list",
+        ),
+        ("    tasks: [review]\n", "    tasks: review\n", "tasks must be a list"),
+        ("    guards: [no_open_measures]\n", "    guards: no_open_measures\n", "guards must be a list"),
+        # Wrong shapes that used to crash the loader with AttributeError.
+        (
+            "  - trigger: reopen\n",
+            "  - reopen\n  - trigger: reopen\n",
+            "each of transitions must be a mapping",
+        ),
+        (
+            "      - task: plan_measure\n        for_each: measures\n",
+            "      - plan_measure\n",
+            "each of creates must be a mapping",
+        ),
+        (
+            "    fields:\n      no_longer_at_risk: {type: bool, required: true, must_be: true}\n",
+            "    fields: [no_longer_at_risk]\n    xfields:\n      no_longer_at_risk: {type: bool}\n",
+            "fields must be a mapping",
+        ),
+        ("  interval_hours: 24\n", "  interval_hours: daily\n", "escalation interval_hours must be a number"),
+        # A plan-measure task anywhere but `for_each: measures` would fail at run time, case by case.
+        ("        for_each: measures\n", "        for_each: measure\n", "for_each can only be measures"),
+        ("    tasks: [review]\n", "    tasks: [plan_measure]\n", "takes its agency from a plan measure"),
+    ],
+)
 def test_wrong_shapes_are_refused_with_the_line_not_a_crash(tmp_path, old, new, match):
     path, line = _variant(tmp_path, old, new)
     _refused(path, near=line + 1, within=15, match=match)
@@ -181,7 +207,8 @@ def test_workflow_endpoint_serves_the_loaded_definition(api, world):
     definition = load_definition(SHIPPED)
     assert (body["name"], body["version"]) == (definition.name, definition.version)
     assert [(s["name"], s["terminal"]) for s in body["states"]] == [
-        (s.name, s.terminal) for s in definition.states.values()]
+        (s.name, s.terminal) for s in definition.states.values()
+    ]
     assert all(s["label"] for s in body["states"])
     served = {t["trigger"]: (sorted(t["source"]), t["dest"], sorted(t["roles"])) for t in body["transitions"]}
     for trigger, (source, dest, roles) in CONTRACT.items():
@@ -204,6 +231,7 @@ def test_one_machine_is_shared_by_every_case(app, open_case, fire):
 
 # -- a province's variant: another file, no code change -----------------------------------
 
+
 @pytest.fixture(scope="module")
 def variant_file(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("variant")
@@ -211,8 +239,12 @@ def variant_file(tmp_path_factory) -> Path:
     old = "    deadline: {working_days: 5, from: entered}\n"
     assert text.count(old) == 1
     path = folder / "province_variant.yaml"
-    path.write_text(text.replace(old, "    deadline: {working_days: 3, from: entered}\n")
-                    .replace('version: "2017.1"', 'version: "2017.1-ls"'), encoding="utf-8")
+    path.write_text(
+        text.replace(old, "    deadline: {working_days: 3, from: entered}\n").replace(
+            'version: "2017.1"', 'version: "2017.1-ls"'
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -226,9 +258,15 @@ class TestProvinceVariant:
         case = fire(open_case(), "verify", "officer_a@test.vn", VERIFY_MILD)
         [draft] = [t for t in case["tasks"] if t["kind"] == "draft_plan"]
         assert draft["rule"] == "working_days: 3 from entered"
-        three = api.get("/api/v1/calendar/due", "officer_a@test.vn",
-                        query_string={"start": case["state_entered_at"], "working_days": 3}).get_json()
-        five = api.get("/api/v1/calendar/due", "officer_a@test.vn",
-                       query_string={"start": case["state_entered_at"], "working_days": 5}).get_json()
+        three = api.get(
+            "/api/v1/calendar/due",
+            "officer_a@test.vn",
+            query_string={"start": case["state_entered_at"], "working_days": 3},
+        ).get_json()
+        five = api.get(
+            "/api/v1/calendar/due",
+            "officer_a@test.vn",
+            query_string={"start": case["state_entered_at"], "working_days": 5},
+        ).get_json()
         assert datetime.fromisoformat(draft["due_at"]) == datetime.fromisoformat(three["due_at"])
         assert datetime.fromisoformat(draft["due_at"]) < datetime.fromisoformat(five["due_at"])
