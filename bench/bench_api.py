@@ -957,7 +957,7 @@ def main() -> int:
         "--workers", type=int, default=2, help="gunicorn worker processes (gthread); 0: one waitress process"
     )
     parser.add_argument("--seconds", type=float, default=10, help="length of each throughput phase")
-    parser.add_argument("--rounds", type=int, default=2, help="floor/API phase pairs, interleaved")
+    parser.add_argument("--rounds", type=int, default=3, help="floor/API phase pairs, interleaved")
     parser.add_argument("--samples", type=int, default=100, help="requests per latency figure")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--keep", action="store_true", help="keep the database (prints its URL)")
