@@ -163,6 +163,37 @@ def test_a_job_delivered_twice_sends_once(app, open_case, world, worker, smtp_se
     assert len(smtp_server.messages) == 1
 
 
+def test_a_transitions_mails_travel_as_one_job_and_a_bad_row_holds_back_none(
+    app, open_case, fire, world, worker, smtp_server
+):
+    """One RQ job per commit, not per mail; inside it each row goes on its own."""
+    from caseflow.worker import MAIL, get_queue
+
+    case = open_case("A")
+    worker.burst()
+    smtp_server.wait_for(1)
+    fire(
+        case,
+        "verify",
+        "officer_a@test.vn",
+        {"risk_level": "high", "serious_harm": True, "caregiver_is_abuser": False, "findings": "Seen"},
+    )
+    new_rows = [r.id for r in _rows() if r.status == "pending"]
+    assert len(new_rows) == 3  # the draft plan, and the police's and the health centre's emergency tasks
+    [job] = get_queue(app, MAIL).jobs
+    assert job.func_name == "caseflow.jobs.mail.send_notifications" and job.args == (new_rows,)
+    # A row that no longer exists, queued with a real one, does not stop it.
+    db.session.delete(db.session.get(Notification, new_rows[0]))
+    db.session.commit()
+    worker.burst()
+    assert sorted(r[0] for r, _ in smtp_server.wait_for(3)[1:]) == [
+        "health.a@agency.test",
+        "police.a@agency.test",
+    ]
+    job.refresh()
+    assert job.return_value() == {"skipped": 1, "sent": 2}
+
+
 def test_non_forking_worker_delivers_too(app, open_case, world, worker, smtp_server):
     open_case("A")
     open_case("B")
