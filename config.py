@@ -40,6 +40,9 @@ class Config:
     ESCALATION_INTERVAL_HOURS = os.environ.get("CASEFLOW_ESCALATION_INTERVAL_HOURS")
     WARNING_FRACTION = os.environ.get("CASEFLOW_WARNING_FRACTION")
     SCAN_INTERVAL_SECONDS = int(os.environ.get("CASEFLOW_SCAN_INTERVAL_SECONDS", "300"))
+    # How long a web or worker process reuses the holiday calendar it read (0: read it for every
+    # deadline). An edit shows at once in the process that made it, in the others within this.
+    CALENDAR_CACHE_SECONDS = float(os.environ.get("CASEFLOW_CALENDAR_CACHE_SECONDS", "60"))
     # Notifications (caseflow.notifications): retries, the 'sending' lease and queue names.
     # The lease must outlive MAIL_TIMEOUT, or a slow send could be claimed again and sent twice.
     MAIL_TIMEOUT = int(os.environ.get("CASEFLOW_MAIL_TIMEOUT", "60"))

@@ -14,19 +14,18 @@ from caseflow.models.calendar import DAY_KINDS
 from caseflow.services.errors import Invalid, NotFound
 from caseflow.workflow.clock import WorkingCalendar, compute_due
 
-# How long a process keeps the table it read. Every transition that sets a working-day
-# deadline needs it, and reading it cost a query and a few hundred rows per transition.
-# An edit made in this process is seen at once; other web workers see it within this
-# time, which holidays declared weeks ahead can afford.
-CACHE_SECONDS = 60
+# Every transition that sets a working-day deadline needs the table, and reading it cost a
+# query and a few hundred rows per transition: each app keeps it CALENDAR_CACHE_SECONDS
+# (config.py). An edit made in this process is seen at once (`forget_cached_calendar`);
+# other processes see it within that time, which holidays declared weeks ahead can afford.
 _CACHE_KEY = "caseflow_calendar"
 
 
 def load_calendar() -> WorkingCalendar:
-    """The whole exception table, as this app last read it (at most CACHE_SECONDS ago)."""
+    """The whole exception table, as this app last read it."""
     cached = current_app.extensions.get(_CACHE_KEY)
     now = time.monotonic()
-    if cached is not None and now - cached[0] < CACHE_SECONDS:
+    if cached is not None and now - cached[0] < current_app.config["CALENDAR_CACHE_SECONDS"]:
         return cached[1]
     # Plain (day, kind) rows: building an ORM object per holiday cost more than the query.
     calendar = WorkingCalendar.from_rows(db.session.execute(select(CalendarDay.day, CalendarDay.kind)))

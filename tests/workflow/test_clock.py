@@ -6,13 +6,18 @@ after the start's local date; the start day itself is never counted.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from caseflow import create_app
+from caseflow.extensions import db
 from caseflow.seed_calendar import shipped_days
+from caseflow.services import calendar
 from caseflow.workflow.clock import WorkingCalendar, compute_due
+from tests.conftest import TEST_CONFIG
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -251,3 +256,22 @@ def test_non_admin_may_not_edit_the_calendar(api, world, who):
     assert api.delete("/api/v1/calendar/2026-02-16", email).status_code == 403
     assert _due(api, start="2026-03-06T09:00:00+07:00", working_days=1) == end_of_local_day("2026-03-09")
     assert _due(api, start="2026-02-13T16:00:00+07:00", working_days=1) == end_of_local_day("2026-02-23")
+
+
+def test_a_calendar_edit_reaches_other_processes_within_their_cache_time(app, database_url, world):
+    """Each process keeps the calendar CALENDAR_CACHE_SECONDS: an edit shows at once where it
+    was made, and in another process (here a second app on the same database) after that time."""
+    other = create_app(
+        {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, "CALENDAR_CACHE_SECONDS": 0.5}
+    )
+    start = local(2026, 3, 6, 9, 0)
+    with other.app_context():
+        assert calendar.due_at(start, working_days=1) == end_of_local_day("2026-03-09")
+    calendar.set_day(date(2026, 3, 9), "holiday", "Test")
+    assert calendar.due_at(start, working_days=1) == end_of_local_day("2026-03-10")
+    with other.app_context():
+        assert calendar.due_at(start, working_days=1) == end_of_local_day("2026-03-09")  # kept
+        time.sleep(0.6)
+        assert calendar.due_at(start, working_days=1) == end_of_local_day("2026-03-10")
+        db.session.remove()
+        db.engine.dispose()
