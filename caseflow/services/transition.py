@@ -131,6 +131,7 @@ class TransitionRun:
         self.write_held_rows()
         for kind in transition.notify:
             self._notify(kind)
+        self.write_changes()  # a change made after the first write must not be lost (none today)
         # Last, so the counter rows stay locked (PostgreSQL) only until the commit that follows.
         counts.record_open_change(
             was_open, counts.open_pair(case, not self.definition.states[case.state].terminal)
