@@ -59,6 +59,10 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # The cookie is sent again only when the session changes (a page request notes the time for
+    # the idle sign-out, so the expiry still moves): a static file or an error page answered at
+    # the same moment as a sign-in must not send back the session it came with over the new one.
+    SESSION_REFRESH_EACH_REQUEST = False
     # The session cookie travels only over HTTPS once the site is served over HTTPS.
     SESSION_COOKIE_SECURE = _bool("CASEFLOW_SECURE_COOKIES", CASEFLOW_BASE_URL.startswith("https://"))
     REMEMBER_COOKIE_DURATION = 0

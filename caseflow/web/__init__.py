@@ -31,8 +31,9 @@ from caseflow.services.errors import DomainError
 from caseflow.web import helpers
 
 LOCALES = ("vi", "en")
-# Paths that never carry a browser session: the API uses bearer tokens, static files none.
-SESSIONLESS_PREFIXES = ("/api/", "/static/", "/healthz")
+# Paths that never carry a browser session: the API uses bearer tokens, static files and the
+# icon none.
+SESSIONLESS_PREFIXES = ("/api/", "/static/", "/healthz", "/favicon.ico")
 
 
 def init_app(app: Flask) -> None:

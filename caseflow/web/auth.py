@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
@@ -28,6 +38,14 @@ def index() -> Response:
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
     return redirect(home_url())
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for it on their own, often while a sign-in is on its way. As a 404 page it
+    carried the language form, whose CSRF token started a session cookie that could arrive
+    after the sign-in's cookie and replace it: the user was back at the sign-in page."""
+    return current_app.send_static_file("favicon.svg")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -81,6 +81,20 @@ def test_session_cookie_has_no_remember_me_and_is_http_only(client, world):
     assert any(c.startswith("session=") and "HttpOnly" in c for c in cookies)
 
 
+def test_requests_a_browser_makes_on_its_own_never_send_a_session_cookie_back(app, client, world):
+    """The icon is fetched while a sign-in is on its way: an answer carrying a session cookie
+    could arrive after the sign-in's and replace it, sending the user back to the sign-in page."""
+    first = app.test_client().get("/favicon.ico")  # no cookie yet
+    assert first.status_code == 200 and first.mimetype == "image/svg+xml"
+    assert "Set-Cookie" not in first.headers
+    Browser(client).login("officer_a@test.vn")
+    for url in ("/favicon.ico", "/static/caseflow.css", "/static/favicon.svg"):
+        resp = client.get(url)
+        assert resp.status_code == 200 and "Set-Cookie" not in resp.headers, url
+    assert client.get("/tasks").status_code == 200
+    assert 'rel="icon"' in client.get("/tasks").get_data(as_text=True)
+
+
 def test_an_idle_session_is_signed_out(web, app):
     officer = web("officer_a")
     with officer.client.session_transaction() as session:
