@@ -36,21 +36,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from caseflow.models.orgs import AGENCY_KINDS  # noqa: E402 - the project root goes on the path first
+
 PG_ADMIN_URL = os.environ.get("CASEFLOW_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 RESULTS = ROOT / "bench" / "results"
 PASSWORD = "bench-password-2026"
 WORKFLOW_VERSION = "decree56/2017.1"
-AGENCY_KINDS = (
-    "commune_committee",
-    "police",
-    "health",
-    "education",
-    "social_services",
-    "justice",
-    "hotline",
-    "mass_org",
-    "other",
-)
 BASIS = {
     "verify_report": "Nghị định 56/2017/NĐ-CP, Điều 25.2, 26.2",
     "emergency_police": "Nghị định 56/2017/NĐ-CP, Điều 26.3, 31",
