@@ -31,7 +31,7 @@ def queue(
     """Add one outgoing mail. `dedupe` makes it at-most-once: a second row with the same
     key is refused by a unique index, whatever process tries. (Mails for tasks created in
     this transaction, whose keys no row can hold yet, go through `insert_fresh`.)"""
-    key = dedupe or f"{kind}:{case.id if case else '-'}:{task.id if task else '-'}:{level}:{recipient}"
+    key = dedupe or dedupe_key(kind, case, task, level, recipient)
     if db.session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
         return None
     row = Notification(
@@ -49,6 +49,11 @@ def queue(
     return row
 
 
+def dedupe_key(kind: str, case: Case | None, task: Task | None, level: int, recipient: str) -> str:
+    """The default at-most-once key of a mail: one per kind, case, task, level and recipient."""
+    return f"{kind}:{case.id if case else '-'}:{task.id if task else '-'}:{level}:{recipient}"
+
+
 def queue_for_agency(kind: str, agency: Agency, **kwargs) -> Notification | None:  # noqa: ANN003
     return queue(kind, agency.email, locale=agency.locale or "vi", **kwargs)
 
@@ -56,7 +61,7 @@ def queue_for_agency(kind: str, agency: Agency, **kwargs) -> Notification | None
 def fresh_row(kind: str, recipient: str, *, case: Case, task: Task, locale: str) -> dict:
     """An outbox row for a task created in this transaction: no row can hold its key yet."""
     return {
-        "dedupe_key": f"{kind}:{case.id}:{task.id}:0:{recipient}"[:200],
+        "dedupe_key": dedupe_key(kind, case, task, 0, recipient)[:200],
         "kind": kind,
         "case_id": case.id,
         "task_id": task.id,
