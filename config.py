@@ -66,4 +66,8 @@ class Config:
     # The session cookie travels only over HTTPS once the site is served over HTTPS.
     SESSION_COOKIE_SECURE = _bool("CASEFLOW_SECURE_COOKIES", CASEFLOW_BASE_URL.startswith("https://"))
     REMEMBER_COOKIE_DURATION = 0
+    # The data key(s) that encrypt the identity at rest (caseflow/crypto.py): `id:base64key`
+    # entries, the current first. Unset: the key file (default instance/data_key, generated).
+    CASEFLOW_DATA_KEY = os.environ.get("CASEFLOW_DATA_KEY") or None
+    CASEFLOW_DATA_KEY_FILE = os.environ.get("CASEFLOW_DATA_KEY_FILE") or None
     PERMANENT_SESSION_LIFETIME = int(os.environ.get("CASEFLOW_SESSION_IDLE_SECONDS", "1800"))

@@ -41,9 +41,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         # The embedded default: one SQLite file, no server to start.
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'caseflow.db'}"
 
-    from caseflow import actions, api, cli, database, health, notifications, web, workflow
+    from caseflow import actions, api, cli, crypto, database, health, notifications, security, web, workflow
     from caseflow.extensions import babel, csrf, db, mail, migrate
 
+    crypto.init_app(app)  # the data keys, from the setting or instance/data_key: before any row is read
     database.configure(app)  # engine options per backend (SQLite WAL and busy timeout)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(root / "migrations"))
@@ -56,5 +57,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     health.init_app(app)
     notifications.init_app(app)  # outbox rows leave after their transaction commits
     actions.init_app(app)  # signed single-use links in agency mails
+    security.init_app(app)  # rate limits, proxy headers, security headers, boundary checks
     cli.init_app(app)
     return app

@@ -22,7 +22,7 @@ from caseflow.database import insert_loaded
 from caseflow.extensions import db
 from caseflow.models import Agency, Case, CaseEvent, OrgUnit, Task, User
 from caseflow.models.types import utcnow
-from caseflow.services import access, counts, outbox
+from caseflow.services import access, audit_chain, counts, outbox
 from caseflow.services.calendar import load_calendar
 from caseflow.services.errors import Conflict, Forbidden, Invalid
 from caseflow.services.routing import agencies_for, agency_for
@@ -271,6 +271,7 @@ class TransitionRun:
         events, self._held_events = self._held_events or [], None
         mails, self._held_mails = self._held_mails, []
         if events:
+            audit_chain.seal_rows(db.session, events)  # hashes computed here, the case's head read once
             db.session.execute(_INSERT_EVENTS, events)
         outbox.insert_fresh(mails)
 
