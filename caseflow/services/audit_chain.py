@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
-from caseflow.models import AdminEvent, Case, CaseEvent, User
+from caseflow.models import AdminEvent, Case, CaseEvent
 from caseflow.models.types import utcnow
 
 ADVISORY_CLASS = 5601  # pg_advisory_xact_lock(class, case_id): the audit chain of one case
@@ -132,24 +132,11 @@ def _seal_admin_events(session: Session, new: list[AdminEvent]) -> None:
         )
 
 
-def admin_event(
-    session: Session, actor: User | None, action: str, target: str | None = None, **data: Any
-) -> None:
-    """Add an administrative action to the administrators' trail; it commits with the action."""
-    session.add(
-        AdminEvent(
-            at=utcnow(),
-            actor_id=actor.id if actor is not None else None,
-            actor_label=(actor.email if actor is not None else "cli"),
-            action=action,
-            target=target,
-            data={k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in data.items()},
-        )
-    )
-
-
 @event.listens_for(Session, "before_flush")
 def _seal_new_events(session: Session, flush_context, instances) -> None:  # noqa: ANN001
+    from caseflow.services import admin_audit
+
+    admin_audit.collect(session)
     admin = [obj for obj in session.new if isinstance(obj, AdminEvent) and obj.hash is None]
     if admin:
         admin.sort(key=lambda obj: obj._sa_instance_state.insert_order)
