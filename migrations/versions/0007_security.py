@@ -17,6 +17,7 @@ Downgrade drops the chain and the admin trail but does not decrypt: keep a backu
 """
 
 import json
+import re
 
 import sqlalchemy as sa
 from alembic import op
@@ -41,6 +42,7 @@ WIDEN = {  # PostgreSQL columns whose type cannot hold a ciphertext
     "case_events": ("data",),
 }
 BATCH = 500
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 REFUSE_FUNCTION = """
 CREATE OR REPLACE FUNCTION caseflow_refuse_audit_rewrite() RETURNS trigger AS $$
@@ -63,7 +65,7 @@ def _clean(value):
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     if isinstance(value, str):
-        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        return _SURROGATE.sub("\ufffd", value)
     return value
 
 
