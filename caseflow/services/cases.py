@@ -12,8 +12,9 @@ from caseflow.extensions import db
 from caseflow.models import Case, CaseEvent, OrgUnit, Task, User
 from caseflow.models.types import utcnow
 from caseflow.services import access
-from caseflow.services.errors import Invalid, NotFound
+from caseflow.services.errors import Forbidden, Invalid, NotFound
 from caseflow.services.transition import TransitionRun
+from caseflow.services.visibility import case_view
 from caseflow.workflow.engine import Engine
 
 MAX_NOTE_CHARS = 10_000
@@ -208,6 +209,8 @@ def trail_of(case: Case) -> list[CaseEvent]:
 
 def events_of(engine: Engine, user: User, case_id: int) -> list[CaseEvent]:
     case = get_case(user, case_id)
+    if not case_view(user, case).trail:
+        raise Forbidden("Your role may not read the audit trail")
     TransitionRun(engine, case, user, {}).record("read", data={"view": "events"})
     db.session.commit()
     return list(

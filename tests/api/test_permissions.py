@@ -64,6 +64,8 @@ def scene(api, world, fire) -> Scene:
         assert resp.status_code == 201, resp.get_json()
         s.cases[key] = resp.get_json()
     s.cases["a"] = fire(s.cases["a"], "verify", "officer_a@test.vn", VERIFY_SERIOUS)
+    # The hotline sees only its own agency's tasks (none): the commune's view has the task.
+    s.cases["h"] = api.get(f"/api/v1/cases/{s.cases['h']['id']}", "officer_b@test.vn").get_json()
     db.session.execute(
         update(Task).where(Task.status == "open").values(due_at=datetime.now(UTC) - timedelta(hours=1))
     )
@@ -195,7 +197,9 @@ def _read_walk(call: Walker, who: str, scene: Scene) -> None:
         else:
             assert "child" not in (detail.get_json() or {})
             _no_marker(detail, f"case {key} detail")
-        events = call("GET", f"{base}/events", 200 if visible else 404)
+        # The audit trail is not for agency staff (services/visibility.py), as on their pages.
+        trail_ok = 403 if role.agency else 200
+        events = call("GET", f"{base}/events", trail_ok if visible else 404)
         _no_marker(events, f"case {key} events")
         # approve_plan is allowed in none of the scene's states: a 409 shows the caller got past
         # every permission check, a 403 that the role may not, a 404 that the case is out of reach.

@@ -59,8 +59,10 @@ def test_0007_encrypts_chains_and_repairs_a_register_written_before_it(old_datab
         db.session.commit()
         upgrade(directory=str(ROOT / "migrations"))
         raw = db.session.execute(
-            text("SELECT c.full_name, c.date_of_birth, c.address, i.name, i.phone, k.summary, k.findings, k.plan"
-                 " FROM children c, informants i, cases k")
+            text(
+                "SELECT c.full_name, c.date_of_birth, c.address, i.name, i.phone, k.summary, k.findings, k.plan"
+                " FROM children c, informants i, cases k"
+            )
         ).one()
         assert all(str(value).startswith("cf1$") for value in raw), raw
         stored = [v for (v,) in db.session.execute(text("SELECT data FROM case_events ORDER BY id"))]
