@@ -27,7 +27,8 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
 
 @bp.errorhandler(DomainError)
 def _domain_error(exc: DomainError):  # noqa: ANN202
-    return jsonify(exc.to_json()), exc.status
+    headers = {"Retry-After": str(exc.retry_after)} if getattr(exc, "retry_after", None) else {}
+    return jsonify(exc.to_json()), exc.status, headers
 
 
 @bp.errorhandler(HTTPException)

@@ -20,7 +20,7 @@ from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 
 from caseflow.services import accounts
-from caseflow.services.errors import Invalid, Unauthorized
+from caseflow.services.errors import Invalid, TooManyAttempts, Unauthorized
 from caseflow.web import LOCALES, safe_next
 from caseflow.web.forms import LanguageForm, LoginForm, PasswordChangeForm, PostForm, attach_errors
 
@@ -55,14 +55,16 @@ def login() -> Response | str | tuple[str, int]:
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.email.data, form.password.data)
-        except accounts.Locked:
+            user = accounts.authenticate(form.email.data, form.password.data, request.remote_addr)
+        except TooManyAttempts as exc:
             form.form_errors.append(
                 _(
-                    "Too many failed sign-ins. The account is locked for %(n)s minutes.",
-                    n=accounts.LOCK_MINUTES,
+                    "Too many failed sign-ins from here. Wait %(n)s seconds, then try again.",
+                    n=exc.retry_after,
                 )
             )
+            page = render_template("pages/login.html", form=form)
+            return page, 429, {"Retry-After": str(exc.retry_after)}
         except Unauthorized:
             form.form_errors.append(_("Wrong e-mail or password."))
         else:
