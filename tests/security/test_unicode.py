@@ -45,10 +45,8 @@ def test_a_lone_surrogate_deep_in_a_report_names_its_field(api, world):
 
 def test_a_low_surrogate_in_trigger_data_and_a_key_are_refused(api, world, open_case):
     case = open_case()
-    body = (
-        '{"trigger": "verify", "version": %d, "data": {"findings": "\\udc00", "risk_level": "low"}}'
-        % case["version"]
-    )
+    body = '{"trigger": "verify", "version": VERSION, "data": {"findings": "\\udc00", "risk_level": "low"}}'
+    body = body.replace("VERSION", str(case["version"]))
     resp = _raw(api, "POST", f"/api/v1/cases/{case['id']}/transitions", "officer_a@test.vn", body)
     assert resp.status_code == 422 and "data.findings" in resp.get_json()["error"]["fields"]
     resp = _raw(
