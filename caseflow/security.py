@@ -13,7 +13,8 @@ import math
 import time
 from collections.abc import Callable
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, redirect, request, session, url_for
+from flask_login import logout_user
 from flask_limiter.errors import RateLimitExceeded
 from limits.storage import storage_from_string
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -102,6 +103,33 @@ def _too_many(exc: Exception) -> tuple:
     return page, status, headers
 
 
+def _browser_mark() -> str:
+    return hashlib.sha256(request.headers.get("User-Agent", "").encode()).hexdigest()[:16]
+
+
+def bind_session_to_browser() -> None:
+    """Called at sign-in: the session works only from a browser that says it is the same one."""
+    session["browser"] = _browser_mark()
+
+
+SESSIONLESS_PREFIXES = ("/api/", "/static/", "/healthz", "/favicon.ico")
+
+
+def _check_session_browser() -> Response | None:
+    """A session cookie replayed from another browser is signed out (its address may change:
+    phones move between networks, so only the browser is compared)."""
+    if request.path.startswith(SESSIONLESS_PREFIXES) or "_user_id" not in session:
+        return None
+    if session.get("browser") == _browser_mark():
+        return None
+    locale = session.get("locale")
+    logout_user()
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    return redirect(url_for("auth.login"))
+
+
 def _headers(response: Response) -> Response:
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
@@ -136,4 +164,5 @@ def init_app(app: Flask) -> None:
     _apply_limits(app)
     app.register_error_handler(RateLimitExceeded, _too_many)
     app.register_error_handler(429, _too_many)
+    app.before_request(_check_session_browser)
     app.after_request(_headers)

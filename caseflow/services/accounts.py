@@ -10,8 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from caseflow.extensions import db
 from caseflow.models import ApiToken, User
-from caseflow.models.people import MIN_PASSWORD_LENGTH
-from caseflow.services import throttle
+from caseflow.services import passwords, throttle
 from caseflow.services.errors import Invalid, NotFound, TooManyAttempts, Unauthorized
 
 
@@ -61,8 +60,9 @@ def change_password(user: User, current: str, new: str) -> None:
     """Setting a password rotates the session token, so every other session of the user ends."""
     if not user.check_password(current or ""):
         raise Invalid({"current_password": "is wrong"})
-    if len(new or "") < MIN_PASSWORD_LENGTH:
-        raise Invalid({"new_password": f"must be at least {MIN_PASSWORD_LENGTH} characters"})
+    weak = passwords.problem(new, user_inputs=(user.email, user.name))
+    if weak:
+        raise Invalid({"new_password": weak})
     user.set_password(new)
     revoke_api_tokens(user)
     db.session.commit()
@@ -87,6 +87,13 @@ def set_active(user_id: int, active: bool) -> User:
         user.session_token = secrets.token_hex(16)
     db.session.commit()
     return user
+
+
+def end_sessions(user: User) -> None:
+    """Start a new session generation: every browser session of the user ends (the cookie holds
+    the generation it was signed in with, checked on each request)."""
+    user.session_token = secrets.token_hex(16)
+    db.session.commit()
 
 
 def new_password() -> str:
