@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable
 
 from flask import Flask, Response, current_app, redirect, request, session, url_for
-from flask_login import logout_user
 from flask_limiter.errors import RateLimitExceeded
+from flask_login import logout_user
 from limits.storage import storage_from_string
 from werkzeug.middleware.proxy_fix import ProxyFix
 
