@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from config import Config
+from caseflow.resources import PACKAGE_DIR, default_instance_path, load_config_class, resource_dir
 
 
 def _instance_secret(path: Path) -> str:
@@ -24,14 +24,15 @@ def _instance_secret(path: Path) -> str:
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    root = Path(__file__).resolve().parent.parent
     app = Flask(
         __name__,
-        instance_path=os.environ.get("CASEFLOW_INSTANCE_PATH", str(root / "instance")),
-        template_folder=str(root / "templates"),
-        static_folder=str(root / "caseflow" / "static"),
+        # A source checkout keeps its data in instance/ beside the code; an installed package
+        # in Flask's own place for it ($PREFIX/var/caseflow-instance), or where the setting says.
+        instance_path=os.environ.get("CASEFLOW_INSTANCE_PATH") or default_instance_path(),
+        template_folder=str(resource_dir("templates")),
+        static_folder=str(PACKAGE_DIR / "static"),
     )
-    app.config.from_object(Config)
+    app.config.from_object(load_config_class())
     if test_config:
         app.config.update(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -46,7 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     database.configure(app)  # engine options per backend (SQLite WAL and busy timeout)
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(root / "migrations"))
+    migrate.init_app(app, db, directory=str(resource_dir("migrations")))
     mail.init_app(app)
     csrf.init_app(app)
     babel.init_app(app)

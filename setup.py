@@ -1,0 +1,51 @@
+"""Build hook: carry the top-level config.py, templates/, workflows/ and migrations/ into the
+package, and compile the message catalogs, so a wheel holds everything the app reads.
+
+The metadata is in pyproject.toml; this file only adds the build step setuptools has no
+declarative form for. `caseflow.resources` finds the copies at run time.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+ROOT = Path(__file__).resolve().parent
+BUNDLED = ("templates", "workflows", "migrations")
+
+
+def compile_catalogs(translations: Path) -> None:
+    """Every .po next to its .mo, as `pybabel compile` would; Babel is a build requirement."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po_path in translations.glob("*/LC_MESSAGES/*.po"):
+        with po_path.open("rb") as fh:
+            catalog = read_po(fh, locale=po_path.parent.parent.name)
+        with po_path.with_suffix(".mo").open("wb") as fh:
+            write_mo(fh, catalog)
+
+
+class BuildWithResources(build_py):
+    def run(self) -> None:
+        super().run()
+        if getattr(self, "editable_mode", False):
+            # An editable install reads the source tree itself; only the catalogs need building.
+            compile_catalogs(ROOT / "caseflow" / "translations")
+            return
+        package = Path(self.build_lib) / "caseflow"
+        bundle = package / "_bundle"
+        if bundle.exists():
+            shutil.rmtree(bundle)
+        bundle.mkdir(parents=True)
+        shutil.copy2(ROOT / "config.py", bundle / "config.py")
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+        for name in BUNDLED:
+            shutil.copytree(ROOT / name, bundle / name, ignore=ignore)
+        compile_catalogs(package / "translations")
+
+
+setup(cmdclass={"build_py": BuildWithResources})
