@@ -55,6 +55,11 @@ class Config:
     EMAIL_ACTION_HOURS = int(os.environ.get("CASEFLOW_EMAIL_ACTION_HOURS", "168"))
     # Pending rows older than this with no sender are handed over again by the scan's sweep.
     SWEEP_GRACE_SECONDS = int(os.environ.get("CASEFLOW_SWEEP_GRACE_SECONDS", "120"))
+    # Backups (`flask caseflow backup PATH`; the worker's cron when CASEFLOW_BACKUP_DIR is set).
+    CASEFLOW_BACKUP_DIR = os.environ.get("CASEFLOW_BACKUP_DIR") or None
+    CASEFLOW_BACKUP_KEEP = int(os.environ.get("CASEFLOW_BACKUP_KEEP", "7"))
+    CASEFLOW_PG_BIN = os.environ.get("CASEFLOW_PG_BIN") or None  # folder of pg_dump/pg_restore
+    BACKUP_INTERVAL_SECONDS = int(os.environ.get("CASEFLOW_BACKUP_INTERVAL_SECONDS", "86400"))
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     SESSION_COOKIE_HTTPONLY = True

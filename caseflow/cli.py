@@ -117,6 +117,40 @@ def worker(queues: str, burst: bool, cron: bool, fork: bool) -> None:
     )
 
 
+@group.command("backup")
+@click.argument("path", type=click.Path(file_okay=False))
+def backup(path: str) -> None:
+    """Copy the database and the attachments into PATH (a new folder), with a manifest."""
+    from caseflow.services.backup import BackupError
+    from caseflow.services.backup import backup as make_backup
+
+    try:
+        manifest = make_backup(path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    rows = sum(manifest["counts"].values())
+    click.echo(
+        f"Backup in {path}: schema {manifest['schema_revision']}, {rows} rows, {len(manifest['files'])} files."
+    )
+
+
+@group.command("restore")
+@click.argument("path", type=click.Path(exists=True, file_okay=False))
+def restore(path: str) -> None:
+    """Restore a backup made by `backup` into this (empty) database and attachment folder."""
+    from caseflow.services.backup import BackupError
+    from caseflow.services.backup import restore as restore_backup
+
+    db.engine.dispose()  # restore writes through connections of its own
+    try:
+        manifest = restore_backup(path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Restored {path}: schema {manifest['schema_revision']}, {sum(manifest['counts'].values())} rows."
+    )
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(group)
 
