@@ -60,6 +60,14 @@ class Config:
     CASEFLOW_BACKUP_KEEP = int(os.environ.get("CASEFLOW_BACKUP_KEEP", "7"))
     CASEFLOW_PG_BIN = os.environ.get("CASEFLOW_PG_BIN") or None  # folder of pg_dump/pg_restore
     BACKUP_INTERVAL_SECONDS = int(os.environ.get("CASEFLOW_BACKUP_INTERVAL_SECONDS", "86400"))
+    # Observability: JSON log lines (with request, user and job ids), one line per request,
+    # and the token Prometheus sends to /metrics (unset: /metrics answers loopback only).
+    CASEFLOW_LOG_JSON = _bool("CASEFLOW_LOG_JSON")
+    CASEFLOW_LOG_LEVEL = os.environ.get("CASEFLOW_LOG_LEVEL", "INFO")
+    CASEFLOW_LOG_REQUESTS = _bool("CASEFLOW_LOG_REQUESTS", CASEFLOW_LOG_JSON)
+    CASEFLOW_METRICS_TOKEN = os.environ.get("CASEFLOW_METRICS_TOKEN") or None
+    # /healthz warns below this much free disk where the database file and attachments live.
+    CASEFLOW_MIN_FREE_DISK_MB = int(os.environ.get("CASEFLOW_MIN_FREE_DISK_MB", "500"))
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     SESSION_COOKIE_HTTPONLY = True

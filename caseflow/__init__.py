@@ -42,9 +42,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         # The embedded default: one SQLite file, no server to start.
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'caseflow.db'}"
 
-    from caseflow import actions, api, cli, database, health, notifications, web, workflow
+    from caseflow import actions, api, cli, database, health, logs, metrics, notifications, web, workflow
     from caseflow.extensions import babel, csrf, db, mail, migrate
 
+    logs.init_app(app)  # first: JSON lines and request ids for everything after
     database.configure(app)  # engine options per backend (SQLite WAL and busy timeout)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")))
@@ -55,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.init_app(app)
     web.init_app(app)  # HTML pages: sign-in, my work, cases, supervision, admin
     health.init_app(app)
+    metrics.init_app(app)  # /metrics for Prometheus: token or loopback only
     notifications.init_app(app)  # outbox rows leave after their transaction commits
     actions.init_app(app)  # signed single-use links in agency mails
     cli.init_app(app)
