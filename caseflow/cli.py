@@ -117,6 +117,24 @@ def worker(queues: str, burst: bool, cron: bool, fork: bool) -> None:
     )
 
 
+@group.command("check-config")
+@click.option("--demo", is_flag=True, help="This is a demo: the embedded defaults are fine.")
+def check_config(demo: bool) -> None:
+    """Refuse a production start on demo settings (no SECRET_KEY, SQLite, mail to files...)."""
+    from flask import current_app
+
+    from caseflow.services.config_check import check_production
+
+    findings = [] if demo else check_production(current_app.config)
+    for finding in findings:
+        click.echo(
+            f"{'ERROR' if finding.fatal else 'warning'}: {finding.setting}: {finding.problem}", err=True
+        )
+    if any(f.fatal for f in findings):
+        raise click.ClickException("not fit for production; fix the settings above, or pass --demo")
+    click.echo("Settings fit for production." if not demo else "Demo settings accepted.")
+
+
 @group.command("backup")
 @click.argument("path", type=click.Path(file_okay=False))
 def backup(path: str) -> None:
