@@ -258,7 +258,7 @@ def scheduled_backup() -> Path:
     CASEFLOW_BACKUP_KEEP copies."""
     folder = Path(current_app.config["CASEFLOW_BACKUP_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / datetime.now(UTC).strftime("caseflow-%Y%m%dT%H%M%SZ")
+    target = folder / datetime.now(UTC).strftime("caseflow-%Y%m%dT%H%M%S.%fZ")
     backup(target)
     prune(folder, int(current_app.config["CASEFLOW_BACKUP_KEEP"]))
     return target
