@@ -7,6 +7,7 @@ declarative form for. `caseflow.resources` finds the copies at run time.
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from pathlib import Path
 
@@ -18,15 +19,12 @@ BUNDLED = ("templates", "workflows", "migrations")
 
 
 def compile_catalogs(translations: Path) -> None:
-    """Every .po next to its .mo, as `pybabel compile` would; Babel is a build requirement."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    for po_path in translations.glob("*/LC_MESSAGES/*.po"):
-        with po_path.open("rb") as fh:
-            catalog = read_po(fh, locale=po_path.parent.parent.name)
-        with po_path.with_suffix(".mo").open("wb") as fh:
-            write_mo(fh, catalog)
+    """caseflow/resources.py's compiler, loaded by path: the package itself cannot be imported
+    while it is being built (its dependencies need not be there)."""
+    spec = importlib.util.spec_from_file_location("_caseflow_resources", ROOT / "caseflow" / "resources.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.compile_catalogs(translations)
 
 
 class BuildWithResources(build_py):

@@ -8,7 +8,15 @@ from pathlib import Path
 
 from flask import Flask
 
-from caseflow.resources import PACKAGE_DIR, default_instance_path, load_config_class, resource_dir
+from caseflow.resources import (
+    PACKAGE_DIR,
+    SOURCE_ROOT,
+    compile_catalogs,
+    default_instance_path,
+    load_config_class,
+    resource_dir,
+    resource_root,
+)
 
 
 def _instance_secret(path: Path) -> str:
@@ -33,6 +41,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(PACKAGE_DIR / "static"),
     )
     app.config.from_object(load_config_class())
+    if resource_root() == SOURCE_ROOT:
+        compile_catalogs(PACKAGE_DIR / "translations", only_stale=True)  # never English by accident
     if test_config:
         app.config.update(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)

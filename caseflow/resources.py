@@ -9,6 +9,8 @@ layouts, so `flask --app caseflow ...` works from any folder after a plain `pip 
 from __future__ import annotations
 
 import importlib.util
+import os
+import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -44,3 +46,28 @@ def load_config_class() -> type:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.Config
+
+
+def compile_catalogs(translations: Path, only_stale: bool = False) -> list[Path]:
+    """Compile each .po beside it as .mo (what `pybabel compile` does); return those written.
+
+    The build hook compiles into the wheel; a source checkout compiles stale ones at start-up,
+    so pages are never silently English because someone forgot `pybabel compile`. Each file is
+    written under a temporary name and renamed, so processes starting together never read half.
+    """
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    written = []
+    for po_path in sorted(Path(translations).glob("*/LC_MESSAGES/*.po")):
+        mo_path = po_path.with_suffix(".mo")
+        if only_stale and mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as fh:
+            catalog = read_po(fh, locale=po_path.parent.parent.name)
+        fd, temporary = tempfile.mkstemp(dir=mo_path.parent, suffix=".mo.tmp")
+        with os.fdopen(fd, "wb") as fh:
+            write_mo(fh, catalog)
+        os.replace(temporary, mo_path)
+        written.append(mo_path)
+    return written

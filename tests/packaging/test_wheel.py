@@ -128,3 +128,20 @@ def test_a_source_checkout_reads_its_own_tree():
     from caseflow.resources import SOURCE_ROOT, resource_root
 
     assert resource_root() == SOURCE_ROOT == ROOT
+
+
+def test_a_source_checkout_compiles_a_stale_catalog_at_start(tmp_path):
+    from caseflow.resources import compile_catalogs
+
+    folder = tmp_path / "translations" / "vi" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    po = folder / "messages.po"
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\nmsgid "Sign in"\nmsgstr "Đăng nhập"\n'
+    )
+    assert compile_catalogs(tmp_path / "translations", only_stale=True) == [folder / "messages.mo"]
+    assert compile_catalogs(tmp_path / "translations", only_stale=True) == []  # up to date: untouched
+    import gettext
+
+    with (folder / "messages.mo").open("rb") as fh:
+        assert gettext.GNUTranslations(fh).gettext("Sign in") == "Đăng nhập"
