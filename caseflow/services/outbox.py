@@ -74,6 +74,12 @@ def fresh_row(kind: str, recipient: str, *, case: Case, task: Task, locale: str)
     }
 
 
+def task_created_row(case: Case, task: Task) -> dict:
+    """The mail telling a new task's agency about it, as a row for `insert_fresh`."""
+    agency = task.agency
+    return fresh_row("task_created", agency.email, case=case, task=task, locale=agency.locale or "vi")
+
+
 # Built once: building and keying a statement anew costs as much CPU as running it.
 _INSERT_RETURNING_ID = insert(Notification.__table__).returning(Notification.id)
 
