@@ -35,7 +35,7 @@ from caseflow.models.types import utcnow
 from caseflow.notifications import dispatch, dispatch_digests
 from caseflow.notifications.delivery import DIGEST_KIND, overdue
 from caseflow.notifications.render import LOCAL_TZ
-from caseflow.services import audit
+from caseflow.services import audit, outbox
 from caseflow.workflow import current_engine
 
 log = logging.getLogger("caseflow.escalation")
@@ -168,7 +168,7 @@ def _notification(
     digest_at: datetime | None = None,
 ) -> Notification:
     return Notification(
-        dedupe_key=f"{kind}:{task.id}:{level}:{email}"[:200],
+        dedupe_key=outbox.dedupe_key(kind, task.case_id, task.id, level, email),
         kind=DIGEST_KIND if digest_at else kind,
         case_id=task.case_id,
         task_id=task.id,

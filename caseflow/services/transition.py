@@ -17,6 +17,7 @@ from caseflow.models import Agency, Case, CaseEvent, Task, User
 from caseflow.models.types import utcnow
 from caseflow.services import access, audit, case_fields, counts, outbox
 from caseflow.services.errors import Conflict, Forbidden, Invalid
+from caseflow.services.recipients import recipients_of
 from caseflow.services.task_builder import TaskBuilder
 from caseflow.services.trigger_input import parse_transition_values
 from caseflow.services.writes import Changes, case_write
@@ -165,20 +166,10 @@ class TransitionRun:
         return audit.add(self.case.id, kind, **fields)
 
     def _notify(self, kind: str) -> None:
-        case = self.case
-        owner = access.owning_commune_id(self.definition, case)
-        role = "chair" if kind == "plan_submitted" else "officer"
-        users = outbox.commune_users(owner, role)
-        if kind in ("case_handed_over", "case_closed"):
-            users += outbox.commune_users(owner, "chair")
-        for user in users:
-            outbox.queue(
-                kind,
-                user.email,
-                case=case,
-                locale=user.locale or "vi",
-                dedupe=f"{kind}:{case.id}:{case.version}:{user.email}",
-            )
+        """Queue the notification to the recipients the file declares for it."""
+        notification = self.definition.notifications[kind]
+        for recipient in recipients_of(self.definition, self.case, notification):
+            outbox.queue_case_mail(kind, self.case, recipient.email, recipient.locale)
 
 
 def fire(

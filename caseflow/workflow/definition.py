@@ -45,7 +45,11 @@ RESERVED_COLUMNS = frozenset(
         "data",
     }
 )
-NOTIFY_KINDS = ("plan_submitted", "plan_approved", "plan_rejected", "case_handed_over", "case_closed")
+# Who a notification goes to (`recipients:`): `<scope>.<role>` for the users of that role in the
+# case's owning, incident or residence commune or the district or province above the owner;
+# or a group of agencies.
+RECIPIENT_SCOPES = ("owning_commune", "incident_commune", "residence_commune", "district", "province")
+RECIPIENT_GROUPS = ("task_agencies", "reporting_agency")
 OWNERS = ("incident", "residence")
 
 
@@ -171,6 +175,17 @@ class TaskSpawn:
 
 
 @dataclass(frozen=True)
+class NotificationDef:
+    """A mail a transition sends (`notify: [kind]`): to whom, and what it says per locale.
+    `subject` and `message` may use {ref}, the case reference; never anything identifying."""
+
+    kind: str
+    recipients: tuple[str, ...]
+    subject: dict[str, str]
+    message: dict[str, str]
+
+
+@dataclass(frozen=True)
 class StateDef:
     name: str
     label: dict[str, str]
@@ -212,6 +227,7 @@ class WorkflowDefinition:
     transitions: dict[str, TransitionDef]
     tasks: dict[str, TaskTemplate]
     escalation: Escalation = field(default_factory=Escalation)
+    notifications: dict[str, NotificationDef] = field(default_factory=dict)
 
     @property
     def initial(self) -> str:
@@ -382,6 +398,45 @@ def _check_names(path: str, node: Any, trigger: str, what: str, table: dict) -> 
             )
 
 
+def _notifications(path: str, raw: Any) -> dict[str, NotificationDef]:
+    if not isinstance(raw, dict):
+        raise _fail(path, raw, "notifications must be a mapping of kind to its recipients and text")
+    found = {}
+    for kind, node in raw.items():
+        if not isinstance(node, dict):
+            raise _fail(path, raw, f"notification {kind!r} must be a mapping")
+        recipients = node.get("recipients")
+        if not isinstance(recipients, list) or not recipients:
+            raise _fail(path, node, f"notification {kind!r}: recipients must be a non-empty list")
+        lines = getattr(recipients, "item_lines", ())
+        for i, spec in enumerate(recipients):
+            scope, _, role = str(spec).partition(".")
+            valid = spec in RECIPIENT_GROUPS or (scope in RECIPIENT_SCOPES and role in ROLES)
+            if not valid:
+                line = lines[i] if i < len(lines) else node.line
+                raise WorkflowError(
+                    f"{path}:{line}: notification {kind!r}: unknown recipient {spec!r} (one of "
+                    f"{', '.join(RECIPIENT_GROUPS)}, or <{'|'.join(RECIPIENT_SCOPES)}>.<role>)"
+                )
+        texts = {}
+        for key in ("subject", "message"):
+            label = node.get(key)
+            if not isinstance(label, dict) or not label.get("vi") or not label.get("en"):
+                raise _fail(path, node, f"notification {kind!r}: {key} needs a vi and an en text")
+            for text in label.values():
+                try:
+                    str(text).format(ref="X")
+                except (KeyError, IndexError, ValueError) as exc:
+                    raise _fail(
+                        path, label, f"notification {kind!r}: {key} may use only {{ref}} ({exc})"
+                    ) from exc
+            texts[key] = {"vi": str(label["vi"]), "en": str(label["en"])}
+        found[kind] = NotificationDef(
+            kind, tuple(str(r) for r in recipients), texts["subject"], texts["message"]
+        )
+    return found
+
+
 def load_definition(path: str | Path) -> WorkflowDefinition:
     """Parse and validate a workflow file; raise WorkflowError naming the line on any fault."""
     path = str(path)
@@ -397,6 +452,7 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
     _check_shapes(path, raw)
 
     tasks = {tid: _task(path, tid, node) for tid, node in (raw.get("tasks") or {}).items()}
+    notifications = _notifications(path, raw.get("notifications") or {})
 
     states: dict[str, StateDef] = {}
     state_lines: dict[str, int] = {}
@@ -446,8 +502,10 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
         _check_names(path, node, trigger, "guard", registry.GUARDS)
         _check_names(path, node, trigger, "effect", registry.EFFECTS)
         for kind in node.get("notify", []):
-            if kind not in NOTIFY_KINDS:
-                raise _fail(path, node, f"trigger {trigger!r}: unknown notification {kind!r}")
+            if kind not in notifications:
+                raise _fail(
+                    path, node, f"trigger {trigger!r}: notification {kind!r} is not under notifications:"
+                )
         task_kinds = {t.kind for t in tasks.values()}
         for kind in node.get("completes", []):
             if kind not in task_kinds:
@@ -497,6 +555,7 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
         states=states,
         transitions=transitions,
         tasks=tasks,
+        notifications=notifications,
         escalation=Escalation(
             reminder_after_hours=float(esc.get("reminder_after_hours", 0)),
             interval_hours=float(esc.get("interval_hours", 24)),

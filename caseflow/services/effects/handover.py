@@ -59,6 +59,6 @@ def hand_over(run: TransitionRun, transition: TransitionDef) -> None:
                 new_agency,
                 case=case,
                 task=task,
-                dedupe=f"task_created:{task.id}:{new_agency.code}",
+                dedupe=outbox.dedupe_key("task_created", case, task, 0, new_agency.email, new_agency.code),
             )
     run.values["from_commune"] = old.code
