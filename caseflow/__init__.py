@@ -62,6 +62,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     mail.init_app(app)
     csrf.init_app(app)
     babel.init_app(app)
+    import caseflow.services.effects  # noqa: F401 - registers the effects and guards the file names
+
     workflow.init_app(app)  # loads and validates the procedure file: fails fast if it is wrong
     api.init_app(app)
     web.init_app(app)  # HTML pages: sign-in, my work, cases, supervision, admin
