@@ -24,9 +24,11 @@ CASE_FIELDS = (
     "criminal_referral",
     "police_case_number",
     "closure_reason",
+    "data",
     "state_entered_at",
 )
-HIDDEN_FROM_AGENCIES = frozenset({"findings", "plan", "closure_reason"})
+# `data`: trigger fields kept on the case (`store: data`), decisions agencies do not need.
+HIDDEN_FROM_AGENCIES = frozenset({"findings", "plan", "closure_reason", "data"})
 
 
 @dataclass(frozen=True)

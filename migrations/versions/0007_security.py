@@ -1,7 +1,7 @@
 """identity and free text encrypted at rest, the trail hash-chained and append-only, admin trail
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0012
 Create Date: 2026-12-01 09:00:00
 
 The child's identity, the informant's and the free text that names people (summary,
@@ -23,22 +23,22 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0006"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
 TEXT_COLUMNS = {
     "children": ("full_name", "date_of_birth", "address", "school", "family"),
     "informants": ("name", "phone", "relation"),
-    "cases": ("summary", "findings", "closure_reason", "plan"),
+    "cases": ("summary", "findings", "closure_reason", "plan", "data"),
     "tasks": ("description", "outcome", "note"),
     "case_events": ("data",),
 }
-JSON_COLUMNS = {"cases": ("plan",), "case_events": ("data",)}
+JSON_COLUMNS = {"cases": ("plan", "data"), "case_events": ("data",)}
 WIDEN = {  # PostgreSQL columns whose type cannot hold a ciphertext
     "children": ("full_name", "date_of_birth", "school"),
     "informants": ("name", "phone", "relation"),
-    "cases": ("plan",),
+    "cases": ("plan", "data"),
     "case_events": ("data",),
 }
 BATCH = 500

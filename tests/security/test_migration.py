@@ -53,7 +53,7 @@ def test_0007_encrypts_chains_and_repairs_a_register_written_before_it(old_datab
     monkeypatch.setenv("CASEFLOW_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": old_database})
     with app.app_context():
-        upgrade(directory=str(ROOT / "migrations"), revision="0006")
+        upgrade(directory=str(ROOT / "migrations"), revision="0012")
         for statement in ROWS:
             db.session.execute(text(statement))
         db.session.commit()
