@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 
-from sqlalchemy import DateTime, Text
+from sqlalchemy import JSON, DateTime, Text
 from sqlalchemy.types import TypeDecorator
 
 from caseflow import crypto
@@ -72,8 +72,12 @@ class EncryptedDate(EncryptedText):
 
 
 class EncryptedJSON(EncryptedText):
-    """A JSON value kept encrypted (the trail's data, the plan): its free text names people."""
+    """A JSON value kept encrypted (the trail's data, the plan): its free text names people.
 
+    The column stays JSON and holds the ciphertext as a JSON string, so no column changes
+    type; a value written before encryption reads back as it was."""
+
+    impl = JSON
     cache_ok = True
 
     def process_bind_param(self, value: object, dialect) -> str | None:  # noqa: ANN001
@@ -83,6 +87,7 @@ class EncryptedJSON(EncryptedText):
             json.dumps(value, ensure_ascii=False, separators=(",", ":")), dialect
         )
 
-    def process_result_value(self, value: str | None, dialect) -> object:  # noqa: ANN001
-        text = super().process_result_value(value, dialect)
-        return None if text is None else json.loads(text)
+    def process_result_value(self, value: object, dialect) -> object:  # noqa: ANN001
+        if not isinstance(value, str):  # None, or a value written before encryption
+            return value
+        return json.loads(super().process_result_value(value, dialect))

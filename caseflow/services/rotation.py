@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import ColumnElement, Text, select, type_coerce
+from sqlalchemy import JSON, ColumnElement, Text, select, type_coerce
 
 from caseflow import crypto
 from caseflow.extensions import db
-from caseflow.models.types import EncryptedText
+from caseflow.models.types import EncryptedJSON, EncryptedText
 from caseflow.services import audit_chain
 
 BATCH = 500
@@ -80,7 +80,10 @@ def reencrypt_all() -> dict[str, int]:
 
 
 def _as_text(column: ColumnElement) -> ColumnElement:
-    return type_coerce(column, Text()).label(column.name)
+    """The stored ciphertext itself (a JSON column holds it as a JSON string)."""
+    return type_coerce(column, JSON() if isinstance(column.type, EncryptedJSON) else Text()).label(
+        column.name
+    )
 
 
 def _reindex_children() -> int:

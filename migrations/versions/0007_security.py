@@ -35,11 +35,11 @@ TEXT_COLUMNS = {
     "case_events": ("data",),
 }
 JSON_COLUMNS = {"cases": ("plan", "data"), "case_events": ("data",)}
-WIDEN = {  # PostgreSQL columns whose type cannot hold a ciphertext
+# Columns whose type cannot hold a ciphertext become TEXT. JSON columns stay JSON: they hold
+# the ciphertext as a JSON string (caseflow.models.types.EncryptedJSON).
+WIDEN = {
     "children": ("full_name", "date_of_birth", "school"),
     "informants": ("name", "phone", "relation"),
-    "cases": ("plan", "data"),
-    "case_events": ("data",),
 }
 BATCH = 500
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -104,7 +104,7 @@ def upgrade():
         sa.Column("actor_label", sa.String(200), nullable=True),
         sa.Column("action", sa.String(60), nullable=False),
         sa.Column("target", sa.String(200), nullable=True),
-        sa.Column("data", sa.JSON(), nullable=True),
+        sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=True),
         sa.Column("prev_hash", sa.String(64), nullable=True),
         sa.Column("hash", sa.String(64), nullable=True),
@@ -113,11 +113,14 @@ def upgrade():
         sa.UniqueConstraint("seq"),
     )
     if postgres:
-        # SQLite keeps any text in any column; PostgreSQL's varchar(n), date and json cannot.
         for table, columns in WIDEN.items():
             for column in columns:
                 op.execute(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE TEXT USING {column}::text")
     else:
+        for table, columns in WIDEN.items():  # neither table is referenced: a plain batch copy
+            with op.batch_alter_table(table) as batch:
+                for column in columns:
+                    batch.alter_column(column, type_=sa.Text())
         # Rows that hold bytes that are not UTF-8 must be read to be repaired.
         bind.connection.driver_connection.text_factory = lambda raw: raw.decode("utf-8", "replace")
 
@@ -138,7 +141,7 @@ def upgrade():
         sa.column("kind", sa.String),
         sa.column("from_state", sa.String),
         sa.column("to_state", sa.String),
-        sa.column("data", sa.Text),
+        sa.column("data", sa.JSON),
         sa.column("seq", sa.Integer),
         sa.column("prev_hash", sa.String),
         sa.column("hash", sa.String),
@@ -200,7 +203,12 @@ def upgrade():
 
 
 def _encrypt_table(bind, ring, table, columns):
-    t = sa.table(table, sa.column("id", sa.Integer), *(sa.column(c, sa.Text) for c in columns))
+    json_columns = JSON_COLUMNS.get(table, ())
+    t = sa.table(
+        table,
+        sa.column("id", sa.Integer),
+        *(sa.column(c, sa.JSON if c in json_columns else sa.Text) for c in columns),
+    )
     last_id = 0
     while True:
         rows = (
@@ -216,8 +224,8 @@ def _encrypt_table(bind, ring, table, columns):
                 value = row[column]
                 if value is None or crypto_is_encrypted(value):
                     continue
-                if column in JSON_COLUMNS.get(table, ()):
-                    clean = json.dumps(_clean_json(json.loads(value)), ensure_ascii=False)
+                if column in json_columns:
+                    clean = json.dumps(_clean_json(value), ensure_ascii=False)
                 else:
                     clean = _clean(value if isinstance(value, str) else str(value))
                 values[column] = ring.encrypt(clean, f"{table}.{column}")
