@@ -92,4 +92,22 @@ class Config:
     # The session cookie travels only over HTTPS once the site is served over HTTPS.
     SESSION_COOKIE_SECURE = _bool("CASEFLOW_SECURE_COOKIES", CASEFLOW_BASE_URL.startswith("https://"))
     REMEMBER_COOKIE_DURATION = 0
+    # The data key(s) that encrypt the identity at rest (caseflow/crypto.py): `id:base64key`
+    # entries, the current first. Unset: the key file (default instance/data_key, generated).
+    CASEFLOW_DATA_KEY = os.environ.get("CASEFLOW_DATA_KEY") or None
+    CASEFLOW_DATA_KEY_FILE = os.environ.get("CASEFLOW_DATA_KEY_FILE") or None
+    # Rate limits (caseflow/security.py), in the `limits` notation; storage: Redis when REDIS_URL
+    # is set, memory otherwise. The per-account limit counts failures and spares addresses the
+    # account signed in from lately.
+    RATELIMIT_ENABLED = _bool("CASEFLOW_RATELIMIT_ENABLED", True)
+    CASEFLOW_SIGNIN_LIMIT = os.environ.get("CASEFLOW_SIGNIN_LIMIT", "30 per minute;300 per hour")
+    CASEFLOW_SIGNIN_ACCOUNT_LIMIT = os.environ.get("CASEFLOW_SIGNIN_ACCOUNT_LIMIT", "30 per hour")
+    CASEFLOW_LINK_LIMIT = os.environ.get("CASEFLOW_LINK_LIMIT", "30 per minute;300 per hour")
+    CASEFLOW_PASSWORD_LIMIT = os.environ.get("CASEFLOW_PASSWORD_LIMIT", "10 per minute;50 per hour")
+    # Behind a reverse proxy: how many proxies to trust for each X-Forwarded-* header (0: none).
+    CASEFLOW_PROXY_FIX_X_FOR = int(os.environ.get("CASEFLOW_PROXY_FIX_X_FOR", "0"))
+    CASEFLOW_PROXY_FIX_X_PROTO = int(os.environ.get("CASEFLOW_PROXY_FIX_X_PROTO", "0"))
+    CASEFLOW_PROXY_FIX_X_HOST = int(os.environ.get("CASEFLOW_PROXY_FIX_X_HOST", "0"))
+    CASEFLOW_PROXY_FIX_X_PORT = int(os.environ.get("CASEFLOW_PROXY_FIX_X_PORT", "0"))
+    CASEFLOW_PROXY_FIX_X_PREFIX = int(os.environ.get("CASEFLOW_PROXY_FIX_X_PREFIX", "0"))
     PERMANENT_SESSION_LIFETIME = int(os.environ.get("CASEFLOW_SESSION_IDLE_SECONDS", "1800"))  # idle sign-out

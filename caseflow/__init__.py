@@ -52,10 +52,24 @@ def create_app(test_config: dict | None = None) -> Flask:
         # The embedded default: one SQLite file, no server to start.
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'caseflow.db'}"
 
-    from caseflow import actions, api, cli, database, health, logs, metrics, notifications, web, workflow
+    from caseflow import (
+        actions,
+        api,
+        cli,
+        crypto,
+        database,
+        health,
+        logs,
+        metrics,
+        notifications,
+        security,
+        web,
+        workflow,
+    )
     from caseflow.extensions import babel, csrf, db, mail, migrate
 
     logs.init_app(app)  # first: JSON lines and request ids for everything after
+    crypto.init_app(app)  # the data keys, from the setting or instance/data_key: before any row is read
     database.configure(app)  # engine options per backend (SQLite WAL and busy timeout)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")))
@@ -71,5 +85,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     metrics.init_app(app)  # /metrics for Prometheus: token or loopback only
     notifications.init_app(app)  # outbox rows leave after their transaction commits
     actions.init_app(app)  # signed single-use links in agency mails
+    security.init_app(app)  # rate limits, proxy headers, security headers, boundary checks
     cli.init_app(app)
     return app

@@ -14,7 +14,7 @@ from caseflow.models import Agency, Case, CaseEvent, OrgUnit, Task, User
 from caseflow.models.orgs import AGENCY_KINDS
 from caseflow.models.types import utcnow
 from caseflow.seed_calendar import seed_calendar
-from caseflow.services import intake, transition
+from caseflow.services import audit_chain, intake, transition
 from caseflow.services.reference import add_org_unit
 from caseflow.workflow import current_engine
 
@@ -236,7 +236,10 @@ def _age(case: Case, days: int) -> None:
     if case.closed_at:
         case.closed_at -= shift
     db.session.flush()
-    # Events are append-only for users; the demo rewrites its own fake history once, in SQL.
+    # Events are append-only for users; the demo rewrites its own fake history once, in SQL,
+    # and seals the case's chain again over the new times.
+    audit_chain.allow_rewrite(db.session)
     table = CaseEvent.__table__
     for event_id, at in db.session.execute(select(table.c.id, table.c.at).where(table.c.case_id == case.id)):
         db.session.execute(table.update().where(table.c.id == event_id).values(at=at - shift))
+    audit_chain.reseal_case(db.session, case.id)

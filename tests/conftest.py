@@ -36,6 +36,7 @@ TEST_CONFIG = {
     "WTF_CSRF_ENABLED": True,
     "MAIL_SERVER": None,
     "REDIS_URL": None,
+    "RATELIMIT_ENABLED": False,  # tests sign in many users at once; tests/security turn limits on
 }
 
 

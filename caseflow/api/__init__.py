@@ -27,7 +27,8 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
 
 @bp.errorhandler(DomainError)
 def _domain_error(exc: DomainError):  # noqa: ANN202
-    return jsonify(exc.to_json()), exc.status
+    headers = {"Retry-After": str(exc.retry_after)} if getattr(exc, "retry_after", None) else {}
+    return jsonify(exc.to_json()), exc.status, headers
 
 
 @bp.errorhandler(HTTPException)
@@ -50,34 +51,52 @@ def json_body() -> Any:
         data = None
     if data is None:
         raise DomainError("The body must be valid JSON (Content-Type: application/json)")
-    nul = dict.fromkeys(_nul_paths(data), NUL_MESSAGE)
-    if nul:
-        raise Invalid(nul)
+    bad = _bad_text(data)
+    if bad:
+        raise Invalid(bad)
     return data
 
 
-# PostgreSQL text cannot hold U+0000: refuse it at the door, naming the field, not as a 500.
+# PostgreSQL text cannot hold U+0000, and no UTF-8 text can hold a lone UTF-16 surrogate (JSON's
+# "\ud800" escape makes one): refuse both at the door, naming the field, not as a 500 later or
+# a stored note that breaks the case page for good.
 NUL_MESSAGE = "must not contain NUL (U+0000) characters"
+SURROGATE_MESSAGE = "must be valid Unicode text (it holds a lone UTF-16 surrogate)"
 
 
-def _nul_paths(data: Any) -> list[str]:
-    """Where U+0000 occurs in a JSON value, as field names ("child.full_name", "data.measures[0]").
-    A loop, not recursion: the body may be nested nearly as deep as the parser allows."""
-    found, stack = [], [(data, "")]
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return NUL_MESSAGE
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return SURROGATE_MESSAGE
+    return None
+
+
+def _bad_text(data: Any) -> dict[str, str]:
+    """Where a JSON value holds text that cannot be stored, as field names ("child.full_name",
+    "data.measures[0]") with why. A loop, not recursion: the body may be nested nearly as deep
+    as the parser allows."""
+    found: dict[str, str] = {}
+    stack = [(data, "")]
     while stack:
         value, path = stack.pop()
-        if isinstance(value, str) and "\x00" in value:
-            found.append(path or "body")
+        if isinstance(value, str):
+            problem = _text_problem(value)
+            if problem:
+                found[path or "body"] = problem
         elif isinstance(value, dict):
             for key, item in value.items():
+                key_problem = _text_problem(str(key))
                 where = f"{path}.{key}" if path else str(key)
-                if "\x00" in str(key):
-                    found.append(where)
+                if key_problem:
+                    found[where.encode("utf-8", "backslashreplace").decode()] = key_problem
                 else:
                     stack.append((item, where))
         elif isinstance(value, list):
             stack.extend((item, f"{path}[{i}]") for i, item in enumerate(value))
-    return sorted(found)
+    return dict(sorted(found.items()))
 
 
 @bp.before_request

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify
+from flask import current_app, jsonify, request
 from sqlalchemy import select
 
 from caseflow.api import bp, current_user, json_body, require_auth
@@ -19,7 +19,7 @@ def token():  # noqa: ANN201
     if not isinstance(data, dict):
         data = {}
     value, expires = issue_token(
-        data.get("email"), data.get("password"), current_app.config["API_TOKEN_HOURS"]
+        data.get("email"), data.get("password"), current_app.config["API_TOKEN_HOURS"], request.remote_addr
     )
     return jsonify({"token": value, "expires_at": expires.isoformat()})
 

@@ -1,6 +1,7 @@
 """All models, imported in one place so Alembic and the app see the whole schema."""
 
 from caseflow.models.actions import UsedActionToken
+from caseflow.models.admin_events import AdminEvent
 from caseflow.models.calendar import CalendarDay
 from caseflow.models.cases import Case, Child, Informant
 from caseflow.models.counts import OpenCaseCount
@@ -11,6 +12,7 @@ from caseflow.models.people import ApiToken, User
 from caseflow.models.tasks import Task
 
 __all__ = [
+    "AdminEvent",
     "Agency",
     "ApiToken",
     "CalendarDay",

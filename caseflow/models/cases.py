@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from caseflow import crypto
 from caseflow.extensions import db
 from caseflow.models.orgs import Agency, OrgUnit
-from caseflow.models.types import UTCDateTime, utcnow
+from caseflow.models.types import EncryptedDate, EncryptedJSON, EncryptedText, UTCDateTime, utcnow
 
 CHANNELS = ("hotline_111", "police", "school", "health", "commune", "community", "self", "other")
 HARM_TYPES = (
@@ -45,22 +46,26 @@ class Case(db.Model):
     incident_commune_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
     residence_commune_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
     channel: Mapped[str] = mapped_column(String(20))
-    summary: Mapped[str] = mapped_column(Text, default="")
+    # Free text that names the child, the family and the neighbours: encrypted like the identity.
+    summary: Mapped[str] = mapped_column(EncryptedText("cases.summary"), default="")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     state_entered_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # A reopened case is a new report in law: its 12-hour clocks restart here.
     reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    closure_reason: Mapped[str | None] = mapped_column(Text)
+    closure_reason: Mapped[str | None] = mapped_column(EncryptedText("cases.closure_reason"))
+    # Set by `flask caseflow retention`: the identity and free text are gone, the statistics stay.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     serious_harm: Mapped[bool] = mapped_column(Boolean, default=False)
     caregiver_is_abuser: Mapped[bool] = mapped_column(Boolean, default=False)
-    findings: Mapped[str | None] = mapped_column(Text)
-    plan: Mapped[dict | None] = mapped_column(JSON)
+    findings: Mapped[str | None] = mapped_column(EncryptedText("cases.findings"))
+    plan: Mapped[dict | None] = mapped_column(EncryptedJSON("cases.plan"))
     criminal_referral: Mapped[bool] = mapped_column(Boolean, default=False)
     police_case_number: Mapped[str | None] = mapped_column(String(64))
     # The values of trigger fields declared `store: data` in the workflow file, by field name:
     # a province's new field needs no migration (caseflow/workflow/definition.py, FieldSpec).
-    data: Mapped[dict | None] = mapped_column(JSON)
+    # Encrypted like the other free text: a field may name a person (an alternative carer).
+    data: Mapped[dict | None] = mapped_column(EncryptedJSON("cases.data"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reported_by_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -86,13 +91,17 @@ class Child(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
-    full_name: Mapped[str] = mapped_column(String(200))
-    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    # Encrypted at rest (caseflow.crypto); sex and the age stay plain for the statistics.
+    full_name: Mapped[str] = mapped_column(EncryptedText("children.full_name"))
+    date_of_birth: Mapped[date | None] = mapped_column(EncryptedDate("children.date_of_birth"))
     estimated_age: Mapped[int | None] = mapped_column(Integer)
     sex: Mapped[str] = mapped_column(String(10), default="unknown")
-    address: Mapped[str | None] = mapped_column(Text)
-    school: Mapped[str | None] = mapped_column(String(200))
-    family: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(EncryptedText("children.address"))
+    school: Mapped[str | None] = mapped_column(EncryptedText("children.school"))
+    family: Mapped[str | None] = mapped_column(EncryptedText("children.family"))
+    # HMAC of the normalized name and birth date (crypto.child_name_index): the duplicate check
+    # finds the same child by equality without the name ever being readable in the database.
+    name_index: Mapped[str | None] = mapped_column(String(64), index=True)
 
     case: Mapped[Case] = relationship(back_populates="child")
 
@@ -116,9 +125,15 @@ class Informant(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
     consent: Mapped[bool] = mapped_column(Boolean, default=False)
-    name: Mapped[str | None] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(40))
-    relation: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str | None] = mapped_column(EncryptedText("informants.name"))
+    phone: Mapped[str | None] = mapped_column(EncryptedText("informants.phone"))
+    relation: Mapped[str | None] = mapped_column(EncryptedText("informants.relation"))
+
+
+@event.listens_for(Child, "before_insert")
+@event.listens_for(Child, "before_update")
+def _index_name(mapper, connection, target: Child) -> None:  # noqa: ANN001
+    target.name_index = crypto.child_name_index(target.full_name, target.date_of_birth)
 
 
 from caseflow.models.tasks import Task  # noqa: E402

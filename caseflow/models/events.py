@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, event
+from sqlalchemy import ForeignKey, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caseflow.extensions import db
 from caseflow.models.people import User
-from caseflow.models.types import UTCDateTime, utcnow
+from caseflow.models.types import EncryptedJSON, UTCDateTime, utcnow
 
 EVENT_KINDS = (
     "created",
@@ -28,7 +28,11 @@ EVENT_KINDS = (
 
 class CaseEvent(db.Model):
     __tablename__ = "case_events"
-    __table_args__ = (Index("ix_case_events_case", "case_id", "id"),)
+    __table_args__ = (
+        Index("ix_case_events_case", "case_id", "id"),
+        # The chain's order: one event per position, so two writers cannot fork a case's trail.
+        Index("uq_case_events_case_seq", "case_id", "seq", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
@@ -39,7 +43,13 @@ class CaseEvent(db.Model):
     kind: Mapped[str] = mapped_column(String(30))
     from_state: Mapped[str | None] = mapped_column(String(40))
     to_state: Mapped[str | None] = mapped_column(String(40))
-    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Notes, findings and reasons name people: the data is encrypted at rest.
+    data: Mapped[dict] = mapped_column(EncryptedJSON("case_events.data"), default=dict)
+    # The tamper-evident chain (services/audit.py): position in the case's trail, the previous
+    # event's hash and this one's, sha256 over the canonical JSON of the event and prev_hash.
+    seq: Mapped[int | None] = mapped_column(Integer)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
     actor: Mapped[User | None] = relationship()
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caseflow.extensions import db
 from caseflow.models.orgs import Agency
-from caseflow.models.types import UTCDateTime, utcnow
+from caseflow.models.types import EncryptedText, UTCDateTime, utcnow
 
 TASK_STATUSES = ("open", "done", "cancelled")
 
@@ -64,7 +64,9 @@ class Task(db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     template: Mapped[str] = mapped_column(String(60))
-    description: Mapped[str | None] = mapped_column(Text)
+    # The free text of a task (the measure, its outcome, the agency's note) names the child and the
+    # family: encrypted at rest like the identity.
+    description: Mapped[str | None] = mapped_column(EncryptedText("tasks.description"))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     # Copies of the case's two communes (the jurisdiction a task is seen and counted in), set when
     # the task is made and moved with the case at a handover (services/transition.py).
@@ -78,8 +80,8 @@ class Task(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    outcome: Mapped[str | None] = mapped_column(Text)
-    note: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(EncryptedText("tasks.outcome"))
+    note: Mapped[str | None] = mapped_column(EncryptedText("tasks.note"))
     # Highest escalation level already notified (0: none, 1: the agency, 2+: up the tree).
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -16,6 +16,7 @@ from sqlalchemy import insert
 from caseflow.extensions import db
 from caseflow.models import Agency, CaseEvent, OrgUnit, User
 from caseflow.models.types import utcnow
+from caseflow.services import audit_chain
 
 # Built once: building and keying a statement anew costs as much CPU as running it.
 _INSERT_EVENTS = insert(CaseEvent.__table__)
@@ -55,6 +56,7 @@ def add(case_id: int | None, kind: str, **kwargs: Any) -> CaseEvent:
 def insert_rows(rows: list[dict[str, Any]]) -> None:
     """Write events built by `event_row` in one INSERT, in the order given."""
     if rows:
+        audit_chain.seal_rows(db.session, rows)  # the chain's hashes, the case's head read once
         db.session.execute(_INSERT_EVENTS, rows)
 
 

@@ -12,7 +12,8 @@ from caseflow.extensions import db
 from caseflow.models import Case, CaseEvent, OrgUnit, Task, User
 from caseflow.models.types import utcnow
 from caseflow.services import access, audit
-from caseflow.services.errors import Invalid, NotFound
+from caseflow.services.errors import Forbidden, Invalid, NotFound
+from caseflow.services.visibility import case_view
 from caseflow.workflow.engine import Engine
 
 MAX_NOTE_CHARS = 10_000
@@ -207,6 +208,8 @@ def trail_of(case: Case) -> list[CaseEvent]:
 
 def events_of(engine: Engine, user: User, case_id: int) -> list[CaseEvent]:
     case = get_case(user, case_id)
+    if not case_view(user, case).trail:
+        raise Forbidden("Your role may not read the audit trail")
     audit.add(case.id, "read", actor=user, data={"view": "events"})
     db.session.commit()
     return list(

@@ -53,3 +53,14 @@ class Conflict(DomainError):
 class Unavailable(DomainError):
     status = 503
     code = "unavailable"
+
+
+class TooManyAttempts(DomainError):
+    """A rate limit or the sign-in delay: try again after `retry_after` seconds."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))

@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from caseflow.extensions import db
 from caseflow.models import Agency, OrgUnit, User
 from caseflow.models.orgs import AGENCY_KINDS, LEVELS
-from caseflow.models.people import MIN_PASSWORD_LENGTH, ROLES
+from caseflow.models.people import ROLES
+from caseflow.services import passwords
 from caseflow.services.errors import Conflict
 from caseflow.services.validation import Fields
 
@@ -125,8 +126,11 @@ def create_user(payload: object) -> User:
     password = fields.data.get("password")
     role = fields.choice("role", ROLES, required=True)
     locale = fields.choice("locale", ("vi", "en")) or "vi"
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-        fields.error("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    weak = passwords.problem(
+        password, user_inputs=tuple(str(fields.data.get(k) or "") for k in ("email", "name"))
+    )
+    if weak:
+        fields.error("password", weak)
     unit_code, agency_code = fields.data.get("org_unit"), fields.data.get("agency")
     unit = unit_by_code(unit_code) if isinstance(unit_code, str) else None
     agency = agency_by_code(agency_code) if isinstance(agency_code, str) else None

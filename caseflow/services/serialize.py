@@ -7,6 +7,7 @@ from datetime import datetime
 from caseflow.models import Case, Task, User
 from caseflow.models.types import utcnow
 from caseflow.services import access
+from caseflow.services.visibility import case_view
 from caseflow.workflow.engine import Engine
 
 
@@ -53,34 +54,38 @@ def case_summary_json(case: Case, now: datetime | None = None) -> dict:
 
 
 def case_json(case: Case, user: User, engine: Engine) -> dict:
+    """The case as `user` may see it: the fields, tasks and identity `visibility.case_view` allows."""
     now = utcnow()
     body = case_summary_json(case, now)
     definition = engine.definition
-    body.update(
-        {
-            "summary": case.summary,
-            "serious_harm": case.serious_harm,
-            "caregiver_is_abuser": case.caregiver_is_abuser,
-            "findings": case.findings,
-            "plan": case.plan,
-            "criminal_referral": case.criminal_referral,
-            "police_case_number": case.police_case_number,
-            "closure_reason": case.closure_reason,
-            # Trigger fields the workflow file keeps `store: data`, by field name.
-            "data": dict(case.data or {}),
-            "state_entered_at": _iso(case.state_entered_at),
-            "tasks": [task_json(t, now) for t in case.tasks],
-            "allowed_triggers": [
-                t for t in engine.allowed_from(case.state) if access.may_fire(user, definition, case, t)
-            ],
-        }
-    )
-    if access.can_see_identity(user, case):
+    view = case_view(user, case)
+    shown_tasks = view.tasks(case)
+    if view.only_agency_id is not None:  # the list form's count, of the tasks this view shows
+        body["overdue_tasks"] = sum(1 for t in shown_tasks if t.is_overdue(now))
+    values = {
+        "summary": case.summary,
+        "serious_harm": case.serious_harm,
+        "caregiver_is_abuser": case.caregiver_is_abuser,
+        "findings": case.findings,
+        "plan": case.plan,
+        "criminal_referral": case.criminal_referral,
+        "police_case_number": case.police_case_number,
+        "closure_reason": case.closure_reason,
+        # Trigger fields the workflow file keeps `store: data`, by field name.
+        "data": dict(case.data or {}),
+        "state_entered_at": _iso(case.state_entered_at),
+    }
+    body.update({name: value for name, value in values.items() if view.shows(name)})
+    body["tasks"] = [task_json(t, now) for t in shown_tasks]
+    body["allowed_triggers"] = [
+        t for t in engine.allowed_from(case.state) if access.may_fire(user, definition, case, t)
+    ]
+    if view.identity:
         body["child"] = case.child.to_json() if case.child else None
-        if case.informant is not None:
-            body["informant"] = {
-                "consent": case.informant.consent,
-                "name": case.informant.name,
-                "phone": case.informant.phone,
-            }
+    if view.informant and case.informant is not None:
+        body["informant"] = {
+            "consent": case.informant.consent,
+            "name": case.informant.name,
+            "phone": case.informant.phone,
+        }
     return body

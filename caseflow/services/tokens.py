@@ -14,11 +14,13 @@ from caseflow.services import accounts
 from caseflow.services.errors import Unauthorized
 
 
-def issue_token(email: object, password: object, hours: int) -> tuple[str, datetime]:
+def issue_token(
+    email: object, password: object, hours: int, address: str | None = None
+) -> tuple[str, datetime]:
     if not isinstance(email, str) or not isinstance(password, str):
         raise Unauthorized("Wrong email or password")
-    # The sign-in page's check, lock-out included: the API must not be a side door for guessing.
-    user = accounts.authenticate(email, password)
+    # The sign-in page's check, delays included: the API must not be a side door for guessing.
+    user = accounts.authenticate(email, password, address)
     token = secrets.token_urlsafe(32)
     expires = utcnow() + timedelta(hours=hours)
     db.session.add(ApiToken(token_hash=ApiToken.hash(token), user=user, expires_at=expires))

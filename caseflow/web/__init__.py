@@ -40,8 +40,10 @@ def init_app(app: Flask) -> None:
     from caseflow.web import admin, auth, cases, supervision, tasks
 
     login_manager.init_app(app)
-    # "strong": a session cookie replayed from another browser (other agent/IP hash) is dropped.
-    login_manager.session_protection = "strong"
+    # Flask-Login's "strong" mode does nothing more than "basic" for permanent sessions (ours are):
+    # caseflow.security binds each session to the browser that signed in, and the session
+    # generation on the user ends every copy at sign-out or a password change.
+    login_manager.session_protection = "basic"
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.login_message_category = "info"

@@ -8,8 +8,9 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 
 from caseflow import notifications as notifications_outbox
+from caseflow.extensions import db
 from caseflow.models.types import utcnow
-from caseflow.services import accounts, calendar, directory, reference
+from caseflow.services import accounts, admin_audit, calendar, directory, reference
 from caseflow.services.errors import Conflict, Invalid, NotFound
 from caseflow.web.forms import AgencyForm, CalendarDayForm, InviteForm, OrgUnitForm, PostForm, attach_errors
 from caseflow.web.helpers import roles_required
@@ -207,6 +208,8 @@ def notifications() -> str:
 def retry(notification_id: int) -> Response:
     if PostForm().validate_on_submit():
         if notifications_outbox.retry_notification(notification_id):
+            admin_audit.admin_event(db.session, "notification.retried", f"notification:{notification_id}")
+            db.session.commit()
             flash(_("The message is queued to be sent again."), "success")
         else:
             flash(_("This message is no longer in the failed list."), "info")

@@ -19,8 +19,9 @@ from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 
+from caseflow.security import bind_session_to_browser
 from caseflow.services import accounts
-from caseflow.services.errors import Invalid, Unauthorized
+from caseflow.services.errors import Invalid, TooManyAttempts, Unauthorized
 from caseflow.web import LOCALES, safe_next
 from caseflow.web.forms import LanguageForm, LoginForm, PasswordChangeForm, PostForm, attach_errors
 
@@ -55,14 +56,16 @@ def login() -> Response | str | tuple[str, int]:
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.email.data, form.password.data)
-        except accounts.Locked:
+            user = accounts.authenticate(form.email.data, form.password.data, request.remote_addr)
+        except TooManyAttempts as exc:
             form.form_errors.append(
                 _(
-                    "Too many failed sign-ins. The account is locked for %(n)s minutes.",
-                    n=accounts.LOCK_MINUTES,
+                    "Too many failed sign-ins from here. Wait %(n)s seconds, then try again.",
+                    n=exc.retry_after,
                 )
             )
+            page = render_template("pages/login.html", form=form)
+            return page, 429, {"Retry-After": str(exc.retry_after)}
         except Unauthorized:
             form.form_errors.append(_("Wrong e-mail or password."))
         else:
@@ -71,6 +74,7 @@ def login() -> Response | str | tuple[str, int]:
             if locale:
                 session["locale"] = locale
             login_user(user, remember=False)
+            bind_session_to_browser()
             session.permanent = True  # expiry is PERMANENT_SESSION_LIFETIME, renewed on each request
             session["seen"] = int(time.time())
             return redirect(safe_next(request.args.get("next")) or home_url())
@@ -83,6 +87,9 @@ def logout() -> Response:
     form = PostForm()
     if form.validate_on_submit():
         locale = session.get("locale")
+        if current_user.is_authenticated:
+            # A new session generation: a copy of this session's cookie stops working too.
+            accounts.end_sessions(current_user._get_current_object())
         logout_user()
         session.clear()
         if locale:
@@ -103,6 +110,7 @@ def password() -> Response | str | tuple[str, int]:
             return render_template("pages/password.html", form=form), 422
         # The token rotated, ending every session including this one; keep this browser signed in.
         login_user(current_user._get_current_object(), remember=False)
+        bind_session_to_browser()
         flash(_("Your password was changed. Other sessions were signed out."), "success")
         return redirect(home_url())
     status = 422 if form.errors else 200

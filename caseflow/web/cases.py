@@ -13,6 +13,7 @@ from caseflow.models.types import utcnow
 from caseflow.services import access, cases, directory, intake, transition
 from caseflow.services.calendar import load_calendar
 from caseflow.services.errors import Conflict, Forbidden, Invalid
+from caseflow.services.visibility import case_view
 from caseflow.web.forms import CompleteTaskForm, IntakeForm, NoteForm, action_data, action_form, attach_errors
 from caseflow.web.helpers import completed_by_step, data_rows, locale, roles_required, time_left
 from caseflow.workflow import current_engine
@@ -139,8 +140,9 @@ def _case_page(
     definition = engine.definition
     case = cases.read_case(engine, current_user, case_id)
     is_agency = current_user.role == "agency_staff"
+    view = case_view(current_user, case)
     now, calendar = utcnow(), load_calendar()
-    shown_tasks = [t for t in case.tasks if not is_agency or t.agency_id == current_user.agency_id]
+    shown_tasks = view.tasks(case)
     task_rows = [
         {
             "task": t,
@@ -165,7 +167,7 @@ def _case_page(
             form = action_form(spec, *choices)
             form.version.data = str(case.version)
         actions.append({"spec": spec, "form": form, "open": bool(failed and failed[0] == trigger)})
-    trail = [] if is_agency else cases.trail_of(case)
+    trail = cases.trail_of(case) if view.trail else []
     notes = [e for e in trail if e.kind == "note"]
     show_reads = request.args.get("reads") == "1"
     events = [e for e in trail if show_reads or e.kind != "read"]
@@ -174,8 +176,9 @@ def _case_page(
         case=case,
         definition=definition,
         is_agency=is_agency,
-        identity=case.child if access.can_see_identity(current_user, case) else None,
-        informant=case.informant if not is_agency and access.can_see_identity(current_user, case) else None,
+        view=view,
+        identity=case.child if view.identity else None,
+        informant=case.informant if view.informant else None,
         task_rows=task_rows,
         actions=actions,
         events=events,

@@ -271,6 +271,12 @@ ERROR_TEXTS = (
     ("is not an email address", _l("Give a valid e-mail address.")),
     ("is outside your area", _l("You may record reports only for your own area.")),
     ("must be at least", _l("The password is too short.")),
+    (
+        "is too easy to guess",
+        _l("This password is too easy to guess. Use a longer phrase of unrelated words."),
+    ),
+    ("must be valid Unicode text", _l("This text holds a character that cannot be stored.")),
+    ("is before CaseFlow's earliest date", _l("This date is before Decree 56 came into force.")),
     ("is wrong", _l("The current password is wrong.")),
     ("officers and chairs belong to a commune", _l("Officers and chairs belong to a commune.")),
     ("supervisors need", _l("Supervisors need the unit they supervise.")),

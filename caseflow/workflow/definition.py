@@ -17,6 +17,7 @@ from sqlalchemy import JSON
 from caseflow.models.cases import Case
 from caseflow.models.orgs import AGENCY_KINDS
 from caseflow.models.people import ROLES
+from caseflow.models.types import EncryptedJSON
 from caseflow.workflow import registry
 
 FIELD_TYPES = ("text", "string", "bool", "choice", "measures", "commune")
@@ -376,7 +377,7 @@ def _check_column(path: str, node: Any, name: str, column: str, key: Any) -> Non
         raise _fail(path, node, f"field {name!r}: store: column, but cases has no column {column!r}")
     if column in RESERVED_COLUMNS:
         raise _fail(path, node, f"field {name!r}: column {column!r} is kept by the procedure itself")
-    is_map = isinstance(columns[column].type, JSON)
+    is_map = isinstance(columns[column].type, JSON | EncryptedJSON)  # encrypted at rest, a map all the same
     if key is not None and not is_map:
         raise _fail(path, node, f"field {name!r}: key needs a JSON column, and {column!r} is not one")
     if key is None and is_map:

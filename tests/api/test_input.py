@@ -556,7 +556,18 @@ def test_users_are_created_with_checked_role_unit_agency_and_password(api, world
         ({"role": "supervisor", "org_unit": None}, "org_unit"),
     ):
         _refused(api, "POST", "/api/v1/users", "admin@test.vn", 422, field, json={**base, **changes})
-    twelve = api.post("/api/v1/users", "admin@test.vn", json={**base, "password": "x" * 12})
+    # Twelve characters are no longer enough on their own: the password must be hard to guess.
+    for guessable in ("x" * 12, "password1234", "qwertyuiop12"):
+        _refused(
+            api,
+            "POST",
+            "/api/v1/users",
+            "admin@test.vn",
+            422,
+            "password",
+            json={**base, "password": guessable},
+        )
+    twelve = api.post("/api/v1/users", "admin@test.vn", json={**base, "password": "river-lantern-quietly"})
     assert twelve.status_code == 201
     emails = {u["email"] for u in api.get("/api/v1/users", "admin@test.vn").get_json()["items"]}
     assert {"new.officer@test.vn", "nurse@test.vn", "x@test.vn"} <= emails

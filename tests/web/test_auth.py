@@ -50,24 +50,6 @@ def test_wrong_password_is_refused_without_saying_which_part_was_wrong(client, w
     assert "Sai thư điện tử hoặc mật khẩu" in unknown.get_data(as_text=True)
 
 
-def test_five_wrong_passwords_lock_the_account_even_against_the_right_one(client, world):
-    browser = Browser(client)
-    for _ in range(accounts.MAX_FAILED_LOGINS):
-        assert browser.login("officer_a@test.vn", "guess-guess-guess").status_code == 401
-    locked = browser.login("officer_a@test.vn", PASSWORD)
-    assert locked.status_code == 401
-    assert "bị khóa" in locked.get_data(as_text=True)
-    assert _user("officer_a@test.vn").locked_until is not None
-
-
-def test_a_successful_login_resets_the_failure_count(client, world):
-    browser = Browser(client)
-    browser.login("officer_a@test.vn", "guess-guess-guess")
-    assert _user("officer_a@test.vn").failed_logins == 1
-    assert browser.login("officer_a@test.vn").status_code == 302
-    assert _user("officer_a@test.vn").failed_logins == 0
-
-
 def test_login_without_csrf_token_is_refused(client, world):
     resp = client.post("/login", data={"email": "officer_a@test.vn", "password": PASSWORD})
     assert resp.status_code == 400

@@ -1,0 +1,49 @@
+"""`flask caseflow verify-audit`, `rotate-key` and `retention`: the operator's security commands."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+
+from caseflow.cli import group
+from caseflow.extensions import db
+
+
+@group.command("verify-audit")
+def verify_audit() -> None:
+    """Check every case's trail and the administrators' chain; exit 1 naming the first break."""
+    from caseflow.services.audit_chain import verify, verify_admin
+
+    breaks = list(verify(db.session))
+    admin = verify_admin(db.session)
+    if admin is not None:
+        breaks.append(admin)
+    if not breaks:
+        click.echo("The audit trails are intact.")
+        return
+    for found in breaks:
+        click.echo(f"BROKEN {found}", err=True)
+    click.echo(f"{len(breaks)} trail(s) broken; the first: {breaks[0]}", err=True)
+    sys.exit(1)
+
+
+@group.command("rotate-key")
+@click.option("--new-key/--no-new-key", default=True, help="Add a new current key to the key file first.")
+def rotate_key(new_key: bool) -> None:
+    """Re-encrypt every protected value under the current data key (after adding a new one to
+    the key file, unless --no-new-key: then the first key of CASEFLOW_DATA_KEY is current)."""
+    from caseflow.services.rotation import add_key_to_file, reencrypt_all
+
+    if new_key:
+        if current_app.config.get("CASEFLOW_DATA_KEY"):
+            raise click.ClickException(
+                "The keys come from CASEFLOW_DATA_KEY: put the new key first there and run with --no-new-key"
+            )
+        kid = add_key_to_file(current_app._get_current_object())
+        click.echo(
+            f"New data key {kid} added to {current_app.config.get('CASEFLOW_DATA_KEY_FILE') or 'instance/data_key'}"
+        )
+    counts = reencrypt_all()
+    click.echo(", ".join(f"{name}: {n}" for name, n in counts.items()))
