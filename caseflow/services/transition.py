@@ -22,7 +22,7 @@ from caseflow.database import insert_loaded
 from caseflow.extensions import db
 from caseflow.models import Agency, Case, CaseEvent, OrgUnit, Task, User
 from caseflow.models.types import utcnow
-from caseflow.services import access, counts, outbox
+from caseflow.services import access, counts, forms, outbox
 from caseflow.services.calendar import load_calendar
 from caseflow.services.errors import Conflict, Forbidden, Invalid
 from caseflow.services.routing import agencies_for, agency_for
@@ -108,6 +108,7 @@ class TransitionRun:
             to_state=dest,
             data={"trigger": transition.trigger, **public},
         )
+        forms.record_from_trigger(self, transition)  # the annex form the trigger fills (records_form)
         self.write_changes()
         if transition.dest is not None:
             self._spawn_state_tasks(transition.dest)
