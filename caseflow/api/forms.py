@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+import io
 
-from caseflow.api import bp, current_user, json_body, require_auth
+from flask import jsonify, send_file
+
+from caseflow.api import bp, current_user, json_body, openapi, require_auth
 from caseflow.extensions import db
-from caseflow.services import access, cases
+from caseflow.services import access, cases, documents
 from caseflow.services import forms as form_service
 from caseflow.services.transition import TransitionRun
 from caseflow.workflow import current_engine, current_forms
@@ -44,3 +46,39 @@ def save_form(case_id: int, code: str):  # noqa: ANN201
     case = cases.get_case(user, case_id)
     record = form_service.save(current_engine(), user, case, code, json_body())
     return jsonify(form_service.record_json(record, access.can_see_identity(user, case)))
+
+
+@bp.get("/cases/<int:case_id>/documents/<name>")
+@require_auth()
+def document(case_id: int, name: str):  # noqa: ANN201
+    """`{code}.pdf`, `{code}.docx` or `dossier.pdf`: the form filled in, as the annex lays it out."""
+    user = current_user()
+    case = cases.get_case(user, case_id)
+    content, mimetype, filename = documents.download(current_engine(), user, case, name)
+    return send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=filename)
+
+
+# Until the document generated from pydantic models lands (the API-schema work), these routes
+# join the hand-written one here, without editing it.
+_CASE = [openapi._path("case_id")]
+openapi.DOCUMENT["paths"].update(
+    {
+        "/forms": {"get": openapi._op("The annex forms the workflow file declares")},
+        "/cases/{case_id}/forms": {
+            "get": openapi._op("The latest revision of each form of a case", params=_CASE)
+        },
+        "/cases/{case_id}/forms/{code}": {
+            "put": openapi._op(
+                "Save a form as its next revision (409 when `revision` is stale)",
+                body=openapi.OBJ,
+                params=[*_CASE, openapi._path("code", "string")],
+            )
+        },
+        "/cases/{case_id}/documents/{name}": {
+            "get": openapi._op(
+                "A form as PDF or DOCX ({code}.pdf, {code}.docx), or dossier.pdf",
+                params=[*_CASE, openapi._path("name", "string")],
+            )
+        },
+    }
+)

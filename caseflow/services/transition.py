@@ -108,8 +108,9 @@ class TransitionRun:
             to_state=dest,
             data={"trigger": transition.trigger, **public},
         )
-        forms.record_from_trigger(self, transition)  # the annex form the trigger fills (records_form)
         self.write_changes()
+        # After the case's versioned write: a lost race is the 409 of a stale case, not a clash of revisions.
+        forms.record_from_trigger(self, transition)  # the annex form the trigger fills (records_form)
         if transition.dest is not None:
             self._spawn_state_tasks(transition.dest)
         for spawn in transition.creates:
