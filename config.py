@@ -36,6 +36,10 @@ class Config:
     API_TOKEN_HOURS = int(os.environ.get("CASEFLOW_API_TOKEN_HOURS", "12"))
     MAX_SUMMARY_CHARS = 10_000
     MAX_CONTENT_LENGTH = 1 * 1024 * 1024
+    # Attachments (evidence, signed scans): kept outside the web root, in this folder (unset:
+    # instance/attachments; back it up with the database), each at most this many bytes.
+    ATTACHMENTS_DIR = os.environ.get("CASEFLOW_ATTACHMENTS_DIR") or None
+    ATTACHMENT_MAX_BYTES = int(os.environ.get("CASEFLOW_ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))
     # Escalation ladder timing (hours after the deadline); the workflow file gives defaults.
     ESCALATION_INTERVAL_HOURS = os.environ.get("CASEFLOW_ESCALATION_INTERVAL_HOURS")
     WARNING_FRACTION = os.environ.get("CASEFLOW_WARNING_FRACTION")

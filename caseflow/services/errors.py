@@ -53,3 +53,13 @@ class Conflict(DomainError):
 class Unavailable(DomainError):
     status = 503
     code = "unavailable"
+
+
+class TooLarge(DomainError):
+    status = 413
+    code = "too_large"
+
+
+class UnsupportedType(DomainError):
+    status = 415
+    code = "unsupported_media_type"
