@@ -12,13 +12,14 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -45,7 +46,6 @@ PART_LABELS = {
     "school": _l("School"),
 }
 SEX_WORDS = {"female": _l("Female"), "male": _l("Male"), "unknown": _l("Unknown")}
-FONT_CSS = '"DejaVu Serif", "Liberation Serif", serif'
 DOCX_FONT = "Times New Roman"  # what the annex is typed in; Word falls back where it is missing
 
 
@@ -202,13 +202,32 @@ def layouts(case: Case, codes: tuple[str, ...], show_identity: bool) -> list[Lay
 
 
 def render_html(pages: list[Layout]) -> str:
-    return render_template("documents/forms.html", pages=pages, font=FONT_CSS)
+    return render_template("documents/forms.html", pages=pages)
+
+
+_stylesheets: dict[tuple[str, float], tuple[Any, Any]] = {}
+
+
+def _stylesheet() -> tuple[Any, Any]:
+    """The documents' CSS and its font configuration, parsed once per process (and again when
+    the file changes): parsing them cost a tenth of a dossier's rendering."""
+    from weasyprint import CSS  # imported on first use: it loads Pango and the fonts
+    from weasyprint.text.fonts import FontConfiguration
+
+    path = Path(current_app.template_folder) / "documents" / "forms.css"
+    key = (str(path), path.stat().st_mtime)
+    if key not in _stylesheets:
+        fonts = FontConfiguration()
+        _stylesheets.clear()
+        _stylesheets[key] = (CSS(filename=str(path), font_config=fonts), fonts)
+    return _stylesheets[key]
 
 
 def render_pdf(pages: list[Layout]) -> bytes:
-    from weasyprint import HTML  # imported on first use: it loads Pango and the fonts
+    from weasyprint import HTML
 
-    return HTML(string=render_html(pages)).write_pdf()
+    css, fonts = _stylesheet()
+    return HTML(string=render_html(pages)).write_pdf(stylesheets=[css], font_config=fonts)
 
 
 def render_docx(pages: list[Layout]) -> bytes:

@@ -161,3 +161,13 @@ def test_an_unknown_document_is_a_404(api, dossier):
     case, _ = dossier
     for name in ("mau_99.pdf", "mau_01.exe", "dossier", "..%2Fsecret_key"):
         assert api.get(f"/api/v1/cases/{case['id']}/documents/{name}", OFFICER).status_code == 404, name
+
+
+def test_the_pdf_embeds_a_font_carrying_the_vietnamese_diacritics(api, dossier):
+    case, _ = dossier
+    resp = api.get(f"/api/v1/cases/{case['id']}/documents/mau_02.pdf", OFFICER)
+    fonts = set()
+    for page in PdfReader(io.BytesIO(resp.data)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            fonts.add(str(font.get_object()["/BaseFont"]))
+    assert fonts and all("DejaVu-Serif" in name for name in fonts), fonts
