@@ -8,9 +8,8 @@ from flask import jsonify, send_file
 
 from caseflow.api import bp, current_user, json_body, openapi, require_auth
 from caseflow.extensions import db
-from caseflow.services import access, cases, documents
+from caseflow.services import access, audit, cases, documents
 from caseflow.services import forms as form_service
-from caseflow.services.transition import TransitionRun
 from caseflow.workflow import current_engine, current_forms
 
 
@@ -31,9 +30,7 @@ def case_forms(case_id: int):  # noqa: ANN201
     items = [
         form_service.record_json(records[code], shown) for code in current_forms().forms if code in records
     ]
-    TransitionRun(current_engine(), case, user, {}).record(
-        "read", data={"view": "forms", "identity_shown": shown}
-    )
+    audit.add(case.id, "read", actor=user, data={"view": "forms", "identity_shown": shown})
     db.session.commit()
     return jsonify({"items": items, "total": len(items), "page": 1, "per_page": len(items)})
 

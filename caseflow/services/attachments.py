@@ -20,11 +20,11 @@ from sqlalchemy import select
 from caseflow.extensions import db
 from caseflow.models import Attachment, Case, User
 from caseflow.models.forms import ATTACHMENT_KINDS
-from caseflow.services import access
+from caseflow.services import access, audit
 from caseflow.services import forms as form_service
+from caseflow.services.backup import attachments_dir
 from caseflow.services.cases import MAX_ID
 from caseflow.services.errors import Forbidden, Invalid, NotFound, TooLarge, UnsupportedType
-from caseflow.services.transition import TransitionRun
 from caseflow.workflow import current_forms
 
 CHUNK = 1024 * 1024
@@ -34,8 +34,7 @@ MAX_DESCRIPTION = 2000
 
 def folder() -> Path:
     """The attachments folder (CASEFLOW_ATTACHMENTS_DIR, default instance/attachments)."""
-    configured = current_app.config.get("ATTACHMENTS_DIR")
-    path = Path(configured) if configured else Path(current_app.instance_path) / "attachments"
+    path = attachments_dir()  # one home for where they are: the backup copies the same folder
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -145,8 +144,10 @@ def add(engine: Any, user: User, case: Case, upload: Any, fields: dict[str, Any]
         db.session.flush()
         # Our own name: the uploader's may name the child.
         item.filename = f"{case.reference}-{form_code or kind}-{item.id}.{extension}"
-        TransitionRun(engine, case, user, {}).record(
+        audit.add(
+            case.id,
             "attachment_added",
+            actor=user,
             data={
                 "attachment_id": item.id,
                 "kind": kind,
@@ -183,8 +184,8 @@ def open_for_download(engine: Any, user: User, case: Case, attachment_id: int) -
     path = folder() / item.stored_name
     if not path.is_file():
         raise NotFound("The file of this attachment is missing")
-    TransitionRun(engine, case, user, {}).record(
-        "attachment_downloaded", data={"attachment_id": item.id, "sha256": item.sha256}
+    audit.add(
+        case.id, "attachment_downloaded", actor=user, data={"attachment_id": item.id, "sha256": item.sha256}
     )
     db.session.commit()
     return item, path

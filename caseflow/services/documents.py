@@ -321,9 +321,8 @@ def download(engine: Any, user: Any, case: Case, name: str) -> tuple[bytes, str,
     """`mau_01.pdf`, `mau_04.docx` or `dossier.pdf` of a case the caller can see: the file, its
     type and its name. Each download is an event in the trail, with whether identity was in it."""
     from caseflow.extensions import db
-    from caseflow.services import access
+    from caseflow.services import access, audit
     from caseflow.services.errors import NotFound
-    from caseflow.services.transition import TransitionRun
 
     stem, _, extension = name.rpartition(".")
     if extension not in MIMETYPES or not (stem == "dossier" or stem in current_forms().forms):
@@ -332,8 +331,6 @@ def download(engine: Any, user: Any, case: Case, name: str) -> tuple[bytes, str,
     shown = access.can_see_identity(user, case)
     pages = layouts(case, DOSSIER if stem == "dossier" else (stem,), shown)
     content = render_pdf(pages) if extension == "pdf" else render_docx(pages)
-    TransitionRun(engine, case, user, {}).record(
-        "document_downloaded", data={"document": name, "identity_shown": shown}
-    )
+    audit.add(case.id, "document_downloaded", actor=user, data={"document": name, "identity_shown": shown})
     db.session.commit()
     return content, MIMETYPES[extension], file_name(case, stem, extension)

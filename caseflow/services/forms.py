@@ -273,7 +273,8 @@ def save(engine: Engine, user: User, case: Case, code: str, payload: object) -> 
     A stale revision is a 409 (someone saved in between); of two saves of the same revision
     the unique (case, code, revision) lets exactly one in, on SQLite and PostgreSQL alike.
     """
-    from caseflow.services.transition import TransitionRun, case_write
+    from caseflow.services.transition import TransitionRun
+    from caseflow.services.writes import case_write
 
     form = form_def(code)
     if not access.may_write_dossier(user, case):
