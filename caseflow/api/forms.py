@@ -35,6 +35,23 @@ def case_forms(case_id: int):  # noqa: ANN201
     return jsonify({"items": items, "total": len(items), "page": 1, "per_page": len(items)})
 
 
+@bp.get("/cases/<int:case_id>/forms/<code>/revisions")
+@require_auth()
+def form_revisions(case_id: int, code: str):  # noqa: ANN201
+    """Every revision of one form, oldest first: an edit never replaces what was recorded."""
+    user = current_user()
+    form_service.form_def(code)
+    case = cases.get_case(user, case_id)
+    form_service.require_read(user, case)
+    shown = access.can_see_identity(user, case)
+    items = [form_service.record_json(r, shown) for r in form_service.revisions(case, code)]
+    audit.add(
+        case.id, "read", actor=user, data={"view": "form_revisions", "code": code, "identity_shown": shown}
+    )
+    db.session.commit()
+    return jsonify({"items": items, "total": len(items), "page": 1, "per_page": len(items)})
+
+
 @bp.put("/cases/<int:case_id>/forms/<code>")
 @require_auth()
 def save_form(case_id: int, code: str):  # noqa: ANN201
@@ -69,6 +86,11 @@ openapi.DOCUMENT["paths"].update(
                 "Save a form as its next revision (409 when `revision` is stale)",
                 body=openapi.OBJ,
                 params=[*_CASE, openapi._path("code", "string")],
+            )
+        },
+        "/cases/{case_id}/forms/{code}/revisions": {
+            "get": openapi._op(
+                "Every revision of one form of a case", params=[*_CASE, openapi._path("code", "string")]
             )
         },
         "/cases/{case_id}/documents/{name}": {

@@ -25,8 +25,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from caseflow.extensions import db
 from caseflow.models import Case
-from caseflow.services import access, attachments, cases, documents
+from caseflow.services import access, attachments, audit, cases, documents
 from caseflow.services import forms as form_service
 from caseflow.services.errors import Conflict, DomainError, Forbidden, Invalid, TooLarge, UnsupportedType
 from caseflow.web.helpers import error_text, locale, roles_required
@@ -207,6 +208,10 @@ def _form_page(
 ) -> tuple[str, int]:
     record = form_service.latest_records(case).get(form.code)
     shown = access.can_see_identity(current_user, case)
+    audit.add(
+        case.id, "read", actor=current_user, data={"view": "form", "code": form.code, "identity_shown": shown}
+    )
+    db.session.commit()
     values = form_service.values_of(record, shown)
     page_errors = {_html_name(k): _why(v) for k, v in (errors or {}).items()}
     names = {spec.name for spec in form.fields}

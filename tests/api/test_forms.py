@@ -93,6 +93,11 @@ def test_an_edit_adds_a_revision_and_keeps_the_older_one(api, open_case):
         select(func.count()).select_from(FormRecord).where(FormRecord.code == "needs_meeting")
     )
     assert kept == 2
+    resp = api.get(f"/api/v1/cases/{case['id']}/forms/needs_meeting/revisions", OFFICER)
+    assert [(r["revision"], r["data"].get("conclusions")) for r in resp.get_json()["items"]] == [
+        (1, None),
+        (2, "Lập kế hoạch"),
+    ]
 
 
 def test_a_stale_revision_is_a_409_and_stores_nothing(api, open_case):
