@@ -8,7 +8,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from caseflow.api import bp, current_user, openapi, require_auth
 from caseflow.services import attachments, cases
 from caseflow.services.errors import TooLarge
-from caseflow.workflow import current_engine
 
 # Room for the multipart envelope around a file of the largest size allowed.
 ENVELOPE_BYTES = 64 * 1024
@@ -26,7 +25,7 @@ def add_attachment(case_id: int):  # noqa: ANN201
         upload, fields = request.files.get("file"), request.form
     except RequestEntityTooLarge as exc:
         raise TooLarge("The file is too large", {"file": "is too large"}) from exc
-    item = attachments.add(current_engine(), user, case, upload, fields)
+    item = attachments.add(user, case, upload, fields)
     return jsonify(attachments.attachment_json(item)), 201
 
 
@@ -42,7 +41,7 @@ def list_attachments(case_id: int):  # noqa: ANN201
 @require_auth()
 def download_attachment(case_id: int, attachment_id: int):  # noqa: ANN201
     case = cases.get_case(current_user(), case_id)
-    item, path = attachments.open_for_download(current_engine(), current_user(), case, attachment_id)
+    item, path = attachments.open_for_download(current_user(), case, attachment_id)
     return send_file(path, mimetype=item.content_type, as_attachment=True, download_name=item.filename)
 
 

@@ -68,7 +68,7 @@ def document(case_id: int, name: str):  # noqa: ANN201
     """`{code}.pdf`, `{code}.docx` or `dossier.pdf`: the form filled in, as the annex lays it out."""
     user = current_user()
     case = cases.get_case(user, case_id)
-    content, mimetype, filename = documents.download(current_engine(), user, case, name)
+    content, mimetype, filename = documents.download(user, case, name)
     return send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=filename)
 
 

@@ -95,7 +95,7 @@ def attachment_json(item: Attachment) -> dict:
     }
 
 
-def add(engine: Any, user: User, case: Case, upload: Any, fields: dict[str, Any]) -> Attachment:
+def add(user: User, case: Case, upload: Any, fields: dict[str, Any]) -> Attachment:
     """Keep an uploaded file (`upload`: a werkzeug FileStorage or None) for the case."""
     if not access.may_write_dossier(user, case):
         raise Forbidden("Only the officer or chair of the case's communes adds files to it")
@@ -171,7 +171,7 @@ def list_for(user: User, case: Case) -> list[Attachment]:
     )
 
 
-def open_for_download(engine: Any, user: User, case: Case, attachment_id: int) -> tuple[Attachment, Path]:
+def open_for_download(user: User, case: Case, attachment_id: int) -> tuple[Attachment, Path]:
     """The attachment and its file; the download is written into the trail."""
     form_service.require_read(user, case)
     if not 0 < attachment_id <= MAX_ID:

@@ -24,7 +24,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from caseflow.models import Case, FormRecord
+from caseflow.models import Case, FormRecord, User
 from caseflow.services import forms as form_service
 from caseflow.workflow import current_forms
 from caseflow.workflow.clock import to_local
@@ -317,7 +317,7 @@ MIMETYPES = {
 }
 
 
-def download(engine: Any, user: Any, case: Case, name: str) -> tuple[bytes, str, str]:
+def download(user: User, case: Case, name: str) -> tuple[bytes, str, str]:
     """`mau_01.pdf`, `mau_04.docx` or `dossier.pdf` of a case the caller can see: the file, its
     type and its name. Each download is an event in the trail, with whether identity was in it."""
     from caseflow.extensions import db

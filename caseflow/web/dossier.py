@@ -270,7 +270,7 @@ def save(case_id: int, code: str) -> Response | tuple[str, int]:
 def document(case_id: int, name: str) -> Response:
     case = _case(case_id)
     try:
-        content, mimetype, filename = documents.download(current_engine(), current_user, case, name)
+        content, mimetype, filename = documents.download(current_user, case, name)
     except DomainError as exc:
         abort(exc.status)
     return send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=filename)
@@ -282,7 +282,7 @@ def upload(case_id: int) -> Response:
     case = _case(case_id)
     request.max_content_length = attachments.max_bytes() + 64 * 1024
     try:
-        item = attachments.add(current_engine(), current_user, case, request.files.get("file"), request.form)
+        item = attachments.add(current_user, case, request.files.get("file"), request.form)
     except (RequestEntityTooLarge, TooLarge):
         flash(
             _("The file is too large: at most %(n)s MB.", n=attachments.max_bytes() // (1024 * 1024)), "error"
@@ -302,7 +302,7 @@ def upload(case_id: int) -> Response:
 @roles_required(*DOSSIER_ROLES)
 def attachment(case_id: int, attachment_id: int) -> Response:
     case = _case(case_id)
-    item, path = attachments.open_for_download(current_engine(), current_user, case, attachment_id)
+    item, path = attachments.open_for_download(current_user, case, attachment_id)
     return send_file(path, mimetype=item.content_type, as_attachment=True, download_name=item.filename)
 
 
