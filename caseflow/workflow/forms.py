@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from caseflow.resources import resource_dir
 from caseflow.workflow.definition import WorkflowDefinition, WorkflowError, _Loader
 
 FIELD_TYPES = ("text", "date", "datetime", "bool", "choice", "number", "person", "rows")
@@ -41,8 +42,8 @@ CASE_COLUMNS_SET_BY_FORMS = ("risk_level",)
 # Where a form field's value may come from when a trigger or the intake records the form.
 TRIGGER_SOURCES = ("case",)
 INTAKE_SOURCES = ("case", "child", "informant")
-# Where the shipped workflow file and its forms folder are.
-SHIPPED_WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
+# Where the shipped workflow file and its forms folder are (source tree or installed package).
+SHIPPED_WORKFLOWS = resource_dir("workflows")
 
 
 @dataclass(frozen=True)
