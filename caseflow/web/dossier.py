@@ -319,6 +319,7 @@ def case_dossier(case: Case) -> dict | None:
                 "short": f.short.get(lang, f.code),
                 "title": f.title.get(lang, f.code),
                 "record": records.get(f.code),
+                "needed": case.state in f.states,  # written at the step the case is in
             }
             for f in current_forms().forms.values()
         ],

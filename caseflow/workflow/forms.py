@@ -110,6 +110,7 @@ class FormDef:
     signer_field: str | None = None
     risk_grid: RiskGrid | None = None
     requires_when: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    states: tuple[str, ...] = ()  # the steps of the procedure at which this form is written
 
     def field(self, name: str) -> FormField | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -299,6 +300,7 @@ def _form(path: str, raw: Any, lists: dict[str, Any]) -> FormDef:
         signer_field=raw.get("signer_field"),
         risk_grid=grid,
         requires_when=tuple(requires_when),
+        states=tuple(raw.get("states") or ()),
     )
 
 
@@ -428,6 +430,10 @@ def load_forms(path: str | Path, definition: WorkflowDefinition) -> FormCatalog:
             forms[code] = _add_fields(where, node, forms[code], lists)
         else:
             forms[code] = _form(where, node, lists)
+    for form in forms.values():
+        unknown = [s for s in form.states if s not in definition.states]
+        if unknown:
+            raise WorkflowError(f"{path}: form {form.code!r}: states names an unknown state {unknown[0]!r}")
     by_trigger: dict[str, RecordSpec] = {}
     for node in raw.get("transitions") or []:
         if not isinstance(node, dict) or "records_form" not in node:

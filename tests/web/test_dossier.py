@@ -45,6 +45,8 @@ def test_the_case_page_links_every_form_and_the_dossier(web, world):
         assert f"/cases/{case_id}/forms/{code}" in page
     assert f"/cases/{case_id}/documents/dossier.pdf" in page
     assert f"/cases/{case_id}/documents/mau_01.pdf" in page  # recorded at intake
+    needed = re.findall(r'<li class="needed">\s*<a class="form-link" href="[^"]*/forms/(\w+)"', page)
+    assert needed == ["mau_01", "mau_02"]  # what the step the case is in asks for
 
 
 def test_agency_staff_see_no_dossier_on_the_case_page(web, world, app):
