@@ -40,6 +40,11 @@ class Config:
     API_TOKEN_HOURS = int(os.environ.get("CASEFLOW_API_TOKEN_HOURS", "12"))  # lifetime of an API token
     MAX_SUMMARY_CHARS = 10_000
     MAX_CONTENT_LENGTH = 1 * 1024 * 1024
+    # Where attachments (evidence, signed scans) are kept, outside the web root (unset:
+    # instance/attachments); `caseflow backup` copies it with the database.
+    CASEFLOW_ATTACHMENTS_DIR = os.environ.get("CASEFLOW_ATTACHMENTS_DIR") or None
+    # The largest attachment accepted, in bytes (default 20 MB); a larger one is refused (413).
+    ATTACHMENT_MAX_BYTES = int(os.environ.get("CASEFLOW_ATTACHMENT_MAX_BYTES", "20971520"))
     # Escalation ladder timing (hours after the deadline); the workflow file gives defaults.
     ESCALATION_INTERVAL_HOURS = os.environ.get("CASEFLOW_ESCALATION_INTERVAL_HOURS")
     WARNING_FRACTION = os.environ.get("CASEFLOW_WARNING_FRACTION")  # warn when this share of the time is left

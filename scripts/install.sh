@@ -45,6 +45,10 @@ if [ "${1:-}" = "--dev" ]; then
 else
   .venv/bin/python -m pip install --quiet -e .
 fi
+# The printed forms (PDF) need a font with every Vietnamese diacritic, installed from Debian.
+if ! fc-list 2>/dev/null | grep -q "DejaVu Serif"; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null
+fi
 if [ -d caseflow/translations ]; then
   .venv/bin/pybabel compile -d caseflow/translations >/dev/null
 fi

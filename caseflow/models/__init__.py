@@ -6,6 +6,7 @@ from caseflow.models.calendar import CalendarDay
 from caseflow.models.cases import Case, Child, Informant
 from caseflow.models.counts import OpenCaseCount
 from caseflow.models.events import CaseEvent
+from caseflow.models.forms import Attachment, FormRecord
 from caseflow.models.notifications import Notification
 from caseflow.models.orgs import Agency, OrgUnit
 from caseflow.models.people import ApiToken, User
@@ -14,11 +15,13 @@ from caseflow.models.tasks import Task
 __all__ = [
     "AdminEvent",
     "Agency",
+    "Attachment",
     "ApiToken",
     "CalendarDay",
     "Case",
     "CaseEvent",
     "Child",
+    "FormRecord",
     "Informant",
     "Notification",
     "OpenCaseCount",

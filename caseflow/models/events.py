@@ -23,6 +23,10 @@ EVENT_KINDS = (
     "notification",
     "escalation",
     "email_action",
+    "form_recorded",
+    "document_downloaded",
+    "attachment_added",
+    "attachment_downloaded",
 )
 
 

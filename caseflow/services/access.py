@@ -144,3 +144,18 @@ def may_open_case_in(user: User, commune: OrgUnit) -> bool:
         # A provincial hotline serves every commune below it; a police post its own area.
         return commune.is_within(user.agency.org_unit) or commune.id == user.agency.org_unit_id
     return False
+
+
+def may_read_dossier(user: User, case: Case) -> bool:
+    """The forms, documents and attachments of a case the caller can already see: the communes
+    handling it and their supervisors. Agency staff work from their tasks; the dossier holds
+    the informant and every other agency's part (the contract's privacy rule)."""
+    return user.role in COMMUNE_ROLES or user.role == "supervisor"
+
+
+def may_write_dossier(user: User, case: Case) -> bool:
+    """The officer or chair of the case's incident or residence commune writes its forms."""
+    return user.role in COMMUNE_ROLES and user.org_unit_id in (
+        case.incident_commune_id,
+        case.residence_commune_id,
+    )

@@ -10,7 +10,7 @@ from caseflow.extensions import db
 from caseflow.models import Case, Child, Informant, OrgUnit, User
 from caseflow.models.cases import CHANNELS, HARM_TYPES, SEXES
 from caseflow.models.types import utcnow
-from caseflow.services import access, counts
+from caseflow.services import access, counts, forms
 from caseflow.services.directory import commune_by_code
 from caseflow.services.errors import Forbidden
 from caseflow.services.transition import TransitionRun
@@ -134,6 +134,7 @@ def open_case(user: User, payload: object) -> Case:
         run = TransitionRun(engine, case, user, {})
         run.record("created", to_state=case.state, data={"channel": channel, "harm_types": harm_types})
         run.enter_state(case.state)
+        forms.record_at_intake(run)  # Mẫu 01 from the report as stored
         counts.record_open_change(
             None, counts.open_pair(case, not engine.definition.states[case.state].terminal)
         )

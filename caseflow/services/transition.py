@@ -15,7 +15,7 @@ from typing import Any
 
 from caseflow.models import Agency, Case, CaseEvent, Task, User
 from caseflow.models.types import utcnow
-from caseflow.services import access, audit, case_fields, counts, outbox
+from caseflow.services import access, audit, case_fields, counts, forms, outbox
 from caseflow.services.errors import Conflict, Forbidden, Invalid
 from caseflow.services.recipients import recipients_of
 from caseflow.services.task_builder import TaskBuilder
@@ -87,6 +87,8 @@ class TransitionRun:
             data={"trigger": transition.trigger, **public},
         )
         self.write_changes()
+        # After the case's versioned write: a lost race is the 409 of a stale case, not a clash of revisions.
+        forms.record_from_trigger(self, transition)  # the annex form the trigger fills (records_form)
         if transition.dest is not None:
             self._tasks.for_state(transition.dest)
         self._tasks.for_transition(transition)

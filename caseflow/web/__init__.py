@@ -37,7 +37,7 @@ SESSIONLESS_PREFIXES = ("/api/", "/static/", "/healthz", "/favicon.ico")
 
 
 def init_app(app: Flask) -> None:
-    from caseflow.web import admin, auth, cases, supervision, tasks
+    from caseflow.web import admin, auth, cases, dossier, supervision, tasks
 
     login_manager.init_app(app)
     # Flask-Login's "strong" mode does nothing more than "basic" for permanent sessions (ours are):
@@ -66,6 +66,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain_error)
     for module in (auth, tasks, cases, supervision, admin):
         app.register_blueprint(module.bp)
+    dossier.init_app(app)  # the annex forms' pages, documents and attachments
 
 
 def _refuse_nul_in_form() -> None:

@@ -72,6 +72,10 @@ EVENT_LABELS = {
     "notification": _l("Notification"),
     "escalation": _l("Escalation"),
     "email_action": _l("Action by e-mail link"),
+    "form_recorded": _l("Form recorded"),
+    "document_downloaded": _l("Document downloaded"),
+    "attachment_added": _l("File attached"),
+    "attachment_downloaded": _l("Attachment downloaded"),
 }
 ANCHOR_LABELS = {"received_at": _l("receipt of the report"), "entered": _l("the start of the step")}
 FIELD_LABELS = {
@@ -88,6 +92,7 @@ FIELD_LABELS = {
     "stable": _l("The child is physically, psychologically and emotionally stable"),
     "summary": _l("Summary"),
     "residence_commune": _l("New residence commune"),
+    "decision_number": _l("Decision number"),
 }
 _RULE = re.compile(r"^(hours|working_days): (\d+) from (\w+)$")
 

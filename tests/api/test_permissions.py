@@ -3,6 +3,7 @@ the caller's jurisdiction, looking for leaks of cases, tasks and the child's ide
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -54,6 +55,7 @@ class Scene:
     cases: dict[str, dict] = field(default_factory=dict)
     tasks: dict[str, dict] = field(default_factory=dict)  # name -> task JSON
     task_case: dict[int, str] = field(default_factory=dict)  # task id -> case key
+    attachment: int = 0  # a file attached to case `a`
 
 
 @pytest.fixture
@@ -74,6 +76,15 @@ def scene(api, world, fire) -> Scene:
         for task in case["tasks"]:
             s.task_case[task["id"]] = key
     by = {(t["kind"], t["agency"]): t for t in s.cases["a"]["tasks"]}
+    pdf = io.BytesIO(b"%PDF-1.4\n% a test file\n")
+    resp = api.post(
+        f"/api/v1/cases/{s.cases['a']['id']}/attachments",
+        "officer_a@test.vn",
+        data={"file": (pdf, "scan.pdf"), "kind": "evidence"},
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 201, resp.get_json()
+    s.attachment = resp.get_json()["id"]
     s.tasks = {
         "police_a": by[("emergency_protection", "A-police")],
         "draft_a": by[("draft_plan", "A-commune_committee")],
@@ -201,6 +212,23 @@ def _read_walk(call: Walker, who: str, scene: Scene) -> None:
         trail_ok = 403 if role.agency else 200
         events = call("GET", f"{base}/events", trail_ok if visible else 404)
         _no_marker(events, f"case {key} events")
+        # The dossier: the communes handling the case and their supervisors, never agency staff.
+        dossier = 404 if not visible else 403 if role.agency else 200
+        forms = call("GET", f"{base}/forms", dossier)
+        revisions = call("GET", f"{base}/forms/mau_01/revisions", dossier)
+        if dossier == 200 and key in role.identity:
+            assert MARKER in forms.get_data().lower()
+        else:
+            _no_marker(forms, f"case {key} forms")
+            _no_marker(revisions, f"case {key} form revisions")
+        call("GET", f"{base}/documents/mau_01.docx", dossier)
+        _no_marker(call("GET", f"{base}/attachments", dossier), f"case {key} attachments")
+        attachment = scene.attachment if key == "a" else 2**31 - 1
+        call(
+            "GET",
+            f"{base}/attachments/{attachment}",
+            dossier if key == "a" else 404 if dossier == 200 else dossier,
+        )
         # approve_plan is allowed in none of the scene's states: a 409 shows the caller got past
         # every permission check, a 403 that the role may not, a 404 that the case is out of reach.
         owner_chair = who.startswith("chair_") and role.commune == CASE_COMMUNE[key]
@@ -224,6 +252,7 @@ def _read_walk(call: Walker, who: str, scene: Scene) -> None:
             assert ids == expected_tasks
     dashboard = call("GET", "/api/v1/dashboard/overdue", 403 if who == "admin" else 200)
     _no_marker(dashboard, "dashboard")
+    call("GET", "/api/v1/forms", 200)
     if who != "admin":
         body = dashboard.get_json()
         assert {row["code"] for row in body["by_org_unit"]} == {CASE_COMMUNE[k] for k in role.cases}
@@ -249,6 +278,12 @@ def _write_walk(call: Walker, who: str, scene: Scene, completed: set[int]) -> No
             201 if key in role.cases else 404,
             json={"text": f"note by {who}"},
         )
+    for key, case in scene.cases.items():
+        base = f"/api/v1/cases/{case['id']}"
+        writer = who.startswith(("officer_", "chair_")) and role.commune == CASE_COMMUNE[key]
+        expect = 404 if key not in role.cases else 422 if writer else 403  # 422: past every check
+        call("PUT", f"{base}/forms/needs_meeting", expect, json={"data": {"shoe_size": 1}, "revision": 0})
+        call("POST", f"{base}/attachments", expect, data={"kind": "evidence"})
     for name, task in scene.tasks.items():
         if not _visible_task(role, scene, task):
             expect = 404
@@ -322,6 +357,14 @@ def test_walk_covers_exactly_the_known_endpoints(app):
         ("GET", "/api/v1/calendar/due"),
         ("PUT", "/api/v1/calendar/<date>"),
         ("DELETE", "/api/v1/calendar/<date>"),
+        ("GET", "/api/v1/forms"),
+        ("GET", "/api/v1/cases/<int:case_id>/forms"),
+        ("GET", "/api/v1/cases/<int:case_id>/forms/<code>/revisions"),
+        ("PUT", "/api/v1/cases/<int:case_id>/forms/<code>"),
+        ("GET", "/api/v1/cases/<int:case_id>/documents/<name>"),
+        ("POST", "/api/v1/cases/<int:case_id>/attachments"),
+        ("GET", "/api/v1/cases/<int:case_id>/attachments"),
+        ("GET", "/api/v1/cases/<int:case_id>/attachments/<int:attachment_id>"),
     }
 
 

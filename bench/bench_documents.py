@@ -1,0 +1,109 @@
+"""p50/p95 of printing Mẫu 01 (PDF, DOCX) and the approval dossier (PDF) next to the case page's HTML.
+
+Usage: .venv/bin/python bench/bench_documents.py [--runs 30]
+
+On the demo data (bench_pages.py's SQLite build), every form of one officer's case is filled
+in with text of the length a commune writes (rows included), then each download is timed as
+a whole request through the Flask test client (session, access, the audit event, rendering),
+as is the case page it is linked from. Ratios are to the case page's same quantile.
+Goal: the dossier PDF under 1 s at p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_pages import build, measure, sign_in  # noqa: E402
+
+GOAL_MS = 1000
+OFFICER = "canbo.dongkinh@demo.caseflow.vn"
+SENTENCE = "Cháu được cô giáo chủ nhiệm phát hiện có vết bầm ở tay, gia đình đã được trao đổi và hướng dẫn. "
+
+
+def _value(spec, i: int):  # noqa: ANN001, ANN202 - a field of the loaded declaration
+    from caseflow.workflow.forms import PERSON_PARTS
+
+    if spec.type == "text":
+        return SENTENCE * (1 + i % 3)
+    if spec.type == "date":
+        return "2026-11-30"
+    if spec.type == "datetime":
+        return "2026-11-30T08:30:00+07:00"
+    if spec.type == "bool":
+        return False
+    if spec.type == "number":
+        return 9
+    if spec.type == "choice":
+        return spec.options[0].value
+    if spec.type == "person":
+        kinds = {"number": 35, "date": "1990-01-01", "choice": "female"}
+        return {p: kinds.get(PERSON_PARTS[p], "Nguyễn Thị Lan") for p in spec.parts}
+    return [{c.name: _value(c, j) for c in spec.fields if c.type in ("text", "date")} for j in range(4)]
+
+
+def fill(app, case_id: int) -> None:
+    """Every form of the case filled in, as its next revision."""
+    from sqlalchemy import select
+
+    from caseflow.extensions import db
+    from caseflow.models import Case, User
+    from caseflow.services import forms
+    from caseflow.workflow import current_engine, current_forms
+
+    with app.test_request_context():
+        user = db.session.scalar(select(User).where(User.email == OFFICER))
+        case = db.session.get(Case, case_id)
+        for form in current_forms().forms.values():
+            latest = forms.latest_records(case).get(form.code)
+            data = {spec.name: _value(spec, i) for i, spec in enumerate(form.fields)}
+            forms.save(
+                current_engine(),
+                user,
+                case,
+                form.code,
+                {"data": data, "revision": latest.revision if latest else 0},
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=30, help="timed requests per document")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="caseflow-bench-documents-") as tmp:
+        app = build(Path(tmp), 0)
+        with app.app_context():
+            from sqlalchemy import select
+
+            from caseflow.extensions import db
+            from caseflow.models import Case, OrgUnit
+
+            unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "06202"))
+            case_id = db.session.scalar(
+                select(Case.id).where(Case.incident_commune_id == unit.id, Case.state == "intervention")
+            )
+            fill(app, case_id)
+        officer = sign_in(app, OFFICER)
+        rows = [
+            ("case page HTML", f"/cases/{case_id}"),
+            ("Mẫu 01 PDF", f"/cases/{case_id}/documents/mau_01.pdf"),
+            ("Mẫu 01 DOCX", f"/cases/{case_id}/documents/mau_01.docx"),
+            ("dossier PDF (6 forms)", f"/cases/{case_id}/documents/dossier.pdf"),
+        ]
+        results = [(name, *measure(officer, url, args.runs)) for name, url in rows]
+        base50, base95 = results[0][1], results[0][2]
+        print(f"{'what':24} {'status':>6} {'p50 ms':>8} {'p95 ms':>8} {'x page p50':>11} {'x page p95':>11}")
+        for name, p50, p95, status in results:
+            print(f"{name:24} {status:>6} {p50:8.1f} {p95:8.1f} {p50 / base50:11.1f} {p95 / base95:11.1f}")
+        dossier95 = results[-1][2]
+        verdict = "OK" if dossier95 < GOAL_MS else "MISSED"
+        print(f"dossier PDF p95 {dossier95:.0f} ms (goal < {GOAL_MS} ms): {verdict}")
+
+
+if __name__ == "__main__":
+    main()
