@@ -76,6 +76,28 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
         "vi": ("[{ref}] Hồ sơ đã kết thúc", "Hồ sơ {ref} đã được kết thúc."),
         "en": ("[{ref}] Case closed", "Case {ref} has been closed."),
     },
+    # Art. 22.5: the reporting agency (hotline 111) follows the status of the cases it reported.
+    "case_status": {
+        "vi": (
+            "[{ref}] Tình trạng hồ sơ: {state}",
+            "Hồ sơ {ref} do cơ quan của quý vị thông báo đã chuyển sang bước: {state}.",
+        ),
+        "en": ("[{ref}] Case status: {state}", "Case {ref}, reported by your agency, is now: {state}."),
+    },
+    "handover_requested": {
+        "vi": (
+            "[{ref}] Đề nghị tiếp nhận hồ sơ chuyển giao",
+            "Xã của quý vị được đề nghị tiếp nhận hồ sơ {ref}. Vui lòng tiếp nhận hoặc từ chối.",
+        ),
+        "en": (
+            "[{ref}] Please accept a handed-over case",
+            "Your commune is asked to take over case {ref}. Please accept or decline it.",
+        ),
+    },
+    "handover_declined": {
+        "vi": ("[{ref}] Đề nghị chuyển giao bị từ chối", "Xã được đề nghị đã từ chối tiếp nhận hồ sơ {ref}."),
+        "en": ("[{ref}] Handover declined", "The commune asked to take over case {ref} declined it."),
+    },
 }
 
 DIGEST = {
@@ -151,6 +173,13 @@ def _reference(case: Case | None) -> str:
     return case.reference or f"#{case.id}"
 
 
+def _state_label(state: str | None, locale: str) -> str:
+    from caseflow.workflow import current_engine
+
+    definition = current_engine().definition.states.get(state) if state else None
+    return definition.label.get(locale, state) if definition else ""
+
+
 def task_facts(session: Session, task: Task, locale: str) -> dict:
     """The lines shown for one task: safe fields only."""
     agency = session.get(Agency, task.agency_id)
@@ -168,6 +197,7 @@ def render_notification(session: Session, row: Notification) -> Rendered:
     facts = task_facts(session, task, locale) if task else {"task": "", "due": "", "agency": ""}
     unit = session.get(OrgUnit, row.context.get("unit_id")) if row.context.get("unit_id") else None
     fmt = {
+        "state": _state_label(row.context.get("state"), locale),
         "ref": _reference(case),
         "task": facts["task"],
         "level": row.level,
@@ -175,13 +205,16 @@ def render_notification(session: Session, row: Notification) -> Rendered:
     }
     subject_fmt, intro_fmt = MESSAGES[row.kind][locale]
     actions = []
-    if row.kind == "task_created" and task is not None and task.status == "open":
-        from caseflow.actions.tokens import action_link
+    agency = session.get(Agency, task.agency_id) if task is not None else None
+    # Links only to the agency that holds the task now: a mail queued before a reroute gets none.
+    if row.kind == "task_created" and task is not None and task.status == "open" and agency is not None:
+        if agency.email == row.recipient:
+            from caseflow.actions.routes import completable_by_link
+            from caseflow.actions.tokens import action_link
 
-        actions = [
-            (LABELS[locale]["ack"], action_link(task.id, "acknowledge")),
-            (LABELS[locale]["complete"], action_link(task.id, "complete")),
-        ]
+            actions = [(LABELS[locale]["ack"], action_link(task.id, "acknowledge", agency.id))]
+            if completable_by_link(task):
+                actions.append((LABELS[locale]["complete"], action_link(task.id, "complete", agency.id)))
     context = {
         "locale": locale,
         "labels": LABELS[locale],

@@ -52,6 +52,9 @@ def case_scope(user: User) -> ColumnElement[bool]:
     by_commune = _commune_pair_scope(
         user, Case.incident_commune_id, Case.residence_commune_id, subtree_as_list=True
     )
+    if by_commune is not None and user.role in COMMUNE_ROLES:
+        # The commune asked to take a case over sees it, to decide (not the child: see below).
+        return or_(by_commune, Case.pending_handover_id == user.org_unit_id)
     if by_commune is not None:
         return by_commune
     if user.role == "agency_staff" and user.agency_id:
@@ -113,11 +116,18 @@ def may_fire(user: User, definition: WorkflowDefinition, case: Case, trigger: st
     if user.role not in transition.roles:
         return False
     if user.role in COMMUNE_ROLES:
+        if transition.acted_by == "receiving_commune":
+            return case.pending_handover_id is not None and user.org_unit_id == case.pending_handover_id
         return user.org_unit_id == owning_commune_id(definition, case)
     return True
 
 
-def may_complete(user: User, task: Task) -> bool:
+def may_complete(user: User, task: Task, definition: WorkflowDefinition | None = None) -> bool:
+    """The assigned agency's staff, or the commune for its committee's tasks; a task the workflow
+    gives to one role (the chair's decisions) only to that role."""
+    template = definition.tasks.get(task.template) if definition is not None else None
+    if template is not None and template.role is not None and user.role != template.role:
+        return False
     if user.role == "agency_staff":
         return user.agency_id == task.agency_id
     if user.role in COMMUNE_ROLES:

@@ -11,9 +11,9 @@ from caseflow.extensions import db
 from caseflow.models import Case, Child, Informant, OrgUnit, User
 from caseflow.models.cases import CHANNELS, HARM_TYPES, SEXES
 from caseflow.models.types import utcnow
-from caseflow.services import access, counts
+from caseflow.services import access, counts, duplicates
 from caseflow.services.errors import Forbidden
-from caseflow.services.transition import TransitionRun, case_write
+from caseflow.services.transition import TransitionRun, _parse_field, case_write
 from caseflow.services.validation import Fields
 from caseflow.workflow import current_engine
 from caseflow.workflow.clock import LOCAL_TZ
@@ -115,6 +115,9 @@ def open_case(user: User, payload: object) -> Case:
     summary = fields.string("summary", required=True, max_length=current_app.config["MAX_SUMMARY_CHARS"])
     child = _child(fields.data.get("child"), fields, today)
     informant = _informant(fields.data.get("informant"), fields)
+    engine = current_engine()
+    # What the report itself says (serious harm...), as the workflow file declares it.
+    said = {spec.name: _parse_field(fields, spec, now, {}, None) for spec in engine.definition.intake.fields}
     fields.raise_if_any()
     if not access.may_open_case_in(user, incident):
         raise Forbidden(
@@ -122,7 +125,6 @@ def open_case(user: User, payload: object) -> Case:
             {"incident_commune": "is outside your area"},
         )
 
-    engine = current_engine()
     case = Case(
         state=engine.definition.initial,
         workflow_version=f"{engine.definition.name}/{engine.definition.version}",
@@ -135,6 +137,7 @@ def open_case(user: User, payload: object) -> Case:
         state_entered_at=now,
         created_by_id=user.id,
         reported_by_agency_id=user.agency_id if user.role == "agency_staff" else None,
+        **{name: value for name, value in said.items() if value is not None and name in Case.__table__.c},
     )
     with case_write():  # a task that cannot be routed must not leave a half-opened case behind
         db.session.add(case)
@@ -146,8 +149,16 @@ def open_case(user: User, payload: object) -> Case:
             informant.case_id = case.id
             db.session.add(informant)
         run = TransitionRun(engine, case, user, {})
-        run.record("created", to_state=case.state, data={"channel": channel, "harm_types": harm_types})
+        run.record(
+            "created",
+            to_state=case.state,
+            data={"channel": channel, "harm_types": harm_types, **{k: v for k, v in said.items() if v is not None}},
+        )
         run.enter_state(case.state)
+        # Art. 26.3, 31: a report of serious harm opens the emergency tasks now, 12 h from receipt.
+        run.spawn(engine.definition.intake.creates, said)
+        run.finish_tasks()
+        case.related_case_ids = duplicates.earlier_cases(case) or None
         counts.record_open_change(
             None, counts.open_pair(case, not engine.definition.states[case.state].terminal)
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Table, Update, bindparam, insert, select, update
@@ -24,11 +24,12 @@ from caseflow.models import Agency, Case, CaseEvent, OrgUnit, Task, User
 from caseflow.models.types import utcnow
 from caseflow.services import access, counts, outbox
 from caseflow.services.calendar import load_calendar
+from caseflow.services.effects import EFFECTS, GUARDS
 from caseflow.services.errors import Conflict, Forbidden, Invalid
-from caseflow.services.routing import agencies_for, agency_for
+from caseflow.services.routing import agencies_for
 from caseflow.services.validation import Fields, parse_moment
 from caseflow.workflow.clock import compute_due
-from caseflow.workflow.definition import FieldSpec, TaskTemplate, TransitionDef
+from caseflow.workflow.definition import FieldSpec, TaskSpawn, TaskTemplate, TransitionDef
 from caseflow.workflow.engine import Engine, MachineError
 
 MAX_MEASURES = 50
@@ -67,7 +68,7 @@ class TransitionRun:
     # -- called by the Machine ------------------------------------------------
     def guards_pass(self, transition: TransitionDef) -> bool:
         for guard in transition.guards:
-            message = GUARDS[guard](self.case)
+            message = GUARDS[guard](self)
             if message:
                 self.guard_failures.append(message)
         return not self.guard_failures
@@ -87,7 +88,7 @@ class TransitionRun:
         ):
             if values.get(name) is not None:
                 changes[name] = values[name]
-        if transition.fields and any(f.name == "measures" for f in transition.fields):
+        if "plan" in values:
             changes["plan"] = {"text": values["plan"], "measures": values["_measures_json"]}
         if transition.closes_with:
             changes["closure_reason"] = values[transition.closes_with]
@@ -98,8 +99,8 @@ class TransitionRun:
         if transition.dest is not None and transition.dest == self.definition.initial and moved:
             changes["reopened_at"] = self.now
         self.change(case, **changes)
-        if transition.trigger == "handover":  # the one trigger whose effect is a field of the case
-            self._hand_over(values["residence_commune"])
+        for name in transition.effects:  # named in the workflow file; see caseflow/services/effects/
+            EFFECTS[name](self, transition)
         self._finish_open_tasks(transition)
         public = {k: v for k, v in values.items() if not k.startswith("_")}
         self.record(
@@ -111,22 +112,7 @@ class TransitionRun:
         self.write_changes()
         if transition.dest is not None:
             self._spawn_state_tasks(transition.dest)
-        for spawn in transition.creates:
-            if spawn.when_any and not any(values.get(flag) for flag in spawn.when_any):
-                continue
-            template = self.definition.tasks[spawn.task]
-            if spawn.for_each == "measures":  # one task per measure of the approved plan
-                measures = (case.plan or {}).get("measures", [])
-                agencies = _agencies_by_code({m["agency"] for m in measures})
-                for measure in measures:
-                    self.create_task(
-                        template,
-                        agency=agencies[measure["agency"]],
-                        due=parse_moment(measure["due_at"]),
-                        description=measure["description"],
-                    )
-            else:
-                self.create_task(template)
+        self.spawn(transition.creates, values)
         self.finish_tasks()
         self.write_held_rows()
         for kind in transition.notify:
@@ -177,6 +163,39 @@ class TransitionRun:
     def enter_state(self, state: str) -> None:
         self._spawn_state_tasks(state)
         self.finish_tasks()
+
+    def spawn(self, spawns: Iterable[TaskSpawn], values: dict[str, Any]) -> None:
+        """Create the tasks a transition (or the report at intake) declares under `creates`."""
+        case = self.case
+        for spawn in spawns:
+            if spawn.when_any and not any(values.get(flag) for flag in spawn.when_any):
+                continue
+            if spawn.once and self._has_task_since_opened(spawn.task):
+                continue
+            template = self.definition.tasks[spawn.task]
+            if spawn.for_each == "measures":  # one task per measure of the approved plan
+                measures = (case.plan or {}).get("measures", [])
+                agencies = _agencies_by_code({m["agency"] for m in measures})
+                for measure in measures:
+                    self.create_task(
+                        template,
+                        agency=agencies[measure["agency"]],
+                        due=parse_moment(measure["due_at"]),
+                        description=measure["description"],
+                    )
+            else:
+                self.create_task(template)
+
+    def _has_task_since_opened(self, template_id: str) -> bool:
+        """The case already has this task (open or done) since it was received or last reopened,
+        or is about to create it in this transaction."""
+        since = self.case.reopened_at
+        if any(row["template"] == template_id for row, _ in self._new_tasks):
+            return True
+        return any(
+            t.template == template_id and t.status != "cancelled" and (since is None or t.created_at >= since)
+            for t in (self.case.tasks if self.case.id is not None else [])
+        )
 
     def _spawn_state_tasks(self, state: str) -> None:
         for task_id in self.definition.states[state].tasks:
@@ -307,36 +326,6 @@ class TransitionRun:
                     data={"task_id": task.id, "kind": task.kind, "by_trigger": transition.trigger},
                 )
 
-    def _hand_over(self, commune: OrgUnit) -> None:
-        case = self.case
-        old = case.residence_commune
-        self.change(case, residence_commune=commune, residence_commune_id=commune.id)
-        for task in case.tasks:  # the tasks' copy of the case's communes moves with it
-            self.change(task, residence_commune_id=commune.id)
-        # Open commune-held tasks of the plan side follow the child to the new commune.
-        for task in case.tasks:
-            template = self.definition.tasks.get(task.template)
-            if (
-                task.status == "open"
-                and template
-                and template.commune == "residence"
-                and template.agency_kind != "from_measure"
-            ):
-                new_agency = agency_for(template.agency_kind, commune)
-                self.record(
-                    "task_rerouted",
-                    data={"task_id": task.id, "from": task.agency.code, "to": new_agency.code},
-                )
-                self.change(task, agency=new_agency, agency_id=new_agency.id)
-                outbox.queue_for_agency(
-                    "task_created",
-                    new_agency,
-                    case=case,
-                    task=task,
-                    dedupe=f"task_created:{task.id}:{new_agency.code}",
-                )
-        self.values["from_commune"] = old.code
-
     def _notify(self, kind: str) -> None:
         case = self.case
         owner = access.owning_commune_id(self.definition, case)
@@ -400,22 +389,12 @@ def _versioned_update(table: Table, version: str, columns: frozenset[str]) -> Up
 def _jsonable(data: dict) -> dict:
     out = {}
     for key, value in data.items():
-        if isinstance(value, datetime):
+        if isinstance(value, datetime | date):
             value = value.isoformat()
         elif isinstance(value, OrgUnit | Agency):
             value = value.code
         out[key] = value
     return out
-
-
-def _no_open_measures(case: Case) -> str | None:
-    open_measures = [t for t in case.tasks if t.status == "open" and t.kind == "measure"]
-    if open_measures:
-        return f"{len(open_measures)} plan task(s) still open"
-    return None
-
-
-GUARDS = {"no_open_measures": _no_open_measures}
 
 
 def parse_transition_values(
@@ -446,6 +425,10 @@ def _parse_field(fields: Fields, spec: FieldSpec, now: datetime, values: dict, c
         value = commune_by_code(fields, spec.name, code) if code else None
     elif spec.type == "measures":
         value = _parse_measures(fields, spec, now, values, case)
+    elif spec.type == "date":
+        value = fields.day(spec.name, required=spec.required)
+    elif spec.type == "task_ids":
+        value = _parse_task_ids(fields, spec)
     else:  # pragma: no cover - the loader refuses other types
         raise ValueError(spec.type)
     if spec.must_be is not None and value is not None and value != spec.must_be:
@@ -475,6 +458,9 @@ def _agencies_by_code(codes: Iterable[object]) -> dict[str, Agency]:
 
 def _parse_measures(fields: Fields, spec: FieldSpec, now: datetime, values: dict, case: Case | None) -> Any:
     raw = fields.data.get(spec.name)
+    if raw is None and not spec.required:  # revise_measures may only cancel
+        values["_measures_json"] = None
+        return None
     allowed_units = _measure_units(case)
     if not isinstance(raw, list) or not raw:
         fields.error(spec.name, "must be a list of at least one measure")
@@ -509,6 +495,22 @@ def _parse_measures(fields: Fields, spec: FieldSpec, now: datetime, values: dict
     return as_json
 
 
+def _parse_task_ids(fields: Fields, spec: FieldSpec) -> list[int] | None:
+    raw = fields.data.get(spec.name)
+    if raw is None:
+        if spec.required:
+            fields.error(spec.name, "is required")
+        return None
+    if (
+        not isinstance(raw, list)
+        or len(raw) > MAX_MEASURES
+        or any(not isinstance(i, int) or isinstance(i, bool) for i in raw)
+    ):
+        fields.error(spec.name, f"must be a list of at most {MAX_MEASURES} task ids")
+        return None
+    return raw
+
+
 def fire(
     engine: Engine,
     case: Case,
@@ -533,9 +535,6 @@ def fire(
         raise Conflict(f"{trigger} is not allowed while the case is {case.state}")
     run = TransitionRun(engine, case, user, {}, actor_label)
     run.values = parse_transition_values(transition, data, run.now, case)
-    if transition.trigger == "handover":
-        if run.values["residence_commune"].id == case.residence_commune_id:
-            raise Invalid({"data.residence_commune": "is already the case's residence commune"})
     with case_write():
         try:
             moved = engine.fire(case.state, trigger, run)

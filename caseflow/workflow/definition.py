@@ -16,9 +16,40 @@ import yaml
 from caseflow.models.orgs import AGENCY_KINDS
 from caseflow.models.people import ROLES
 
-FIELD_TYPES = ("text", "string", "bool", "choice", "measures", "commune")
-GUARDS = ("no_open_measures",)
-NOTIFY_KINDS = ("plan_submitted", "plan_approved", "plan_rejected", "case_handed_over", "case_closed")
+FIELD_TYPES = ("text", "string", "bool", "choice", "measures", "commune", "date", "task_ids")
+# Guards and effects a transition may name; their code is in caseflow/services/effects/.
+GUARDS = (
+    "no_open_measures",
+    "separated",
+    "not_separated",
+    "measures_awaiting_approval",
+    "handover_pending",
+    "no_handover_pending",
+    "referred",
+)
+EFFECTS = (
+    "start_separation",
+    "extend_separation",
+    "end_separation",
+    "revise_measures",
+    "approve_measures",
+    "reject_measures",
+    "request_handover",
+    "accept_handover",
+    "decline_handover",
+    "record_proceedings",
+    "tell_reporter",
+    "link_earlier_reports",
+)
+NOTIFY_KINDS = (
+    "plan_submitted",
+    "plan_approved",
+    "plan_rejected",
+    "case_handed_over",
+    "case_closed",
+)
+# Who fires a transition, when not the commune owning the case: the commune asked to take it over.
+ACTED_BY = ("owner", "receiving_commune")
 OWNERS = ("incident", "residence")
 
 
@@ -55,7 +86,7 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> _LineList:
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 STATE_LISTS = ("tasks",)
-TRANSITION_LISTS = ("roles", "guards", "notify", "completes", "creates")
+TRANSITION_LISTS = ("roles", "guards", "effects", "notify", "completes", "creates")
 
 
 def _check_shapes(path: str, raw: dict) -> None:
@@ -95,11 +126,13 @@ class DeadlineRule:
 
     hours: int | None = None
     working_days: int | None = None
-    anchor: str = "entered"  # received_at | entered | measure
+    anchor: str = "entered"  # received_at | entered | measure | decision
 
     def describe(self) -> str:
         if self.anchor == "measure":
             return "date set in the plan"
+        if self.anchor == "decision":
+            return "date set in the decision"
         if self.hours is not None:
             return f"hours: {self.hours} from {self.anchor}"
         return f"working_days: {self.working_days} from {self.anchor}"
@@ -114,6 +147,10 @@ class TaskTemplate:
     commune: str  # incident | residence
     deadline: DeadlineRule
     basis: str
+    # "trigger": only the step that owns the task finishes it (verify, approve_plan...), never
+    # "mark as done"; "task": the assigned agency completes it.
+    completed_by: str = "task"
+    role: str | None = None  # only users of this role complete or decide it (e.g. chair)
 
 
 @dataclass(frozen=True)
@@ -130,6 +167,7 @@ class TaskSpawn:
     task: str
     when_any: tuple[str, ...] = ()
     for_each: str | None = None
+    once: bool = False  # not again while the case already has this task since it was (re)opened
 
 
 @dataclass(frozen=True)
@@ -152,9 +190,11 @@ class TransitionDef:
     completes: tuple[str, ...] = ()
     creates: tuple[TaskSpawn, ...] = ()
     guards: tuple[str, ...] = ()
+    effects: tuple[str, ...] = ()
     notify: tuple[str, ...] = ()
     cancels_open_tasks: bool = False
     closes_with: str | None = None
+    acted_by: str = "owner"
 
 
 @dataclass(frozen=True)
@@ -162,6 +202,14 @@ class Escalation:
     reminder_after_hours: float = 0
     interval_hours: float = 24
     warning_fraction: float = 0.25
+
+
+@dataclass(frozen=True)
+class IntakeDef:
+    """What the report itself may say at intake, and the tasks it opens at once (Art. 26.3, 31)."""
+
+    fields: tuple[FieldSpec, ...] = ()
+    creates: tuple[TaskSpawn, ...] = ()
 
 
 @dataclass
@@ -173,6 +221,7 @@ class WorkflowDefinition:
     transitions: dict[str, TransitionDef]
     tasks: dict[str, TaskTemplate]
     escalation: Escalation = field(default_factory=Escalation)
+    intake: IntakeDef = field(default_factory=IntakeDef)
 
     @property
     def initial(self) -> str:
@@ -222,6 +271,8 @@ class WorkflowDefinition:
                     "agency_kind": t.agency_kind,
                     "deadline": t.deadline.describe(),
                     "basis": t.basis,
+                    "completed_by": t.completed_by,
+                    "role": t.role,
                 }
                 for t in self.tasks.values()
             ],
@@ -243,10 +294,12 @@ def _deadline(path: str, node: Any) -> DeadlineRule:
     if not isinstance(node, dict):
         raise _fail(path, node, "deadline must be a mapping")
     anchor = node.get("from", "entered")
-    if anchor not in ("received_at", "entered", "measure"):
-        raise _fail(path, node, f"deadline 'from' must be received_at, entered or measure, not {anchor!r}")
-    if anchor == "measure":
-        return DeadlineRule(anchor="measure")
+    if anchor not in ("received_at", "entered", "measure", "decision"):
+        raise _fail(
+            path, node, f"deadline 'from' must be received_at, entered, measure or decision, not {anchor!r}"
+        )
+    if anchor in ("measure", "decision"):
+        return DeadlineRule(anchor=anchor)
     hours, days = node.get("hours"), node.get("working_days")
     if (hours is None) == (days is None):
         raise _fail(path, node, "deadline needs exactly one of 'hours' or 'working_days'")
@@ -267,6 +320,12 @@ def _task(path: str, task_id: str, node: Any) -> TaskTemplate:
         raise _fail(path, node, f"task {task_id!r}: commune must be incident or residence")
     if "deadline" not in node:
         raise _fail(path, node, f"task {task_id!r} has no deadline")
+    completed_by = node.get("completed_by", "task")
+    if completed_by not in ("task", "trigger"):
+        raise _fail(path, node, f"task {task_id!r}: completed_by must be task or trigger")
+    role = node.get("role")
+    if role is not None and role not in ROLES:
+        raise _fail(path, node, f"task {task_id!r}: unknown role {role!r}")
     return TaskTemplate(
         id=task_id,
         kind=str(node.get("kind", task_id)),
@@ -275,6 +334,8 @@ def _task(path: str, task_id: str, node: Any) -> TaskTemplate:
         commune=commune,
         deadline=_deadline(path, node["deadline"]),
         basis=str(node.get("basis", "")),
+        completed_by=completed_by,
+        role=role,
     )
 
 
@@ -359,6 +420,12 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
         for guard in node.get("guards", []):
             if guard not in GUARDS:
                 raise _fail(path, node, f"trigger {trigger!r}: unknown guard {guard!r}")
+        for name in node.get("effects", []):
+            if name not in EFFECTS:
+                raise _fail(path, node, f"trigger {trigger!r}: unknown effect {name!r}")
+        acted_by = node.get("acted_by", "owner")
+        if acted_by not in ACTED_BY:
+            raise _fail(path, node, f"trigger {trigger!r}: acted_by must be one of {', '.join(ACTED_BY)}")
         for kind in node.get("notify", []):
             if kind not in NOTIFY_KINDS:
                 raise _fail(path, node, f"trigger {trigger!r}: unknown notification {kind!r}")
@@ -368,20 +435,7 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
                 raise _fail(path, node, f"trigger {trigger!r}: completes unknown task kind {kind!r}")
         fields = _fields(path, node.get("fields"))
         field_names = {f.name for f in fields}
-        creates = []
-        for spawn in node.get("creates", []):
-            if spawn.get("task") not in tasks:
-                raise _fail(path, spawn, f"trigger {trigger!r}: unknown task {spawn.get('task')!r}")
-            if spawn.get("for_each") not in (None, "measures"):
-                raise _fail(path, spawn, f"trigger {trigger!r}: for_each can only be measures")
-            if (spawn.get("for_each") == "measures") != (tasks[spawn["task"]].agency_kind == "from_measure"):
-                raise _fail(
-                    path, spawn, f"trigger {trigger!r}: for_each: measures goes with agency_kind from_measure"
-                )
-            for flag in spawn.get("when_any", []):
-                if flag not in field_names:
-                    raise _fail(path, spawn, f"trigger {trigger!r}: when_any names no field {flag!r}")
-            creates.append(TaskSpawn(spawn["task"], tuple(spawn.get("when_any", [])), spawn.get("for_each")))
+        creates = _creates(path, f"trigger {trigger!r}", node.get("creates", []), tasks, field_names)
         closes_with = node.get("closes_with")
         if closes_with and closes_with not in field_names:
             raise _fail(path, node, f"trigger {trigger!r}: closes_with names no field")
@@ -398,9 +452,21 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
             notify=tuple(node.get("notify", [])),
             cancels_open_tasks=bool(node.get("cancels_open_tasks", False)),
             closes_with=closes_with,
+            effects=tuple(node.get("effects", [])),
+            acted_by=acted_by,
         )
 
     _check_reachable(path, states, transitions, state_lines)
+    intake_node = raw.get("intake") or {}
+    if not isinstance(intake_node, dict):
+        raise _fail(path, raw, "intake must be a mapping")
+    intake_fields = _fields(path, intake_node.get("fields"))
+    intake = IntakeDef(
+        fields=intake_fields,
+        creates=tuple(
+            _creates(path, "intake", intake_node.get("creates") or [], tasks, {f.name for f in intake_fields})
+        ),
+    )
     esc = raw.get("escalation") or {}
     return WorkflowDefinition(
         name=str(raw.get("name", Path(path).stem)),
@@ -414,7 +480,35 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
             interval_hours=float(esc.get("interval_hours", 24)),
             warning_fraction=float(esc.get("warning_fraction", 0.25)),
         ),
+        intake=intake,
     )
+
+
+def _creates(path: str, where: str, nodes: Any, tasks: dict, field_names: set[str]) -> list[TaskSpawn]:
+    if not isinstance(nodes, list):
+        raise _fail(path, nodes, f"{where}: creates must be a list")
+    creates = []
+    for spawn in nodes:
+        if not isinstance(spawn, dict):
+            raise _fail(path, nodes, f"{where}: each of creates must be a mapping")
+        if spawn.get("task") not in tasks:
+            raise _fail(path, spawn, f"{where}: unknown task {spawn.get('task')!r}")
+        if spawn.get("for_each") not in (None, "measures"):
+            raise _fail(path, spawn, f"{where}: for_each can only be measures")
+        if (spawn.get("for_each") == "measures") != (tasks[spawn["task"]].agency_kind == "from_measure"):
+            raise _fail(path, spawn, f"{where}: for_each: measures goes with agency_kind from_measure")
+        for flag in spawn.get("when_any", []):
+            if flag not in field_names:
+                raise _fail(path, spawn, f"{where}: when_any names no field {flag!r}")
+        creates.append(
+            TaskSpawn(
+                spawn["task"],
+                tuple(spawn.get("when_any", [])),
+                spawn.get("for_each"),
+                bool(spawn.get("once", False)),
+            )
+        )
+    return creates
 
 
 def _check_reachable(path: str, states: dict, transitions: dict, lines: dict) -> None:

@@ -69,7 +69,7 @@ def _assert_verified_once(api, case_id: int) -> None:
     case = db.session.get(Case, case_id)
     assert case.state == "verified"
     kinds = sorted(t.kind for t in db.session.scalars(select(Task).where(Task.case_id == case_id)))
-    assert kinds == ["draft_plan", "emergency_protection", "emergency_protection", "verify"]
+    assert kinds == ["draft_plan", "emergency_protection", "emergency_protection", "evidence_preservation", "verify"]
     transitions = db.session.scalars(
         select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.kind == "transition")
     ).all()
