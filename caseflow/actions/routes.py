@@ -57,8 +57,7 @@ TEXT = {
         "closed": "This task is no longer open.",
         "need_outcome": "Please describe the outcome.",
         "rerouted": "This task has been given to another agency; this link no longer works.",
-        "by_step": "This task is finished by taking its step on the case in CaseFlow, "
-        "not by a link.",
+        "by_step": "This task is finished by taking its step on the case in CaseFlow, not by a link.",
     },
 }
 

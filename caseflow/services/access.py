@@ -52,15 +52,21 @@ def case_scope(user: User) -> ColumnElement[bool]:
     by_commune = _commune_pair_scope(
         user, Case.incident_commune_id, Case.residence_commune_id, subtree_as_list=True
     )
-    if by_commune is not None and user.role in COMMUNE_ROLES:
-        # The commune asked to take a case over sees it, to decide (not the child: see below).
-        return or_(by_commune, Case.pending_handover_id == user.org_unit_id)
     if by_commune is not None:
         return by_commune
     if user.role == "agency_staff" and user.agency_id:
         has_task = exists().where(Task.case_id == Case.id, Task.agency_id == user.agency_id)
         return or_(has_task, Case.reported_by_agency_id == user.agency_id)
     return false()
+
+
+def case_detail_scope(user: User) -> ColumnElement[bool]:
+    """`case_scope`, and for a commune asked to take a case over, that case: it opens it to
+    decide (not the child, see `can_see_identity`). Lists and counts stay `case_scope`: the case
+    is not the commune's work until it accepts."""
+    if user.role in COMMUNE_ROLES and user.org_unit_id:
+        return or_(case_scope(user), Case.pending_handover_id == user.org_unit_id)
+    return case_scope(user)
 
 
 def task_scope(user: User) -> ColumnElement[bool]:

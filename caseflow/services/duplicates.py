@@ -50,7 +50,8 @@ def earlier_cases(case: Case) -> list[int]:
     return [
         case_id
         for case_id, other in rows
-        if other.date_of_birth == child.date_of_birth and fuzz.ratio(key, name_key(other.full_name)) >= SIMILARITY
+        if other.date_of_birth == child.date_of_birth
+        and fuzz.ratio(key, name_key(other.full_name)) >= SIMILARITY
     ]
 
 

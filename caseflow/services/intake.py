@@ -152,7 +152,11 @@ def open_case(user: User, payload: object) -> Case:
         run.record(
             "created",
             to_state=case.state,
-            data={"channel": channel, "harm_types": harm_types, **{k: v for k, v in said.items() if v is not None}},
+            data={
+                "channel": channel,
+                "harm_types": harm_types,
+                **{k: v for k, v in said.items() if v is not None},
+            },
         )
         run.enter_state(case.state)
         # Art. 26.3, 31: a report of serious harm opens the emergency tasks now, 12 h from receipt.

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from caseflow.models import Case, Task, User
 from caseflow.models.types import utcnow
-from caseflow.services import access
+from caseflow.services import access, duplicates
+from caseflow.services.effects import applicable, separation
 from caseflow.workflow.engine import Engine
 
 
@@ -49,6 +50,7 @@ def case_summary_json(case: Case, now: datetime | None = None) -> dict:
         "received_at": _iso(case.received_at),
         "closed_at": _iso(case.closed_at),
         "overdue_tasks": sum(1 for t in case.tasks if t.is_overdue(now)),
+        "separation": separation.public(case.separation),
     }
 
 
@@ -65,14 +67,20 @@ def case_json(case: Case, user: User, engine: Engine) -> dict:
             "plan": case.plan,
             "criminal_referral": case.criminal_referral,
             "police_case_number": case.police_case_number,
+            "pending_handover": case.pending_handover.code if case.pending_handover else None,
             "closure_reason": case.closure_reason,
             "state_entered_at": _iso(case.state_entered_at),
             "tasks": [task_json(t, now) for t in case.tasks],
             "allowed_triggers": [
-                t for t in engine.allowed_from(case.state) if access.may_fire(user, definition, case, t)
+                t
+                for t in engine.allowed_from(case.state)
+                if access.may_fire(user, definition, case, t) and applicable(definition.transitions[t], case)
             ],
         }
     )
+    if user.role != "agency_staff" or access.can_see_identity(user, case):
+        body["proceedings"] = case.proceedings  # the investigating police holds a task on the case
+    body["possible_earlier_reports"] = duplicates.visible_earlier_references(user, case)
     if access.can_see_identity(user, case):
         body["child"] = case.child.to_json() if case.child else None
         if case.informant is not None:

@@ -12,6 +12,9 @@ from typing import Any
 
 EFFECTS: dict[str, Callable[[Any, Any], None]] = {}
 GUARDS: dict[str, Callable[[Any], str | None]] = {}
+# Guards that say whether a trigger applies at all (the child is separated, a handover awaits):
+# a trigger they refuse is not offered. Others (open measures) are offered and explain the 409.
+APPLICABILITY: set[str] = set()
 
 
 def effect(name: str) -> Callable:
@@ -22,12 +25,27 @@ def effect(name: str) -> Callable:
     return register
 
 
-def guard(name: str) -> Callable:
+def guard(name: str, *, applicability: bool = False) -> Callable:
     def register(fn: Callable) -> Callable:
         GUARDS[name] = fn
+        if applicability:
+            APPLICABILITY.add(name)
         return fn
 
     return register
+
+
+class _CaseOnly:
+    """What an applicability guard reads: the case, outside any transition."""
+
+    def __init__(self, case: Any) -> None:
+        self.case = case
+
+
+def applicable(transition: Any, case: Any) -> bool:
+    """False when one of the trigger's applicability guards refuses it for this case."""
+    probe = _CaseOnly(case)
+    return not any(GUARDS[name](probe) for name in transition.guards if name in APPLICABILITY)
 
 
 from caseflow.services.effects import (  # noqa: E402, F401 - each module registers its names

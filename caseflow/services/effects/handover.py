@@ -12,12 +12,12 @@ from caseflow.services.errors import Invalid
 from caseflow.services.routing import agency_for
 
 
-@guard("handover_pending")
+@guard("handover_pending", applicability=True)
 def _pending(run: Any) -> str | None:
     return None if run.case.pending_handover_id else "No handover awaits acceptance"
 
 
-@guard("no_handover_pending")
+@guard("no_handover_pending", applicability=True)
 def _none_pending(run: Any) -> str | None:
     unit = run.case.pending_handover
     return f"A handover to {unit.code} awaits that commune's answer" if unit else None

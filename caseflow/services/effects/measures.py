@@ -31,7 +31,7 @@ def _no_open_measures(run: Any) -> str | None:
     return None
 
 
-@guard("measures_awaiting_approval")
+@guard("measures_awaiting_approval", applicability=True)
 def _awaiting(run: Any) -> str | None:
     return None if _pending(run.case) else "No added measures await approval"
 
@@ -43,7 +43,11 @@ def open_measure_tasks(run: Any) -> dict[int, Any]:
 
 @effect("revise_measures")
 def revise_measures(run: Any, transition: Any) -> None:
-    cancel, added, reason = run.values.get("cancel") or [], run.values.get("measures"), run.values.get("reason")
+    cancel, added, reason = (
+        run.values.get("cancel") or [],
+        run.values.get("measures"),
+        run.values.get("reason"),
+    )
     open_tasks = open_measure_tasks(run)
     errors = {}
     if not cancel and not added:

@@ -8,7 +8,7 @@ from typing import Any
 from caseflow.services.effects import effect, guard
 
 
-@guard("referred")
+@guard("referred", applicability=True)
 def _referred(run: Any) -> str | None:
     return None if run.case.criminal_referral else "The case has not been referred to the police"
 
@@ -27,6 +27,10 @@ def record_proceedings(run: Any, transition: Any) -> None:
     if values.get("decision"):
         record["decisions"] = [
             *record.get("decisions", []),
-            {"at": run.now.isoformat(), "text": values["decision"], "by": run.actor.name if run.actor else None},
+            {
+                "at": run.now.isoformat(),
+                "text": values["decision"],
+                "by": run.actor.name if run.actor else None,
+            },
         ]
     run.change(run.case, proceedings=record)

@@ -21,7 +21,9 @@ def tell_reporter(run: Any, transition: Any) -> None:
         return
     staff = list(
         db.session.scalars(
-            select(User).where(User.agency_id == agency.id, User.role == "agency_staff", User.active.is_(True))
+            select(User).where(
+                User.agency_id == agency.id, User.role == "agency_staff", User.active.is_(True)
+            )
         )
     )
     recipients = [(u.email, u.locale or "vi") for u in staff] or [(agency.email, agency.locale or "vi")]

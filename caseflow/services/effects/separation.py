@@ -51,13 +51,13 @@ def _check_until(until: date, first: date, today: date, authority_order: str | N
         )
 
 
-@guard("separated")
+@guard("separated", applicability=True)
 def _separated(run: Any) -> str | None:
     record = run.case.separation
     return None if record and record.get("active") else "The child is not separated"
 
 
-@guard("not_separated")
+@guard("not_separated", applicability=True)
 def _not_separated(run: Any) -> str | None:
     record = run.case.separation
     if record and record.get("active"):
