@@ -284,7 +284,10 @@ ERROR_TEXTS = (
     ("a province has no parent", _l("A province has no parent unit.")),
     ("sits under", _l("This level cannot sit under that parent unit.")),
     ("is before valid_from", _l("The end date is before the start date.")),
-    ("is more than 15 calendar days", _l("At most 15 days from the first decision, unless a competent authority ordered more.")),
+    (
+        "is more than 15 calendar days",
+        _l("At most 15 days from the first decision, unless a competent authority ordered more."),
+    ),
     ("is before today", _l("The date cannot be in the past.")),
     ("must be later than the current end", _l("The new date must be later than the current end.")),
     ("is not an open measure of this case", _l("This measure is no longer open.")),
