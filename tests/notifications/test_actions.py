@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 import pytest
@@ -94,3 +95,46 @@ def test_links_are_signed_with_the_secret_key(app, client, open_case, world, smt
     token = make_token(task.id, "acknowledge", task.agency_id)
     app.config["SECRET_KEY"] = "test-secret"
     assert client.get(f"/actions/{token}").status_code == 404
+
+
+VERIFY_MILD = {"risk_level": "low", "serious_harm": False, "caregiver_is_abuser": False, "findings": "Seen"}
+
+
+def test_a_step_tasks_mail_offers_no_done_link_and_a_made_one_is_refused(
+    app, client, open_case, world, smtp_server
+):
+    case = open_case("A")
+    links = _links(smtp_server, "commune_committee.a@agency.test")
+    assert set(links) == {"acknowledge"}  # verify is finished by verifying, on the case page
+    task = db.session.scalar(select(Task).where(Task.case_id == case["id"]))
+    token = make_token(task.id, "complete", task.agency_id)  # as if the mail had carried one
+    page = client.get(f"/actions/{token}")
+    assert page.status_code == 409 and "bước xử lý trên hồ sơ".encode() in page.data
+    assert client.post(f"/actions/{token}", data={"outcome": "Verified"}).status_code == 409
+    db.session.rollback()
+    assert db.session.get(Task, task.id).status == "open"
+    assert _events(case["id"], "email_action") == [] and _events(case["id"], "task_completed") == []
+
+
+def test_a_link_dies_when_its_task_is_rerouted_and_the_new_agency_gets_its_own(
+    app, client, open_case, fire, world, smtp_server
+):
+    due = (datetime.now(UTC) + timedelta(days=10)).isoformat()
+    case = fire(open_case("A"), "verify", "officer_a@test.vn", VERIFY_MILD)
+    plan = {"plan": "Plan", "measures": [{"agency": "A-health", "description": "Visit", "due_at": due}]}
+    case = fire(fire(case, "submit_plan", "officer_a@test.vn", plan), "approve_plan", "chair_a@test.vn")
+    old = _links(smtp_server, HEALTH)
+    case = fire(case, "handover", "officer_a@test.vn", {"residence_commune": "B"})
+    fire(case, "accept_handover", "officer_b@test.vn")
+    for path in old.values():
+        page = client.post(path, data={"outcome": "Visited"})
+        assert page.status_code == 410 and "cơ quan khác".encode() in page.data
+    [measure] = db.session.scalars(
+        select(Task).where(Task.case_id == case["id"], Task.kind == "measure")
+    ).all()
+    assert measure.status == "open" and measure.agency.code == "B-health"
+    assert _events(case["id"], "email_action") == []  # nothing blamed on either agency
+    new = _links(smtp_server, "health.b@agency.test")
+    assert client.post(new["complete"], data={"outcome": "Visited"}).status_code == 200
+    [event] = _events(case["id"], "email_action")
+    assert "B-health" in event.actor_label
