@@ -67,6 +67,7 @@ class TransitionRun:
 
     # -- called by the Machine ------------------------------------------------
     def guards_pass(self, transition: TransitionDef) -> bool:
+        self.transition = transition  # some guards ask what the trigger finishes
         for guard in transition.guards:
             message = GUARDS[guard](self)
             if message:

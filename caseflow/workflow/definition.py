@@ -26,6 +26,7 @@ GUARDS = (
     "handover_pending",
     "no_handover_pending",
     "referred",
+    "task_to_finish",
 )
 EFFECTS = (
     "start_separation",

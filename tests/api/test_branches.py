@@ -205,11 +205,14 @@ def test_a_separated_case_cannot_be_closed(api, separated):
     assert resp.status_code == 409 and "separat" in resp.get_json()["error"]["message"]
 
 
-def test_decline_separation_finishes_the_decision_prompt(open_case, fire):
+def test_decline_separation_finishes_the_decision_prompt(api, open_case, fire):
     case = fire(open_case(), "verify", "officer_a@test.vn", VERIFY_ABUSER)
     case = fire(case, "decline_separation", "chair_a@test.vn", {"reason": "The abuser left the home"})
     assert [t["status"] for t in case["tasks"] if t["kind"] == "separation_decision"] == ["done"]
     assert case["separation"] is None
+    assert "decline_separation" not in case["allowed_triggers"]  # nothing left to decline
+    again = _transition(api, case, "decline_separation", "chair_a@test.vn", {"reason": "x"})
+    assert again.status_code == 409
 
 
 # -- revised measures ---------------------------------------------------------------------------

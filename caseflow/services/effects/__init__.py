@@ -36,16 +36,26 @@ def guard(name: str, *, applicability: bool = False) -> Callable:
 
 
 class _CaseOnly:
-    """What an applicability guard reads: the case, outside any transition."""
+    """What an applicability guard reads: the case and the trigger, outside any transition."""
 
-    def __init__(self, case: Any) -> None:
+    def __init__(self, case: Any, transition: Any) -> None:
         self.case = case
+        self.transition = transition
 
 
 def applicable(transition: Any, case: Any) -> bool:
     """False when one of the trigger's applicability guards refuses it for this case."""
-    probe = _CaseOnly(case)
+    probe = _CaseOnly(case, transition)
     return not any(GUARDS[name](probe) for name in transition.guards if name in APPLICABILITY)
+
+
+@guard("task_to_finish", applicability=True)
+def _task_to_finish(run: Any) -> str | None:
+    """A trigger that only answers a prompt (decide not to separate) needs that prompt open."""
+    kinds = set(run.transition.completes)
+    if any(t.status == "open" and t.kind in kinds for t in run.case.tasks):
+        return None
+    return "There is no open task for this step"
 
 
 from caseflow.services.effects import (  # noqa: E402, F401 - each module registers its names
