@@ -66,6 +66,9 @@ class Case(db.Model):
     pending_handover_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
     # Earlier cases of the same child (the duplicate check at intake and on reopening).
     related_case_ids: Mapped[list | None] = mapped_column(JSON)
+    # The values of trigger fields declared `store: data` in the workflow file, by field name:
+    # a province's new field needs no migration (caseflow/workflow/definition.py, FieldSpec).
+    data: Mapped[dict | None] = mapped_column(JSON)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reported_by_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

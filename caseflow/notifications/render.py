@@ -20,7 +20,9 @@ from caseflow.models import Agency, Case, Notification, OrgUnit, Task
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 LOCALES = ("vi", "en")
 
-# kind -> locale -> (subject, opening line). Placeholders: {ref}, {task}, {level}, {unit}.
+# The mails about tasks: kind -> locale -> (subject, opening line). Placeholders: {ref},
+# {task}, {level}, {unit}. Mails about a case's transitions say what the workflow file's
+# `notifications:` says (see `_wording`).
 MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
     "task_created": {
         "vi": (
@@ -46,57 +48,6 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
             "[{ref}] Overdue task escalated (level {level}): {task}",
             "A child-protection task under {unit} is overdue and not done.",
         ),
-    },
-    "plan_submitted": {
-        "vi": (
-            "[{ref}] Kế hoạch chờ phê duyệt",
-            "Kế hoạch hỗ trợ, can thiệp của hồ sơ {ref} đang chờ quý vị phê duyệt.",
-        ),
-        "en": ("[{ref}] Plan awaiting approval", "The intervention plan of case {ref} awaits your approval."),
-    },
-    "plan_approved": {
-        "vi": (
-            "[{ref}] Kế hoạch đã được phê duyệt",
-            "Kế hoạch hỗ trợ, can thiệp của hồ sơ {ref} đã được phê duyệt.",
-        ),
-        "en": ("[{ref}] Plan approved", "The intervention plan of case {ref} has been approved."),
-    },
-    "plan_rejected": {
-        "vi": ("[{ref}] Kế hoạch bị trả lại", "Kế hoạch của hồ sơ {ref} chưa được phê duyệt và cần sửa lại."),
-        "en": ("[{ref}] Plan sent back", "The plan of case {ref} was not approved and needs changes."),
-    },
-    "case_handed_over": {
-        "vi": (
-            "[{ref}] Hồ sơ được chuyển giao",
-            "Hồ sơ {ref} đã được chuyển giao về nơi cư trú mới của trẻ.",
-        ),
-        "en": ("[{ref}] Case handed over", "Case {ref} has been handed over to the child's new commune."),
-    },
-    "case_closed": {
-        "vi": ("[{ref}] Hồ sơ đã kết thúc", "Hồ sơ {ref} đã được kết thúc."),
-        "en": ("[{ref}] Case closed", "Case {ref} has been closed."),
-    },
-    # Art. 22.5: the reporting agency (hotline 111) follows the status of the cases it reported.
-    "case_status": {
-        "vi": (
-            "[{ref}] Tình trạng hồ sơ: {state}",
-            "Hồ sơ {ref} do cơ quan của quý vị thông báo đã chuyển sang bước: {state}.",
-        ),
-        "en": ("[{ref}] Case status: {state}", "Case {ref}, reported by your agency, is now: {state}."),
-    },
-    "handover_requested": {
-        "vi": (
-            "[{ref}] Đề nghị tiếp nhận hồ sơ chuyển giao",
-            "Xã của quý vị được đề nghị tiếp nhận hồ sơ {ref}. Vui lòng tiếp nhận hoặc từ chối.",
-        ),
-        "en": (
-            "[{ref}] Please accept a handed-over case",
-            "Your commune is asked to take over case {ref}. Please accept or decline it.",
-        ),
-    },
-    "handover_declined": {
-        "vi": ("[{ref}] Đề nghị chuyển giao bị từ chối", "Xã được đề nghị đã từ chối tiếp nhận hồ sơ {ref}."),
-        "en": ("[{ref}] Handover declined", "The commune asked to take over case {ref} declined it."),
     },
 }
 
@@ -167,6 +118,16 @@ def task_label(task: Task, locale: str) -> str:
     return template.label.get(locale) or next(iter(template.label.values()), task.kind)
 
 
+def _wording(kind: str, locale: str) -> tuple[str, str]:
+    """(subject, opening line) of a mail: the workflow file's for its notifications, else the task mails'."""
+    from caseflow.workflow import current_engine
+
+    declared = current_engine().definition.notifications.get(kind)
+    if declared is not None:
+        return declared.subject[locale], declared.message[locale]
+    return MESSAGES[kind][locale]
+
+
 def _reference(case: Case | None) -> str:
     if case is None:
         return "-"
@@ -197,13 +158,14 @@ def render_notification(session: Session, row: Notification) -> Rendered:
     facts = task_facts(session, task, locale) if task else {"task": "", "due": "", "agency": ""}
     unit = session.get(OrgUnit, row.context.get("unit_id")) if row.context.get("unit_id") else None
     fmt = {
-        "state": _state_label(row.context.get("state"), locale),
+        # The step the case is in now (a status mail names it; never anything identifying).
+        "state": _state_label(case.state if case else None, locale),
         "ref": _reference(case),
         "task": facts["task"],
         "level": row.level,
         "unit": unit.name if unit else "",
     }
-    subject_fmt, intro_fmt = MESSAGES[row.kind][locale]
+    subject_fmt, intro_fmt = _wording(row.kind, locale)
     actions = []
     agency = session.get(Agency, task.agency_id) if task is not None else None
     # Links only to the agency that holds the task now: a mail queued before a reroute gets none.

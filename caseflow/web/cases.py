@@ -16,7 +16,7 @@ from caseflow.services.duplicates import visible_earlier_references
 from caseflow.services.effects import applicable
 from caseflow.services.errors import Conflict, Forbidden, Invalid
 from caseflow.web.forms import CompleteTaskForm, IntakeForm, NoteForm, action_data, action_form, attach_errors
-from caseflow.web.helpers import completed_by_step, locale, roles_required, task_label, time_left
+from caseflow.web.helpers import completed_by_step, data_rows, locale, roles_required, task_label, time_left
 from caseflow.workflow import current_engine
 from caseflow.workflow.clock import to_local
 
@@ -205,6 +205,7 @@ def _case_page(
         now=now,
         age=_age(case, now),
         earlier=visible_earlier_references(current_user, case),
+        data_rows=[] if is_agency else data_rows(definition, case),
     ), status
 
 

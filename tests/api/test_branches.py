@@ -11,8 +11,10 @@ from sqlalchemy import select
 
 from caseflow.extensions import db
 from caseflow.models import Case, Notification, Task
+from caseflow.notifications.render import render_notification
 from caseflow.workflow.clock import LOCAL_TZ
 
+CHILD = "Bé Thử Nghiệm"
 VERIFY_MILD = {"risk_level": "low", "serious_harm": False, "caregiver_is_abuser": False, "findings": "Seen"}
 VERIFY_ABUSER = {**VERIFY_MILD, "risk_level": "high", "caregiver_is_abuser": True}
 
@@ -446,9 +448,10 @@ def test_the_hotline_follows_the_cases_it_reported_without_the_child(api, open_c
     fire(case, "handover", "officer_a@test.vn", {"residence_commune": "B"})  # not a change of step
     fire(other, "verify", "officer_a@test.vn", VERIFY_MILD)
     mails = db.session.scalars(select(Notification).where(Notification.kind == "case_status")).all()
-    assert [(m.recipient, m.case_id, m.context["state"]) for m in mails] == [
-        ("hotline@test.vn", reported["id"], "verified")
-    ]
+    assert [(m.recipient, m.case_id) for m in mails] == [("111@agency.test", reported["id"])]
+    mail = render_notification(db.session, mails[0])
+    assert mail.subject == f"[{reported['reference']}] Tình trạng hồ sơ: Đã xác minh, đánh giá"
+    assert CHILD not in mail.text + mail.html
     assert api.get(f"/api/v1/cases/{reported['id']}", "hotline@test.vn").get_json()["state"] == "verified"
 
 

@@ -1,66 +1,73 @@
 """Handing a case over to another commune (the child moved): asked by the owning commune,
-accepted or declined by the receiving one. On acceptance the plan side moves: the case's
-residence, the commune's open tasks, and the open measure tasks of the old commune's agencies."""
+accepted or declined by the receiving one (Decree 56 Art. 27: the residence commune owns the
+plan). On acceptance the plan side moves: the case's residence, its tasks' copies of its
+communes, the commune's open tasks, and the open measure tasks of the old commune's agencies.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
+from caseflow.models import Agency, OrgUnit, Task
 from caseflow.services import outbox
-from caseflow.services.effects import effect, guard
+from caseflow.services.effects.applicability import applicability
 from caseflow.services.errors import Invalid
 from caseflow.services.routing import agency_for
+from caseflow.workflow.definition import TransitionDef
+from caseflow.workflow.registry import effect
+
+if TYPE_CHECKING:
+    from caseflow.services.transition import TransitionRun
 
 
-@guard("handover_pending", applicability=True)
-def _pending(run: Any) -> str | None:
+def _commune_field(transition: TransitionDef) -> str:
+    """The trigger's field naming the new commune: its one field of type commune."""
+    names = [f.name for f in transition.fields if f.type == "commune"]
+    if len(names) != 1:
+        raise ValueError(f"request_handover needs exactly one commune field on {transition.trigger!r}")
+    return names[0]
+
+
+@applicability("handover_pending")
+def handover_pending(run: TransitionRun) -> str | None:
     return None if run.case.pending_handover_id else "No handover awaits acceptance"
 
 
-@guard("no_handover_pending", applicability=True)
-def _none_pending(run: Any) -> str | None:
+@applicability("no_handover_pending")
+def no_handover_pending(run: TransitionRun) -> str | None:
     unit = run.case.pending_handover
     return f"A handover to {unit.code} awaits that commune's answer" if unit else None
 
 
-def _mail_commune(run: Any, kind: str, commune_id: int) -> None:
-    for role in ("officer", "chair"):
-        for user in outbox.commune_users(commune_id, role):
-            outbox.queue(
-                kind,
-                user.email,
-                case=run.case,
-                locale=user.locale or "vi",
-                dedupe=f"{kind}:{run.case.id}:{run.case.version}:{user.email}",
-            )
-
-
 @effect("request_handover")
-def request_handover(run: Any, transition: Any) -> None:
-    commune = run.values["residence_commune"]
+def request_handover(run: TransitionRun, transition: TransitionDef) -> None:
+    name = _commune_field(transition)
+    commune: OrgUnit = run.values[name]
     if commune.id == run.case.residence_commune_id:
-        raise Invalid({"data.residence_commune": "is already the case's residence commune"})
+        raise Invalid({f"data.{name}": "is already the case's residence commune"})
     run.change(run.case, pending_handover=commune, pending_handover_id=commune.id)
-    _mail_commune(run, "handover_requested", commune.id)
 
 
 @effect("decline_handover")
-def decline_handover(run: Any, transition: Any) -> None:
+def decline_handover(run: TransitionRun, transition: TransitionDef) -> None:
     run.values["declined_by_commune"] = run.case.pending_handover.code
     run.change(run.case, pending_handover=None, pending_handover_id=None)
-    _mail_commune(run, "handover_declined", run.case.residence_commune_id)
 
 
-def _reroute(run: Any, task: Any, agency: Any) -> None:
+def _reroute(run: TransitionRun, task: Task, agency: Agency) -> None:
     run.record("task_rerouted", data={"task_id": task.id, "from": task.agency.code, "to": agency.code})
     run.change(task, agency=agency, agency_id=agency.id)
     outbox.queue_for_agency(
-        "task_created", agency, case=run.case, task=task, dedupe=f"task_created:{task.id}:{agency.code}"
+        "task_created",
+        agency,
+        case=run.case,
+        task=task,
+        dedupe=outbox.dedupe_key("task_created", run.case, task, 0, agency.email, agency.code),
     )
 
 
 @effect("accept_handover")
-def accept_handover(run: Any, transition: Any) -> None:
+def accept_handover(run: TransitionRun, transition: TransitionDef) -> None:
     case = run.case
     old, commune = case.residence_commune, case.pending_handover
     run.change(

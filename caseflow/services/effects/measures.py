@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from caseflow.services.effects import effect, guard
+from caseflow.services.effects.applicability import applicability
 from caseflow.services.errors import Invalid
+from caseflow.services.trigger_input import agencies_by_code
 from caseflow.services.validation import parse_moment
+from caseflow.workflow.registry import effect
 
 PENDING = "pending_measures"  # the plan's measures awaiting the chair, kept in the plan itself
 
@@ -21,17 +23,7 @@ def _pending(case: Any) -> list[dict]:
     return list((case.plan or {}).get(PENDING) or [])
 
 
-@guard("no_open_measures")
-def _no_open_measures(run: Any) -> str | None:
-    open_measures = [t for t in run.case.tasks if t.status == "open" and t.kind == "measure"]
-    if open_measures:
-        return f"{len(open_measures)} plan task(s) still open"
-    if _pending(run.case):
-        return "added plan task(s) still await the chair's approval"
-    return None
-
-
-@guard("measures_awaiting_approval", applicability=True)
+@applicability("measures_awaiting_approval")
 def _awaiting(run: Any) -> str | None:
     return None if _pending(run.case) else "No added measures await approval"
 
@@ -74,14 +66,13 @@ def revise_measures(run: Any, transition: Any) -> None:
 
 @effect("approve_measures")
 def approve_measures(run: Any, transition: Any) -> None:
-    from caseflow.services.transition import _agencies_by_code
 
     plan = dict(run.case.plan or {})
     added = plan.pop(PENDING, None) or []
     plan["measures"] = [*plan.get("measures", []), *added]
     run.change(run.case, plan=plan)
     template = _measure_template(run)
-    agencies = _agencies_by_code({m["agency"] for m in added})
+    agencies = agencies_by_code({m["agency"] for m in added})
     for measure in added:
         run.create_task(
             template,

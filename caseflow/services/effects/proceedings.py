@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from caseflow.services.effects import effect, guard
+from caseflow.services.effects.applicability import applicability
+from caseflow.workflow.registry import effect
 
 
-@guard("referred", applicability=True)
+@applicability("referred")
 def _referred(run: Any) -> str | None:
     return None if run.case.criminal_referral else "The case has not been referred to the police"
 

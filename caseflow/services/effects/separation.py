@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from caseflow.services.effects import effect, guard
+from caseflow.services.effects.applicability import applicability
 from caseflow.services.errors import Invalid
 from caseflow.workflow.clock import LOCAL_TZ, to_local
+from caseflow.workflow.registry import effect
 
 # Art. 32.3: "không quá 15 ngày" in all, unless the competent authority decides otherwise.
 MAX_DAYS = 15
@@ -51,13 +52,13 @@ def _check_until(until: date, first: date, today: date, authority_order: str | N
         )
 
 
-@guard("separated", applicability=True)
+@applicability("separated")
 def _separated(run: Any) -> str | None:
     record = run.case.separation
     return None if record and record.get("active") else "The child is not separated"
 
 
-@guard("not_separated", applicability=True)
+@applicability("not_separated")
 def _not_separated(run: Any) -> str | None:
     record = run.case.separation
     if record and record.get("active"):
