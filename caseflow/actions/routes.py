@@ -35,6 +35,9 @@ TEXT = {
         "invalid": "Liên kết không hợp lệ.",
         "closed": "Nhiệm vụ này không còn mở.",
         "need_outcome": "Vui lòng nhập kết quả thực hiện.",
+        "rerouted": "Nhiệm vụ này đã được chuyển cho cơ quan khác; liên kết không còn hiệu lực.",
+        "by_step": "Nhiệm vụ này được hoàn thành bằng bước xử lý trên hồ sơ trong CaseFlow, "
+        "không thể báo hoàn thành qua liên kết.",
     },
     "en": {
         "title_acknowledge": "Acknowledge the task",
@@ -53,6 +56,8 @@ TEXT = {
         "invalid": "This link is not valid.",
         "closed": "This task is no longer open.",
         "need_outcome": "Please describe the outcome.",
+        "rerouted": "This task has been given to another agency; this link no longer works.",
+        "by_step": "This task is finished by taking its step on the case in CaseFlow, not by a link.",
     },
 }
 
@@ -64,7 +69,7 @@ def _page(template: str, locale: str, status: int = 200, **context):  # noqa: AN
 def _load(token: str):  # noqa: ANN202
     """(task, agency, action, jti) or an error page."""
     try:
-        task_id, action, jti = read_token(token)
+        task_id, action, jti, agency_id = read_token(token)
     except BadLink as exc:
         return None, _page(
             "message.html",
@@ -79,9 +84,21 @@ def _load(token: str):  # noqa: ANN202
     locale = locale_of(agency.locale if agency else None)
     if db.session.scalar(select(UsedActionToken.jti).where(UsedActionToken.jti == jti)):
         return None, _page("message.html", locale, 410, message_key="used")
+    if task.agency_id != agency_id:
+        # Sent to an agency that no longer holds the task: it must not act, nor be blamed.
+        return None, _page("message.html", locale, 410, message_key="rerouted")
     if task.status != "open":
         return None, _page("message.html", locale, 409, message_key="closed")
+    if action == "complete" and not completable_by_link(task):
+        return None, _page("message.html", locale, 409, message_key="by_step")
     return (task, agency, action, jti, locale), None
+
+
+def completable_by_link(task: Task) -> bool:
+    """A step task (verify, a plan, a decision) is finished by its step; a chair's decision by the
+    chair signed in. Neither is ever offered or accepted as an emailed "done"."""
+    template = current_engine().definition.tasks.get(task.template)
+    return template is None or (template.completed_by == "task" and template.role is None)
 
 
 def _facts(task: Task, agency: Agency, locale: str) -> dict:

@@ -23,20 +23,21 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
 
 
-def make_token(task_id: int, action: str) -> str:
+def make_token(task_id: int, action: str, agency_id: int) -> str:
     if action not in ACTIONS:
         raise ValueError(action)
-    # A fresh random id per link: the used-token table refuses it the second time.
-    return _serializer().dumps({"t": task_id, "a": action, "j": secrets.token_hex(16)})
+    # A fresh random id per link: the used-token table refuses it the second time. The agency
+    # it was sent to is inside: once the task is rerouted to another agency the link is dead.
+    return _serializer().dumps({"t": task_id, "a": action, "j": secrets.token_hex(16), "g": agency_id})
 
 
-def action_link(task_id: int, action: str) -> str:
+def action_link(task_id: int, action: str, agency_id: int) -> str:
     base = current_app.config["CASEFLOW_BASE_URL"].rstrip("/")
-    return f"{base}/actions/{make_token(task_id, action)}"
+    return f"{base}/actions/{make_token(task_id, action, agency_id)}"
 
 
-def read_token(token: str) -> tuple[int, str, str]:
-    """(task id, action, token id), or BadLink."""
+def read_token(token: str) -> tuple[int, str, str, int]:
+    """(task id, action, token id, agency id), or BadLink."""
     max_age = current_app.config["EMAIL_ACTION_HOURS"] * 3600
     try:
         data = _serializer().loads(token, max_age=max_age)
@@ -49,6 +50,7 @@ def read_token(token: str) -> tuple[int, str, str]:
         or data.get("a") not in ACTIONS
         or not isinstance(data.get("t"), int)
         or not isinstance(data.get("j"), str)
+        or not isinstance(data.get("g"), int)
     ):
         raise BadLink(expired=False)
-    return data["t"], data["a"], data["j"]
+    return data["t"], data["a"], data["j"], data["g"]

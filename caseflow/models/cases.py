@@ -62,6 +62,14 @@ class Case(db.Model):
     plan: Mapped[dict | None] = mapped_column(EncryptedJSON("cases.plan"))
     criminal_referral: Mapped[bool] = mapped_column(Boolean, default=False)
     police_case_number: Mapped[str | None] = mapped_column(String(64))
+    # Art. 32: the separation decision (Mẫu 07), its extensions and its end; None if never separated.
+    separation: Mapped[dict | None] = mapped_column(JSON)
+    # Art. 25.3: the criminal proceedings running beside the protection workflow.
+    proceedings: Mapped[dict | None] = mapped_column(JSON)
+    # A handover waits for the receiving commune to accept it; meanwhile that commune sees the case.
+    pending_handover_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
+    # Earlier cases of the same child (the duplicate check at intake and on reopening).
+    related_case_ids: Mapped[list | None] = mapped_column(JSON)
     # The values of trigger fields declared `store: data` in the workflow file, by field name:
     # a province's new field needs no migration (caseflow/workflow/definition.py, FieldSpec).
     # Encrypted like the other free text: a field may name a person (an alternative carer).
@@ -73,6 +81,7 @@ class Case(db.Model):
 
     incident_commune: Mapped[OrgUnit] = relationship(foreign_keys=[incident_commune_id])
     residence_commune: Mapped[OrgUnit] = relationship(foreign_keys=[residence_commune_id])
+    pending_handover: Mapped[OrgUnit | None] = relationship(foreign_keys=[pending_handover_id])
     reported_by_agency: Mapped[Agency | None] = relationship()
     child: Mapped[Child | None] = relationship(back_populates="case", uselist=False)
     informant: Mapped[Informant | None] = relationship(uselist=False)

@@ -134,6 +134,13 @@ def _reference(case: Case | None) -> str:
     return case.reference or f"#{case.id}"
 
 
+def _state_label(state: str | None, locale: str) -> str:
+    from caseflow.workflow import current_engine
+
+    definition = current_engine().definition.states.get(state) if state else None
+    return definition.label.get(locale, state) if definition else ""
+
+
 def task_facts(session: Session, task: Task, locale: str) -> dict:
     """The lines shown for one task: safe fields only."""
     agency = session.get(Agency, task.agency_id)
@@ -151,6 +158,8 @@ def render_notification(session: Session, row: Notification) -> Rendered:
     facts = task_facts(session, task, locale) if task else {"task": "", "due": "", "agency": ""}
     unit = session.get(OrgUnit, row.context.get("unit_id")) if row.context.get("unit_id") else None
     fmt = {
+        # The step the case is in now (a status mail names it; never anything identifying).
+        "state": _state_label(case.state if case else None, locale),
         "ref": _reference(case),
         "task": facts["task"],
         "level": row.level,
@@ -158,13 +167,16 @@ def render_notification(session: Session, row: Notification) -> Rendered:
     }
     subject_fmt, intro_fmt = _wording(row.kind, locale)
     actions = []
-    if row.kind == "task_created" and task is not None and task.status == "open":
-        from caseflow.actions.tokens import action_link
+    agency = session.get(Agency, task.agency_id) if task is not None else None
+    # Links only to the agency that holds the task now: a mail queued before a reroute gets none.
+    if row.kind == "task_created" and task is not None and task.status == "open" and agency is not None:
+        if agency.email == row.recipient:
+            from caseflow.actions.routes import completable_by_link
+            from caseflow.actions.tokens import action_link
 
-        actions = [
-            (LABELS[locale]["ack"], action_link(task.id, "acknowledge")),
-            (LABELS[locale]["complete"], action_link(task.id, "complete")),
-        ]
+            actions = [(LABELS[locale]["ack"], action_link(task.id, "acknowledge", agency.id))]
+            if completable_by_link(task):
+                actions.append((LABELS[locale]["complete"], action_link(task.id, "complete", agency.id)))
     context = {
         "locale": locale,
         "labels": LABELS[locale],

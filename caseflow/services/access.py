@@ -60,6 +60,15 @@ def case_scope(user: User) -> ColumnElement[bool]:
     return false()
 
 
+def case_detail_scope(user: User) -> ColumnElement[bool]:
+    """`case_scope`, and for a commune asked to take a case over, that case: it opens it to
+    decide (not the child, see `can_see_identity`). Lists and counts stay `case_scope`: the case
+    is not the commune's work until it accepts."""
+    if user.role in COMMUNE_ROLES and user.org_unit_id:
+        return or_(case_scope(user), Case.pending_handover_id == user.org_unit_id)
+    return case_scope(user)
+
+
 def task_scope(user: User) -> ColumnElement[bool]:
     """A WHERE clause on Task (joined to Case): the tasks `user` may read."""
     if user.role == "agency_staff":
@@ -113,11 +122,18 @@ def may_fire(user: User, definition: WorkflowDefinition, case: Case, trigger: st
     if user.role not in transition.roles:
         return False
     if user.role in COMMUNE_ROLES:
+        if transition.acted_by == "receiving_commune":
+            return case.pending_handover_id is not None and user.org_unit_id == case.pending_handover_id
         return user.org_unit_id == owning_commune_id(definition, case)
     return True
 
 
-def may_complete(user: User, task: Task) -> bool:
+def may_complete(user: User, task: Task, definition: WorkflowDefinition | None = None) -> bool:
+    """The assigned agency's staff, or the commune for its committee's tasks; a task the workflow
+    gives to one role (the chair's decisions) only to that role."""
+    template = definition.tasks.get(task.template) if definition is not None else None
+    if template is not None and template.role is not None and user.role != template.role:
+        return False
     if user.role == "agency_staff":
         return user.agency_id == task.agency_id
     if user.role in COMMUNE_ROLES:

@@ -33,7 +33,7 @@ def get_case(user: User, case_id: int, *, for_update: bool = False, for_display:
     # quarter more CPU than the rows a case's few tasks repeat.
     query = (
         select(Case)
-        .where(Case.id == case_id, access.case_scope(user))
+        .where(Case.id == case_id, access.case_detail_scope(user))
         .options(joinedload(Case.tasks).joinedload(Task.agency, innerjoin=True))
     )
     if for_display:

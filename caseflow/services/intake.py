@@ -10,10 +10,11 @@ from caseflow.extensions import db
 from caseflow.models import Case, Child, Informant, OrgUnit, User
 from caseflow.models.cases import CHANNELS, HARM_TYPES, SEXES
 from caseflow.models.types import utcnow
-from caseflow.services import access, counts, forms
+from caseflow.services import access, counts, duplicates, forms
 from caseflow.services.directory import commune_by_code
 from caseflow.services.errors import Forbidden
 from caseflow.services.transition import TransitionRun
+from caseflow.services.trigger_input import parse_fields
 from caseflow.services.validation import Fields
 from caseflow.services.writes import case_write
 from caseflow.workflow import current_engine
@@ -101,6 +102,9 @@ def open_case(user: User, payload: object) -> Case:
     summary = fields.string("summary", required=True, max_length=current_app.config["MAX_SUMMARY_CHARS"])
     child = _child(fields.data.get("child"), fields, today)
     informant = _informant(fields.data.get("informant"), fields)
+    engine = current_engine()
+    # What the report itself says (serious harm...), as the workflow file declares it.
+    said = parse_fields(fields, engine.definition.intake.fields, now)
     fields.raise_if_any()
     if not access.may_open_case_in(user, incident):
         raise Forbidden(
@@ -108,7 +112,6 @@ def open_case(user: User, payload: object) -> Case:
             {"incident_commune": "is outside your area"},
         )
 
-    engine = current_engine()
     case = Case(
         state=engine.definition.initial,
         workflow_version=f"{engine.definition.name}/{engine.definition.version}",
@@ -121,6 +124,7 @@ def open_case(user: User, payload: object) -> Case:
         state_entered_at=now,
         created_by_id=user.id,
         reported_by_agency_id=user.agency_id if user.role == "agency_staff" else None,
+        **{name: value for name, value in said.items() if value is not None and name in Case.__table__.c},
     )
     with case_write():  # a task that cannot be routed must not leave a half-opened case behind
         db.session.add(case)
@@ -132,8 +136,20 @@ def open_case(user: User, payload: object) -> Case:
             informant.case_id = case.id
             db.session.add(informant)
         run = TransitionRun(engine, case, user, {})
-        run.record("created", to_state=case.state, data={"channel": channel, "harm_types": harm_types})
+        run.record(
+            "created",
+            to_state=case.state,
+            data={
+                "channel": channel,
+                "harm_types": harm_types,
+                **{k: v for k, v in said.items() if v is not None},
+            },
+        )
         run.enter_state(case.state)
+        # Art. 26.3, 31: a report of serious harm opens the emergency tasks now, 12 h from receipt.
+        run.spawn(engine.definition.intake.creates, said)
+        run.finish_tasks()
+        case.related_case_ids = duplicates.earlier_cases(case) or None
         forms.record_at_intake(run)  # Mẫu 01 from the report as stored
         counts.record_open_change(
             None, counts.open_pair(case, not engine.definition.states[case.state].terminal)

@@ -34,6 +34,8 @@ def _unit(definition: WorkflowDefinition, case: Case, scope: str) -> OrgUnit | N
         return case.incident_commune
     if scope == "residence_commune":
         return case.residence_commune
+    if scope == "receiving_commune":  # asked to take the case over, until it answers
+        return case.pending_handover
     return next((u for u in owner.ancestors() if u.level == scope), None)  # district | province
 
 

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from caseflow.models import Case, Task, User
 from caseflow.models.types import utcnow
-from caseflow.services import access
+from caseflow.services import access, duplicates
+from caseflow.services.effects import applicable, separation
 from caseflow.services.visibility import case_view
 from caseflow.workflow.engine import Engine
 
@@ -50,6 +51,7 @@ def case_summary_json(case: Case, now: datetime | None = None) -> dict:
         "received_at": _iso(case.received_at),
         "closed_at": _iso(case.closed_at),
         "overdue_tasks": sum(1 for t in case.tasks if t.is_overdue(now)),
+        "separation": separation.public(case.separation),
     }
 
 
@@ -70,6 +72,8 @@ def case_json(case: Case, user: User, engine: Engine) -> dict:
         "plan": case.plan,
         "criminal_referral": case.criminal_referral,
         "police_case_number": case.police_case_number,
+        "pending_handover": case.pending_handover.code if case.pending_handover else None,
+        "proceedings": case.proceedings,
         "closure_reason": case.closure_reason,
         # Trigger fields the workflow file keeps `store: data`, by field name.
         "data": dict(case.data or {}),
@@ -78,8 +82,11 @@ def case_json(case: Case, user: User, engine: Engine) -> dict:
     body.update({name: value for name, value in values.items() if view.shows(name)})
     body["tasks"] = [task_json(t, now) for t in shown_tasks]
     body["allowed_triggers"] = [
-        t for t in engine.allowed_from(case.state) if access.may_fire(user, definition, case, t)
+        t
+        for t in engine.allowed_from(case.state)
+        if access.may_fire(user, definition, case, t) and applicable(definition.transitions[t], case)
     ]
+    body["possible_earlier_reports"] = duplicates.visible_earlier_references(user, case)
     if view.identity:
         body["child"] = case.child.to_json() if case.child else None
     if view.informant and case.informant is not None:

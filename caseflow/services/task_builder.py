@@ -7,6 +7,7 @@ events and mails follow once they have ids.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,7 @@ from caseflow.services.routing import agencies_for
 from caseflow.services.trigger_input import agencies_by_code
 from caseflow.services.validation import parse_moment
 from caseflow.workflow.clock import WorkingCalendar, compute_due
-from caseflow.workflow.definition import TaskTemplate, TransitionDef
+from caseflow.workflow.definition import TaskSpawn, TaskTemplate, TransitionDef
 
 if TYPE_CHECKING:
     from caseflow.services.transition import TransitionRun
@@ -80,11 +81,18 @@ class TaskBuilder:
             self.create(definition.tasks[task_id])
 
     def for_transition(self, transition: TransitionDef) -> None:
-        """The tasks a transition `creates:`, each when one of its `when_any` flags is set, or
-        one per measure of the plan the case keeps (`for_each: measures`)."""
-        run, values = self.run, self.run.values
-        for spawn in transition.creates:
+        """The tasks a transition `creates:` (see `spawn`)."""
+        self.spawn(transition.creates, self.run.values)
+
+    def spawn(self, spawns: Iterable[TaskSpawn], values: dict[str, Any]) -> None:
+        """Tasks of a `creates:` list, each when one of its `when_any` flags is set, or one per
+        measure of the plan the case keeps (`for_each: measures`); a `once` task not again while
+        the case has it since it was received or reopened (the report's own emergency tasks)."""
+        run = self.run
+        for spawn in spawns:
             if spawn.when_any and not any(values.get(flag) for flag in spawn.when_any):
+                continue
+            if spawn.once and self._has_since_opened(spawn.task):
                 continue
             template = run.definition.tasks[spawn.task]
             if spawn.for_each == "measures":
@@ -100,6 +108,16 @@ class TaskBuilder:
                     )
             else:
                 self.create(template)
+
+    def _has_since_opened(self, template_id: str) -> bool:
+        case = self.run.case
+        if any(row["template"] == template_id for row, _ in self._pending):
+            return True
+        since = case.reopened_at
+        return any(
+            t.template == template_id and t.status != "cancelled" and (since is None or t.created_at >= since)
+            for t in (case.tasks if case.id is not None else [])
+        )
 
     def close_open(self, transition: TransitionDef) -> None:
         """Mark the open tasks the transition `completes:` done, and cancel the rest if it says so."""

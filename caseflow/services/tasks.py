@@ -15,6 +15,7 @@ from caseflow.services.errors import Conflict, Forbidden, Invalid, NotFound
 from caseflow.services.transition import TransitionRun
 from caseflow.services.validation import Fields
 from caseflow.services.writes import case_write
+from caseflow.workflow.definition import WorkflowDefinition
 from caseflow.workflow.engine import Engine
 
 
@@ -50,6 +51,15 @@ def get_task(user: User, task_id: int) -> Task:
     return task
 
 
+def finishing_steps(definition: WorkflowDefinition, task: Task) -> list[str] | None:
+    """The triggers that finish a step task (`completed_by: trigger` in the workflow file), or
+    None for a task its agency completes itself."""
+    template = definition.tasks.get(task.template)
+    if template is None or template.completed_by != "trigger":
+        return None
+    return [t.trigger for t in definition.transitions.values() if task.kind in t.completes]
+
+
 def complete_task(
     engine: Engine, user: User | None, task: Task, payload: object, actor_label: str | None = None
 ) -> Task:
@@ -58,10 +68,20 @@ def complete_task(
     outcome = fields.string("outcome", required=True, max_length=2000)
     note = fields.string("note", max_length=10_000)
     fields.raise_if_any()
-    if user is not None and not access.may_complete(user, task):
+    definition = engine.definition
+    template = definition.tasks.get(task.template)
+    if template is not None and template.role is not None and (user is None or user.role != template.role):
+        raise Forbidden(f"Only the {template.role} decides this task")
+    if user is not None and not access.may_complete(user, task, definition):
         raise Forbidden("Only the assigned agency (or the commune for commune tasks) may complete this task")
     if task.status != "open":
         raise Conflict(f"The task is already {task.status}")
+    steps = finishing_steps(definition, task)
+    if steps is not None:
+        raise Conflict(
+            f"This task is finished by its step on the case ({', '.join(steps) or 'a step'}), "
+            "not marked as done: the step records the decision and moves the case on"
+        )
     with case_write():  # the same versioned write as a transition's: of two at once, one wins
         run = TransitionRun(engine, task.case, user, {}, actor_label)
         run.change(

@@ -10,6 +10,7 @@ named guards and effects of the workflow file in `services/effects/`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ from caseflow.services.task_builder import TaskBuilder
 from caseflow.services.trigger_input import parse_transition_values
 from caseflow.services.writes import Changes, case_write
 from caseflow.workflow import registry
-from caseflow.workflow.definition import TaskTemplate, TransitionDef
+from caseflow.workflow.definition import TaskSpawn, TaskTemplate, TransitionDef
 from caseflow.workflow.engine import Engine, MachineError
 
 
@@ -55,6 +56,7 @@ class TransitionRun:
 
     # -- called by the Machine ------------------------------------------------
     def guards_pass(self, transition: TransitionDef) -> bool:
+        self.transition = transition  # some guards ask what the trigger finishes
         for name in transition.guards:
             message = registry.GUARDS[name](self)
             if message:
@@ -116,6 +118,10 @@ class TransitionRun:
         """Create and write the tasks `state` starts with (a case opened in its first state)."""
         self._tasks.for_state(state)
         self.finish_tasks()
+
+    def spawn(self, spawns: Iterable[TaskSpawn], values: dict[str, Any]) -> None:
+        """Create the tasks a `creates:` list declares (the report's own at intake)."""
+        self._tasks.spawn(spawns, values)
 
     def create_task(
         self,

@@ -33,6 +33,14 @@ def parse_transition_values(
     return values
 
 
+def parse_fields(fields: Fields, specs: Iterable[FieldSpec], now: datetime) -> dict[str, Any]:
+    """Fields outside a trigger (what the report says at intake), errors collected in `fields`."""
+    values: dict[str, Any] = {}
+    for spec in specs:
+        values[spec.name] = _parse_field(fields, spec, now, values, None)
+    return values
+
+
 def _parse_field(fields: Fields, spec: FieldSpec, now: datetime, values: dict, case: Case | None) -> Any:
     if spec.type == "bool":
         value = fields.boolean(spec.name, required=spec.required)
@@ -47,6 +55,10 @@ def _parse_field(fields: Fields, spec: FieldSpec, now: datetime, values: dict, c
         value = commune_by_code(fields, spec.name, code) if code else None
     elif spec.type == "measures":
         value = _parse_measures(fields, spec, now, values, case)
+    elif spec.type == "date":
+        value = fields.day(spec.name, required=spec.required)
+    elif spec.type == "task_ids":
+        value = _parse_task_ids(fields, spec)
     else:  # pragma: no cover - the loader refuses other types
         raise ValueError(spec.type)
     if spec.must_be is not None and value is not None and value != spec.must_be:
@@ -74,8 +86,26 @@ def agencies_by_code(codes: Iterable[object]) -> dict[str, Agency]:
     return {a.code: a for a in db.session.scalars(select(Agency).where(Agency.code.in_(wanted)))}
 
 
+def _parse_task_ids(fields: Fields, spec: FieldSpec) -> list[int] | None:
+    raw = fields.data.get(spec.name)
+    if raw is None:
+        if spec.required:
+            fields.error(spec.name, "is required")
+        return None
+    if (
+        not isinstance(raw, list)
+        or len(raw) > MAX_MEASURES
+        or any(not isinstance(i, int) or isinstance(i, bool) for i in raw)
+    ):
+        fields.error(spec.name, f"must be a list of at most {MAX_MEASURES} task ids")
+        return None
+    return raw
+
+
 def _parse_measures(fields: Fields, spec: FieldSpec, now: datetime, values: dict, case: Case | None) -> Any:
     raw = fields.data.get(spec.name)
+    if raw is None and not spec.required:  # revise_measures may only cancel
+        return None
     allowed_units = _measure_units(case)
     if not isinstance(raw, list) or not raw:
         fields.error(spec.name, "must be a list of at least one measure")

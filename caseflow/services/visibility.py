@@ -23,12 +23,14 @@ CASE_FIELDS = (
     "plan",
     "criminal_referral",
     "police_case_number",
+    "pending_handover",
+    "proceedings",
     "closure_reason",
     "data",
     "state_entered_at",
 )
 # `data`: trigger fields kept on the case (`store: data`), decisions agencies do not need.
-HIDDEN_FROM_AGENCIES = frozenset({"findings", "plan", "closure_reason", "data"})
+HIDDEN_FROM_AGENCIES = frozenset({"findings", "plan", "closure_reason", "data", "proceedings"})
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,10 @@ def case_view(user: User, case: Case) -> CaseView:
     """The view of a case the caller can already reach (access.case_scope decided that)."""
     identity = access.can_see_identity(user, case)
     if user.role == "agency_staff":
+        # The criminal proceedings only to the agency that may see the child (the investigating police).
+        hidden = HIDDEN_FROM_AGENCIES - ({"proceedings"} if identity else set())
         return CaseView(
-            fields=frozenset(CASE_FIELDS) - HIDDEN_FROM_AGENCIES,
+            fields=frozenset(CASE_FIELDS) - hidden,
             identity=identity,
             informant=False,
             trail=False,

@@ -12,10 +12,12 @@ from caseflow.models import Case
 from caseflow.models.types import utcnow
 from caseflow.services import access, cases, directory, intake, transition
 from caseflow.services.calendar import load_calendar
+from caseflow.services.duplicates import visible_earlier_references
+from caseflow.services.effects import applicable
 from caseflow.services.errors import Conflict, Forbidden, Invalid
 from caseflow.services.visibility import case_view
 from caseflow.web.forms import CompleteTaskForm, IntakeForm, NoteForm, action_data, action_form, attach_errors
-from caseflow.web.helpers import completed_by_step, data_rows, locale, roles_required, time_left
+from caseflow.web.helpers import completed_by_step, data_rows, locale, roles_required, task_label, time_left
 from caseflow.workflow import current_engine
 from caseflow.workflow.clock import to_local
 
@@ -117,13 +119,24 @@ def _conflict_text(exc: Conflict) -> str:
         )
     if "plan task" in exc.message:
         return _("All plan measures must be completed before follow-up starts.")
+    if "separated until" in exc.message:
+        return _("The child is separated: extend or end the separation first.")
+    if "handover to" in exc.message:
+        return _("A handover awaits the other commune's answer.")
     return _("This action is not possible in the case's current step. The page shows the latest version.")
 
 
-def _choices_for(case: Case) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def _choices_for(case: Case) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[int, str]]]:
     agencies = [(a.code, f"{a.name}") for a in directory.agencies_serving(case.residence_commune)]
     communes = [(c.code, c.name) for c in directory.current_communes()]
-    return agencies, communes
+    measures = [
+        (t.id, f"{task_label(t)} ({t.agency.name})")
+        for t in case.tasks
+        if t.status == "open"
+        and (tpl := current_engine().definition.tasks.get(t.template)) is not None
+        and tpl.agency_kind == "from_measure"
+    ]
+    return agencies, communes, measures
 
 
 def _case_page(
@@ -149,7 +162,7 @@ def _case_page(
             "left": time_left(t, now, calendar) if t.status == "open" else None,
             "may_complete": t.status == "open"
             and not completed_by_step(t)
-            and access.may_complete(current_user, t),
+            and access.may_complete(current_user, t, definition),
         }
         for t in shown_tasks
     ]
@@ -159,6 +172,8 @@ def _case_page(
         if not access.may_fire(current_user, definition, case, trigger):
             continue
         spec = definition.transitions[trigger]
+        if not applicable(spec, case):  # e.g. extend a separation that is not running
+            continue
         if failed and failed[0] == trigger:
             form = failed[1]
             form.version.data = str(case.version)  # after a 409 the user resubmits against what they now see
@@ -192,6 +207,7 @@ def _case_page(
         conflict=conflict,
         now=now,
         age=_age(case, now),
+        earlier=visible_earlier_references(current_user, case),
         data_rows=[] if is_agency else data_rows(definition, case),
     ), status
 

@@ -156,6 +156,9 @@ class IntakeForm(FlaskForm):
     residence_commune = SelectField(_l("Commune where the child lives (if different)"))
     harm_types = MultiCheckboxField(_l("Kinds of harm"), choices=_choices(helpers.HARM_LABELS, HARM_TYPES))
     summary = TextAreaField(_l("What was reported"), validators=[Optional(), Length(max=10_000)])
+    serious_harm = BooleanField(
+        _l("The report says the child's life, health or dignity faces serious harm now")
+    )
     child = FormField(ChildForm, label=_l("The child"))
     informant = FormField(InformantForm, label=_l("The informant"))
 
@@ -169,6 +172,7 @@ class IntakeForm(FlaskForm):
             "residence_commune": self.residence_commune.data or None,
             "harm_types": self.harm_types.data or None,
             "summary": self.summary.data or None,
+            "serious_harm": bool(self.serious_harm.data),
             "child": {
                 "full_name": child.full_name.data or None,
                 "date_of_birth": child.date_of_birth.data.isoformat() if child.date_of_birth.data else None,
@@ -214,6 +218,7 @@ def action_form(
     transition: TransitionDef,
     agencies: list[tuple[str, str]],
     communes: list[tuple[str, str]],
+    tasks: list[tuple[int, str]] | None = None,
     formdata: object = None,
 ) -> FlaskForm:
     """A form with the fields the trigger declares, so a new field in the YAML shows up here."""
@@ -231,6 +236,8 @@ def action_form(
                 row.form.agency.choices = [("", _l("Choose..."))] + agencies
         elif spec.type == "commune":
             field.choices = [("", _l("Choose..."))] + communes
+        elif spec.type == "task_ids":
+            field.choices = list(tasks or [])
     return form
 
 
@@ -244,8 +251,12 @@ def _field_for(spec: FieldSpec) -> object:
     if spec.type == "bool":
         return BooleanField(label)
     if spec.type == "choice":
-        labels = helpers.RISK_LABELS if spec.name == "risk_level" else {}
+        labels = helpers.CHOICE_LABELS.get(spec.name, {})
         return SelectField(label, choices=_choices(labels, spec.choices, True), validate_choice=False)
+    if spec.type == "date":
+        return DateField(label, validators=[Optional()])
+    if spec.type == "task_ids":
+        return MultiCheckboxField(label, coerce=int, validate_choice=False)
     if spec.type == "text":
         return TextAreaField(label, validators=[Length(max=10_000)])
     if spec.type == "measures":
@@ -280,6 +291,10 @@ def action_data(form: FlaskForm, transition: TransitionDef) -> dict:
                     }
                 )
             data[spec.name] = rows
+        elif spec.type == "date":
+            data[spec.name] = field.data.isoformat() if field.data else None
+        elif spec.type == "task_ids":
+            data[spec.name] = [int(i) for i in field.data or []] or None
         else:
             data[spec.name] = field.data or None
     return data

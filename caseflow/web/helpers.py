@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import wraps
 from typing import Any
 
@@ -40,6 +40,13 @@ HARM_LABELS = {
     "other": _l("Other harm"),
 }
 RISK_LABELS = {"low": _l("Low"), "medium": _l("Medium"), "high": _l("High")}
+# Art. 32.1: the three grounds for temporary separation.
+GROUND_LABELS = {
+    "caregiver_abuser": _l("The parent or caregiver is the abuser"),
+    "plan_refused": _l("The child was abused and the caregivers refuse the plan"),
+    "continued_risk": _l("Abuse by the caregivers may continue"),
+}
+CHOICE_LABELS = {"risk_level": RISK_LABELS, "ground": GROUND_LABELS}
 SEX_LABELS = {"female": _l("Female"), "male": _l("Male"), "unknown": _l("Unknown")}
 ROLE_LABELS = {
     "admin": _l("Administrator"),
@@ -76,6 +83,7 @@ EVENT_LABELS = {
     "document_downloaded": _l("Document downloaded"),
     "attachment_added": _l("File attached"),
     "attachment_downloaded": _l("Attachment downloaded"),
+    "task_rescheduled": _l("Deadline moved"),
 }
 ANCHOR_LABELS = {"received_at": _l("receipt of the report"), "entered": _l("the start of the step")}
 FIELD_LABELS = {
@@ -92,7 +100,15 @@ FIELD_LABELS = {
     "stable": _l("The child is physically, psychologically and emotionally stable"),
     "summary": _l("Summary"),
     "residence_commune": _l("New residence commune"),
+    "ground": _l("Ground for separation (Art. 32)"),
     "decision_number": _l("Decision number"),
+    "shelter": _l("Safe shelter"),
+    "alternative_carer": _l("Alternative carer"),
+    "until": _l("Separated until"),
+    "authority_order": _l("Order of the competent authority (beyond 15 days)"),
+    "cancel": _l("Measures to cancel"),
+    "investigating_body": _l("Investigating body"),
+    "decision": _l("Decision or step of the proceedings"),
 }
 _RULE = re.compile(r"^(hours|working_days): (\d+) from (\w+)$")
 
@@ -125,14 +141,17 @@ def task_label(task: Task) -> str:
 
 
 def completed_by_step(task: Task) -> bool:
-    """Tasks a transition completes (verify, draft_plan, ...) are done by taking that step on the
-    case page; a "mark as done" button would let them be closed without the decision."""
-    return any(task.kind in t.completes for t in current_engine().definition.transitions.values())
+    """Step tasks (`completed_by: trigger`: verify, draft_plan, ...) are done by taking that step
+    on the case page; a "mark as done" button would let them be closed without the decision."""
+    template = current_engine().definition.tasks.get(task.template)
+    return template is not None and template.completed_by == "trigger"
 
 
 def rule_text(rule: str) -> str:
     """'hours: 12 from received_at' as a sentence in the user's language."""
     match = _RULE.match(rule or "")
+    if rule == "date set in the decision":
+        return _("date set in the decision")
     if not match:
         return _("date set in the plan")
     unit, n, anchor = match.groups()
@@ -144,6 +163,14 @@ def rule_text(rule: str) -> str:
 
 def local(moment: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
     return to_local(moment).strftime(fmt) if moment else ""
+
+
+def local_day(value: str | None) -> str:
+    """A day kept as ISO text (a separation's `until`), as people write it: 15/03/2027."""
+    try:
+        return date.fromisoformat(value).strftime("%d/%m/%Y") if value else ""
+    except (TypeError, ValueError):
+        return value or ""
 
 
 def local_iso(value: str | None) -> str:
@@ -211,6 +238,7 @@ def label(mapping: dict, value: str | None) -> str:
 def register_filters(app: Flask) -> None:
     app.add_template_filter(local, "local")
     app.add_template_filter(local_iso, "local_iso")
+    app.add_template_filter(local_day, "local_day")
     app.add_template_filter(state_label, "state_label")
     app.add_template_filter(trigger_label, "trigger_label")
     app.add_template_filter(task_label, "task_label")
@@ -222,6 +250,7 @@ def template_globals() -> dict[str, Any]:
         "CHANNEL_LABELS": CHANNEL_LABELS,
         "HARM_LABELS": HARM_LABELS,
         "RISK_LABELS": RISK_LABELS,
+        "GROUND_LABELS": GROUND_LABELS,
         "SEX_LABELS": SEX_LABELS,
         "ROLE_LABELS": ROLE_LABELS,
         "LEVEL_LABELS": LEVEL_LABELS,
@@ -290,6 +319,16 @@ ERROR_TEXTS = (
     ("a province has no parent", _l("A province has no parent unit.")),
     ("sits under", _l("This level cannot sit under that parent unit.")),
     ("is before valid_from", _l("The end date is before the start date.")),
+    (
+        "is more than 15 calendar days",
+        _l("At most 15 days from the first decision, unless a competent authority ordered more."),
+    ),
+    ("is before today", _l("The date cannot be in the past.")),
+    ("must be later than the current end", _l("The new date must be later than the current end.")),
+    ("is not an open measure of this case", _l("This measure is no longer open.")),
+    ("give measures to add", _l("Cancel a measure or add one.")),
+    ("is required: why the measures are cancelled", _l("Say why the measures are cancelled.")),
+    ("must be a date", _l("Give a date.")),
 )
 
 

@@ -9,10 +9,10 @@ from flask_login import current_user
 from caseflow.models.types import utcnow
 from caseflow.services import access, tasks
 from caseflow.services.calendar import load_calendar
-from caseflow.services.errors import Conflict, Invalid
+from caseflow.services.errors import Conflict, Forbidden, Invalid
 from caseflow.web import safe_next
 from caseflow.web.forms import CompleteTaskForm
-from caseflow.web.helpers import completed_by_step, roles_required, time_left
+from caseflow.web.helpers import ROLE_LABELS, completed_by_step, label, roles_required, time_left
 from caseflow.workflow import current_engine
 
 bp = Blueprint("tasks", __name__)
@@ -31,7 +31,8 @@ def my_work() -> str:
             "task": t,
             "left": time_left(t, now, calendar),
             "by_step": completed_by_step(t),
-            "may_complete": not completed_by_step(t) and access.may_complete(current_user, t),
+            "may_complete": not completed_by_step(t)
+            and access.may_complete(current_user, t, current_engine().definition),
         }
         for t in items
     ]
@@ -63,7 +64,21 @@ def complete(task_id: int) -> Response:
             {"outcome": form.outcome.data, "note": form.note.data or None},
         )
     except Conflict:
-        flash(_("This task was already completed or cancelled."), "error")
+        if completed_by_step(task):
+            flash(
+                _("This task is finished by taking its step on the case page, not marked as done."), "error"
+            )
+        else:
+            flash(_("This task was already completed or cancelled."), "error")
+        return redirect(back)
+    except Forbidden:
+        template = current_engine().definition.tasks.get(task.template)
+        if template is not None and template.role is not None:
+            flash(
+                _("Only the %(role)s may decide this task.", role=label(ROLE_LABELS, template.role)), "error"
+            )
+        else:
+            flash(_("Only the assigned agency may complete this task."), "error")
         return redirect(back)
     except Invalid:
         flash(_("Say what was done before completing the task."), "error")

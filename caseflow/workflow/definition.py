@@ -20,7 +20,7 @@ from caseflow.models.people import ROLES
 from caseflow.models.types import EncryptedJSON
 from caseflow.workflow import registry
 
-FIELD_TYPES = ("text", "string", "bool", "choice", "measures", "commune")
+FIELD_TYPES = ("text", "string", "bool", "choice", "measures", "commune", "date", "task_ids")
 # Where a trigger's field is kept (see FieldSpec.store): the default is `data`, so a field
 # declared in the file alone is kept on the case and shown, never silently trail-only.
 STORES = ("column", "data", "trail")
@@ -49,9 +49,21 @@ RESERVED_COLUMNS = frozenset(
 # Who a notification goes to (`recipients:`): `<scope>.<role>` for the users of that role in the
 # case's owning, incident or residence commune or the district or province above the owner;
 # or a group of agencies.
-RECIPIENT_SCOPES = ("owning_commune", "incident_commune", "residence_commune", "district", "province")
+# `receiving_commune`: the commune a handover awaits the answer of.
+RECIPIENT_SCOPES = (
+    "owning_commune",
+    "incident_commune",
+    "residence_commune",
+    "receiving_commune",
+    "district",
+    "province",
+)
 RECIPIENT_GROUPS = ("task_agencies", "reporting_agency")
 OWNERS = ("incident", "residence")
+# Who fires a transition, when not the commune owning the case: the commune asked to take it over.
+ACTED_BY = ("owner", "receiving_commune")
+# What a notification's text may name besides the case reference: the step the case is in.
+MAIL_PLACEHOLDERS = {"ref": "X", "state": "Y"}
 
 
 class WorkflowError(ValueError):
@@ -127,11 +139,13 @@ class DeadlineRule:
 
     hours: int | None = None
     working_days: int | None = None
-    anchor: str = "entered"  # received_at | entered | measure
+    anchor: str = "entered"  # received_at | entered | measure | decision
 
     def describe(self) -> str:
         if self.anchor == "measure":
             return "date set in the plan"
+        if self.anchor == "decision":
+            return "date set in the decision"
         if self.hours is not None:
             return f"hours: {self.hours} from {self.anchor}"
         return f"working_days: {self.working_days} from {self.anchor}"
@@ -146,6 +160,10 @@ class TaskTemplate:
     commune: str  # incident | residence
     deadline: DeadlineRule
     basis: str
+    # "trigger": only the step that owns the task finishes it (verify, approve_plan...), never
+    # "mark as done"; "task": the assigned agency completes it.
+    completed_by: str = "task"
+    role: str | None = None  # only users of this role complete or decide it (e.g. chair)
 
 
 @dataclass(frozen=True)
@@ -173,6 +191,15 @@ class TaskSpawn:
     task: str
     when_any: tuple[str, ...] = ()
     for_each: str | None = None
+    once: bool = False  # not again while the case already has this task since it was (re)opened
+
+
+@dataclass(frozen=True)
+class IntakeDef:
+    """What the report itself may say at intake, and the tasks it opens at once (Art. 26.3, 31)."""
+
+    fields: tuple[FieldSpec, ...] = ()
+    creates: tuple[TaskSpawn, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -210,6 +237,7 @@ class TransitionDef:
     notify: tuple[str, ...] = ()
     cancels_open_tasks: bool = False
     closes_with: str | None = None
+    acted_by: str = "owner"
 
 
 @dataclass(frozen=True)
@@ -229,6 +257,7 @@ class WorkflowDefinition:
     tasks: dict[str, TaskTemplate]
     escalation: Escalation = field(default_factory=Escalation)
     notifications: dict[str, NotificationDef] = field(default_factory=dict)
+    intake: IntakeDef = field(default_factory=IntakeDef)
 
     @property
     def initial(self) -> str:
@@ -278,6 +307,8 @@ class WorkflowDefinition:
                     "agency_kind": t.agency_kind,
                     "deadline": t.deadline.describe(),
                     "basis": t.basis,
+                    "completed_by": t.completed_by,
+                    "role": t.role,
                 }
                 for t in self.tasks.values()
             ],
@@ -299,10 +330,12 @@ def _deadline(path: str, node: Any) -> DeadlineRule:
     if not isinstance(node, dict):
         raise _fail(path, node, "deadline must be a mapping")
     anchor = node.get("from", "entered")
-    if anchor not in ("received_at", "entered", "measure"):
-        raise _fail(path, node, f"deadline 'from' must be received_at, entered or measure, not {anchor!r}")
-    if anchor == "measure":
-        return DeadlineRule(anchor="measure")
+    if anchor not in ("received_at", "entered", "measure", "decision"):
+        raise _fail(
+            path, node, f"deadline 'from' must be received_at, entered, measure or decision, not {anchor!r}"
+        )
+    if anchor in ("measure", "decision"):
+        return DeadlineRule(anchor=anchor)
     hours, days = node.get("hours"), node.get("working_days")
     if (hours is None) == (days is None):
         raise _fail(path, node, "deadline needs exactly one of 'hours' or 'working_days'")
@@ -323,6 +356,12 @@ def _task(path: str, task_id: str, node: Any) -> TaskTemplate:
         raise _fail(path, node, f"task {task_id!r}: commune must be incident or residence")
     if "deadline" not in node:
         raise _fail(path, node, f"task {task_id!r} has no deadline")
+    completed_by = node.get("completed_by", "task")
+    if completed_by not in ("task", "trigger"):
+        raise _fail(path, node, f"task {task_id!r}: completed_by must be task or trigger")
+    role = node.get("role")
+    if role is not None and role not in ROLES:
+        raise _fail(path, node, f"task {task_id!r}: unknown role {role!r}")
     return TaskTemplate(
         id=task_id,
         kind=str(node.get("kind", task_id)),
@@ -331,6 +370,8 @@ def _task(path: str, task_id: str, node: Any) -> TaskTemplate:
         commune=commune,
         deadline=_deadline(path, node["deadline"]),
         basis=str(node.get("basis", "")),
+        completed_by=completed_by,
+        role=role,
     )
 
 
@@ -426,10 +467,12 @@ def _notifications(path: str, raw: Any) -> dict[str, NotificationDef]:
                 raise _fail(path, node, f"notification {kind!r}: {key} needs a vi and an en text")
             for text in label.values():
                 try:
-                    str(text).format(ref="X")
+                    str(text).format(**MAIL_PLACEHOLDERS)
                 except (KeyError, IndexError, ValueError) as exc:
                     raise _fail(
-                        path, label, f"notification {kind!r}: {key} may use only {{ref}} ({exc})"
+                        path,
+                        label,
+                        f"notification {kind!r}: {key} may use only {{ref}} and {{state}} ({exc})",
                     ) from exc
             texts[key] = {"vi": str(label["vi"]), "en": str(label["en"])}
         found[kind] = NotificationDef(
@@ -502,6 +545,9 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
                 raise _fail(path, node, f"trigger {trigger!r}: unknown role {role!r}")
         _check_names(path, node, trigger, "guard", registry.GUARDS)
         _check_names(path, node, trigger, "effect", registry.EFFECTS)
+        acted_by = node.get("acted_by", "owner")
+        if acted_by not in ACTED_BY:
+            raise _fail(path, node, f"trigger {trigger!r}: acted_by must be one of {', '.join(ACTED_BY)}")
         for kind in node.get("notify", []):
             if kind not in notifications:
                 raise _fail(
@@ -513,20 +559,7 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
                 raise _fail(path, node, f"trigger {trigger!r}: completes unknown task kind {kind!r}")
         fields = _fields(path, node.get("fields"))
         field_names = {f.name for f in fields}
-        creates = []
-        for spawn in node.get("creates", []):
-            if spawn.get("task") not in tasks:
-                raise _fail(path, spawn, f"trigger {trigger!r}: unknown task {spawn.get('task')!r}")
-            if spawn.get("for_each") not in (None, "measures"):
-                raise _fail(path, spawn, f"trigger {trigger!r}: for_each can only be measures")
-            if (spawn.get("for_each") == "measures") != (tasks[spawn["task"]].agency_kind == "from_measure"):
-                raise _fail(
-                    path, spawn, f"trigger {trigger!r}: for_each: measures goes with agency_kind from_measure"
-                )
-            for flag in spawn.get("when_any", []):
-                if flag not in field_names:
-                    raise _fail(path, spawn, f"trigger {trigger!r}: when_any names no field {flag!r}")
-            creates.append(TaskSpawn(spawn["task"], tuple(spawn.get("when_any", [])), spawn.get("for_each")))
+        creates = _creates(path, f"trigger {trigger!r}", node.get("creates", []), tasks, field_names)
         closes_with = node.get("closes_with")
         if closes_with and closes_with not in field_names:
             raise _fail(path, node, f"trigger {trigger!r}: closes_with names no field")
@@ -544,10 +577,21 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
             notify=tuple(node.get("notify", [])),
             cancels_open_tasks=bool(node.get("cancels_open_tasks", False)),
             closes_with=closes_with,
+            acted_by=acted_by,
         )
 
     _check_plan_kept(path, raw, transitions)
     _check_reachable(path, states, transitions, state_lines)
+    intake_node = raw.get("intake") or {}
+    if not isinstance(intake_node, dict):
+        raise _fail(path, raw, "intake must be a mapping")
+    intake_fields = _fields(path, intake_node.get("fields"))
+    intake = IntakeDef(
+        fields=intake_fields,
+        creates=tuple(
+            _creates(path, "intake", intake_node.get("creates") or [], tasks, {f.name for f in intake_fields})
+        ),
+    )
     esc = raw.get("escalation") or {}
     return WorkflowDefinition(
         name=str(raw.get("name", Path(path).stem)),
@@ -557,12 +601,40 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
         transitions=transitions,
         tasks=tasks,
         notifications=notifications,
+        intake=intake,
         escalation=Escalation(
             reminder_after_hours=float(esc.get("reminder_after_hours", 0)),
             interval_hours=float(esc.get("interval_hours", 24)),
             warning_fraction=float(esc.get("warning_fraction", 0.25)),
         ),
     )
+
+
+def _creates(path: str, where: str, nodes: Any, tasks: dict, field_names: set[str]) -> list[TaskSpawn]:
+    if not isinstance(nodes, list):
+        raise _fail(path, nodes, f"{where}: creates must be a list")
+    creates = []
+    for spawn in nodes:
+        if not isinstance(spawn, dict):
+            raise _fail(path, nodes, f"{where}: each of creates must be a mapping")
+        if spawn.get("task") not in tasks:
+            raise _fail(path, spawn, f"{where}: unknown task {spawn.get('task')!r}")
+        if spawn.get("for_each") not in (None, "measures"):
+            raise _fail(path, spawn, f"{where}: for_each can only be measures")
+        if (spawn.get("for_each") == "measures") != (tasks[spawn["task"]].agency_kind == "from_measure"):
+            raise _fail(path, spawn, f"{where}: for_each: measures goes with agency_kind from_measure")
+        for flag in spawn.get("when_any", []):
+            if flag not in field_names:
+                raise _fail(path, spawn, f"{where}: when_any names no field {flag!r}")
+        creates.append(
+            TaskSpawn(
+                spawn["task"],
+                tuple(spawn.get("when_any", [])),
+                spawn.get("for_each"),
+                bool(spawn.get("once", False)),
+            )
+        )
+    return creates
 
 
 def _check_plan_kept(path: str, raw: dict, transitions: dict[str, TransitionDef]) -> None:

@@ -69,7 +69,13 @@ def _assert_verified_once(api, case_id: int) -> None:
     case = db.session.get(Case, case_id)
     assert case.state == "verified"
     kinds = sorted(t.kind for t in db.session.scalars(select(Task).where(Task.case_id == case_id)))
-    assert kinds == ["draft_plan", "emergency_protection", "emergency_protection", "verify"]
+    assert kinds == [
+        "draft_plan",
+        "emergency_protection",
+        "emergency_protection",
+        "evidence_preservation",
+        "verify",
+    ]
     transitions = db.session.scalars(
         select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.kind == "transition")
     ).all()
@@ -194,9 +200,11 @@ def test_failure_while_opening_a_case_writes_nothing(api, world):
 @pytest.mark.parametrize("rounds", [3])
 def test_concurrent_task_completion_gives_one_200_and_one_409(app, api, open_case, fire, rounds):
     for _ in range(rounds):
-        case = fire(open_case(), "verify", "officer_a@test.vn", VERIFY)
-        [draft] = [t for t in case["tasks"] if t["kind"] == "draft_plan"]
-        tokens = [api.token("officer_a@test.vn"), api.token("chair_a@test.vn")]
+        case = open_case(serious_harm=True)  # an agency's own task: completed by its staff
+        [draft] = [
+            t for t in case["tasks"] if t["agency"] == "A-police" and t["kind"] == "emergency_protection"
+        ]
+        tokens = [api.token("police_a@test.vn")] * 2
         start = threading.Barrier(2)
         statuses: list[int] = []
         errors: list[BaseException] = []

@@ -140,9 +140,13 @@ def test_counts_follow_intake_close_reopen_dismiss_and_handover(api, open_case, 
     moved = fire(moved, "verify", "officer_a@test.vn", VERIFY_SERIOUS)  # police and health tasks in A
     _check(api)
     moved = fire(moved, "handover", "officer_b@test.vn", {"residence_commune": "C"})
+    assert moved["residence_commune"] == "B"  # until C accepts
+    _check(api)
+    moved = fire(moved, "accept_handover", "officer_c@test.vn")
     assert moved["residence_commune"] == "C"
     _check(api)
     hotline = fire(hotline, "handover", "officer_c@test.vn", {"residence_commune": "A"})  # while received
+    hotline = fire(hotline, "accept_handover", "chair_a@test.vn")
     _check(api)
 
     dismissed = fire(dismissed, "dismiss", "officer_b@test.vn", {"reason": "Unfounded"})

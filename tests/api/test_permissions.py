@@ -138,6 +138,9 @@ def _visible_task(role: Role, scene: Scene, task: dict) -> bool:
     return scene.task_case[task["id"]] in role.cases
 
 
+STEP_TASKS = {"verify", "draft_plan"}
+
+
 def _may_complete(role: Role, task: dict) -> bool:
     if role.agency:
         return task["agency"] == role.agency
@@ -289,6 +292,8 @@ def _write_walk(call: Walker, who: str, scene: Scene, completed: set[int]) -> No
             expect = 404
         elif not _may_complete(role, task):
             expect = 403
+        elif task["kind"] in STEP_TASKS:  # finished by firing its step, never "mark as done"
+            expect = 409
         else:
             expect = 409 if task["id"] in completed else 200
             completed.add(task["id"])
@@ -469,13 +474,15 @@ def test_browser_session_cookie_is_never_accepted_by_the_api(app, client, world,
 def test_agency_staff_stop_seeing_the_child_when_their_task_is_done(api, scene):
     url = f"/api/v1/cases/{scene.cases['a']['id']}"
     assert "child" in api.get(url, "police_a@test.vn").get_json()
-    task = scene.tasks["police_a"]
-    assert (
-        api.post(
-            f"/api/v1/tasks/{task['id']}/complete", "police_a@test.vn", json={"outcome": "Stopped"}
-        ).status_code
-        == 200
-    )
+    police = [t for t in scene.cases["a"]["tasks"] if t["agency"] == "A-police"]
+    assert len(police) == 2  # stop the harm, preserve the evidence (Art. 31)
+    for task in police:
+        assert (
+            api.post(
+                f"/api/v1/tasks/{task['id']}/complete", "police_a@test.vn", json={"outcome": "Stopped"}
+            ).status_code
+            == 200
+        )
     detail = api.get(url, "police_a@test.vn")
     assert detail.status_code == 200 and "child" not in detail.get_json()
     assert MARKER not in detail.get_data().lower()
@@ -483,7 +490,11 @@ def test_agency_staff_stop_seeing_the_child_when_their_task_is_done(api, scene):
 
 def test_handover_gives_the_new_commune_the_case_and_keeps_it_from_others(api, scene, fire):
     case = api.get(f"/api/v1/cases/{scene.cases['a']['id']}", "officer_a@test.vn").get_json()
-    fire(case, "handover", "officer_a@test.vn", {"residence_commune": "C"})
+    case = fire(case, "handover", "officer_a@test.vn", {"residence_commune": "C"})
+    asked = api.get(f"/api/v1/cases/{case['id']}", "officer_c@test.vn")  # C sees it to decide...
+    assert asked.status_code == 200 and "child" not in asked.get_json()  # ... not the child yet
+    assert asked.get_json()["allowed_triggers"] == ["accept_handover", "decline_handover"]
+    fire(case, "accept_handover", "officer_c@test.vn")
     assert api.get(f"/api/v1/cases/{case['id']}", "officer_c@test.vn").status_code == 200
     assert api.get(f"/api/v1/cases/{case['id']}", "supervisor_d@test.vn").status_code == 200
     assert api.get(f"/api/v1/cases/{case['id']}", "officer_b@test.vn").status_code == 404

@@ -68,7 +68,13 @@ def test_verify_without_serious_harm_creates_no_emergency_task(open_case, fire):
 def test_caregiver_abuser_also_creates_separation_decision(open_case, fire):
     case = fire(open_case(), "verify", "chair_a@test.vn", {**VERIFY_MILD, "caregiver_is_abuser": True})
     kinds = sorted(t["kind"] for t in _open_tasks(case))
-    assert kinds == ["draft_plan", "emergency_protection", "emergency_protection", "separation_decision"]
+    assert kinds == [
+        "draft_plan",
+        "emergency_protection",
+        "emergency_protection",
+        "evidence_preservation",
+        "separation_decision",
+    ]
 
 
 def test_full_procedure_to_closure(api, open_case, fire):
@@ -141,6 +147,7 @@ def test_reopen_restarts_the_twelve_hour_clock(open_case, fire):
 def test_handover_moves_plan_ownership_and_open_tasks(api, open_case, fire):
     case = fire(open_case(), "verify", "officer_a@test.vn", VERIFY_MILD)
     case = fire(case, "handover", "officer_a@test.vn", {"residence_commune": "B"})
+    case = fire(case, "accept_handover", "officer_b@test.vn")
     assert case["state"] == "verified" and case["residence_commune"] == "B"
     assert [t["agency"] for t in _open_tasks(case, "draft_plan")] == ["B-commune_committee"]
     # The plan is now B's to draw up; A's officer can no longer submit it.

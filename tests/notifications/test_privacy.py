@@ -90,7 +90,12 @@ def test_no_mail_carries_the_child_or_the_informant(app, api, open_case, fire, w
         "officer_a@test.vn",
         {**verify, "serious_harm": False, "caregiver_is_abuser": False},
     )
-    fire(moved, "handover", "officer_a@test.vn", {"residence_commune": "B"})
+    moved = fire(moved, "handover", "officer_a@test.vn", {"residence_commune": "B"})
+    moved = fire(moved, "accept_handover", "officer_b@test.vn")
+    moved = fire(moved, "handover", "officer_b@test.vn", {"residence_commune": "C"})
+    fire(moved, "decline_handover", "chair_c@test.vn", {"reason": f"{MARKER}-name lives here"})
+    reported = _secret_case(open_case, as_="hotline@test.vn")  # the hotline hears of each step
+    fire(reported, "dismiss", "officer_a@test.vn", {"reason": f"{MARKER}-name is fine"})
     # Overdue and warned work, and a digest, for the ladder's templates.
     world.users["supervisor_p"].daily_digest = True
     db.session.commit()

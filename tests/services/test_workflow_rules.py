@@ -57,6 +57,7 @@ def test_incident_commune_verifies_and_residence_commune_plans(world):
         "draft_plan": ["B-commune_committee"],
         "emergency_police": ["A-police"],  # where it happened
         "emergency_health": ["A-health"],
+        "preserve_evidence": ["A-police"],  # Art. 31
         "separation_decision": ["B-commune_committee"],  # where the child lives (Art. 32)
     }
     assert not access.may_fire(world.users["officer_a"], engine.definition, case, "submit_plan")
@@ -122,6 +123,8 @@ def test_a_task_no_agency_serves_is_a_409_and_nothing_is_written(world):
 def test_handover_reroutes_open_commune_tasks_and_leaves_agency_tasks(world):
     case = _fire(world, _open(world), "verify", "officer_a", SERIOUS)
     case = _fire(world, case, "handover", "chair_a", {"residence_commune": "C"})
+    assert case.residence_commune.code == "A" and case.pending_handover.code == "C"
+    case = _fire(world, case, "accept_handover", "officer_c")
     assert (case.state, case.residence_commune.code, case.incident_commune.code) == ("verified", "C", "A")
     open_tasks = _open_tasks(case)
     assert open_tasks["draft_plan"] == ["C-commune_committee"]
@@ -129,7 +132,7 @@ def test_handover_reroutes_open_commune_tasks_and_leaves_agency_tasks(world):
     events = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)).all()
     rerouted = [e.data for e in events if e.kind == "task_rerouted"]
     assert [(d["from"], d["to"]) for d in rerouted] == [("A-commune_committee", "C-commune_committee")]
-    handover = [e for e in events if e.kind == "transition" and e.data["trigger"] == "handover"]
+    handover = [e for e in events if e.kind == "transition" and e.data["trigger"] == "accept_handover"]
     assert handover[0].data["from_commune"] == "A" and handover[0].data["residence_commune"] == "C"
     assert (handover[0].from_state, handover[0].to_state) == ("verified", "verified")
 
@@ -154,7 +157,7 @@ def test_allowed_triggers_follow_role_state_and_commune(world):
 def test_every_task_keeps_its_rule_legal_basis_and_workflow_version(world):
     case = _fire(world, _open(world), "verify", "officer_a", {**SERIOUS, "caregiver_is_abuser": True})
     db.session.refresh(case)
-    assert len(case.tasks) == 5
+    assert len(case.tasks) == 6
     for task in case.tasks:
         assert task.rule and task.legal_basis.startswith("Nghị định 56/2017"), task.template
         assert task.workflow_version == case.workflow_version == "decree56/2017.1"

@@ -120,7 +120,7 @@ def test_verify_with_serious_harm_through_the_form_creates_emergency_tasks(web, 
     )
     assert resp.status_code == 302, resp.get_data(as_text=True)[:3000]
     kinds = sorted(t.kind for t in db.session.get(Case, case["id"]).tasks if t.status == "open")
-    assert kinds == ["draft_plan", "emergency_protection", "emergency_protection"]
+    assert kinds == ["draft_plan", "emergency_protection", "emergency_protection", "evidence_preservation"]
     police = web("police_a")
     work = police.text("/tasks")
     assert case["reference"] in work and "Điều 26.3, 31" in work
@@ -231,11 +231,13 @@ def test_agency_staff_see_their_task_and_the_child_only_while_it_is_open(web, op
     body = police.text(url)
     assert CHILD in body and "Nhật ký hồ sơ" not in body and "Người Báo" not in body
     assert "Trạm" not in body and "health A" not in body  # the health task is not theirs to see
-    task = next(t for t in case["tasks"] if t["agency"] == "A-police")
-    resp = police.post(
-        f"/tasks/{task['id']}/complete", {"outcome": "Abuser removed from home", "next": url}, token_from=url
-    )
-    assert resp.status_code == 302 and resp.location.endswith(url)
+    for task in (t for t in case["tasks"] if t["agency"] == "A-police"):  # the harm, the evidence
+        resp = police.post(
+            f"/tasks/{task['id']}/complete",
+            {"outcome": "Abuser removed from home", "next": url},
+            token_from=url,
+        )
+        assert resp.status_code == 302 and resp.location.endswith(url)
     assert CHILD not in police.text(url)
 
 
@@ -283,4 +285,7 @@ def test_tasks_closed_by_a_step_offer_the_step_not_a_done_button(web, open_case,
     draft = next(t for t in case["tasks"] if t["kind"] == "draft_plan")
     separation = next(t for t in case["tasks"] if t["kind"] == "separation_decision")
     assert f"/tasks/{draft['id']}/complete" not in body  # done by submitting the plan
-    assert f"/tasks/{separation['id']}/complete" in body  # a decision recorded as done
+    # The chair's decision is taken as a step too (separate, or decide not to), not ticked off.
+    assert f"/tasks/{separation['id']}/complete" not in body
+    page = web("chair_a").text(f"/cases/{case['id']}")
+    assert 'id="action-separate"' in page and 'id="action-decline_separation"' in page

@@ -35,6 +35,9 @@ CONTRACT = {
 }
 
 
+POLICE_EMERGENCY = '    agency_kind: police\n    commune: incident\n    deadline: {hours: 12, from: received_at}\n    basis: "Nghị định 56/2017/NĐ-CP, Điều 26.3, 31"\n'
+
+
 def _variant(tmp_path: Path, old: str, new: str, name: str = "broken.yaml") -> tuple[Path, int]:
     """The shipped file with `old` (which must occur once) replaced; returns the path and
     the 1-based line where the replacement starts."""
@@ -87,7 +90,7 @@ def test_unreachable_state_is_refused_with_its_line(tmp_path):
 
 
 def test_task_for_an_unknown_agency_kind_is_refused_with_its_line(tmp_path):
-    path, line = _variant(tmp_path, "    agency_kind: police\n", "    agency_kind: polise\n")
+    path, line = _variant(tmp_path, POLICE_EMERGENCY, POLICE_EMERGENCY.replace("police", "polise"))
     _refused(path, near=line, match="unknown agency kind 'polise'")
 
 
@@ -177,7 +180,7 @@ def test_unreadable_or_invalid_yaml_is_refused_naming_the_file(tmp_path):
 
 
 def test_app_refuses_to_start_on_a_broken_definition(tmp_path):
-    path, _ = _variant(tmp_path, "    agency_kind: police\n", "    agency_kind: polise\n")
+    path, _ = _variant(tmp_path, POLICE_EMERGENCY, POLICE_EMERGENCY.replace("police", "polise"))
     with pytest.raises(WorkflowError, match="polise"):
         create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": "sqlite://", "CASEFLOW_WORKFLOW": str(path)})
 

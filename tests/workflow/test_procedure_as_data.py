@@ -34,8 +34,8 @@ def _province_copy(tmp_path, extra_notification: str = NEW_NOTIFICATION):
     assert text.count(FINDINGS) == 1 and text.count("notifications:\n") == 1
     text = text.replace(FINDINGS, FINDINGS + NEW_FIELD)
     text = text.replace(
-        "    completes: [verify]\n    # Art. 26.3",
-        "    completes: [verify]\n    notify: [verified_for_province]\n    # Art. 26.3",
+        "    notify: [case_status]  # verify:",
+        "    notify: [case_status, verified_for_province]  # verify:",
         1,
     )
     text = text.replace("notifications:\n", extra_notification, 1)

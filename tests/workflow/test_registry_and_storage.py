@@ -34,7 +34,7 @@ def _refused(path: Path, line: int, match: str) -> None:
 
 
 def test_an_unknown_effect_is_refused_naming_its_file_and_line(tmp_path):
-    path, line = _variant(tmp_path, "    effects: [hand_over]\n", "    effects: [hand_ovre]\n")
+    path, line = _variant(tmp_path, "    effects: [request_handover]\n", "    effects: [hand_ovre]\n")
     _refused(path, line, "unknown effect 'hand_ovre'")
 
 
@@ -93,8 +93,8 @@ def with_extra_fields(tmp_path):
     )
     text = text.replace(FINDINGS, extra, 1)
     text = text.replace(
-        "    completes: [verify]\n    # Art. 26.3",
-        "    completes: [verify]\n    effects: [test_mark]\n    # Art. 26.3",
+        "    effects: [record_proceedings]\n    notify: [case_status]  # verify:",
+        "    effects: [record_proceedings, test_mark]\n    notify: [case_status]  # verify:",
         1,
     )
     path = tmp_path / "extra.yaml"
@@ -141,6 +141,7 @@ class TestStorage:
         case = fire(open_case(), "verify", "officer_a@test.vn", {**VERIFY_MILD, "school_informed": False})
         assert case["data"] == {"school_informed": False}
         case = fire(case, "handover", "officer_a@test.vn", {"residence_commune": "B"})
+        case = fire(case, "accept_handover", "officer_b@test.vn")
         assert case["data"] == {"school_informed": False}
         assert case["residence_commune"] == "B"
 

@@ -7,6 +7,14 @@ package first), so the loader can refuse a name nobody implements.
 
 from __future__ import annotations
 
-from caseflow.services.effects import guards, handover
+from caseflow.services.effects import (
+    earlier_reports,
+    guards,
+    handover,
+    measures,
+    proceedings,
+    separation,
+)
+from caseflow.services.effects.applicability import applicable
 
-__all__ = ["guards", "handover"]
+__all__ = ["applicable", "earlier_reports", "guards", "handover", "measures", "proceedings", "separation"]

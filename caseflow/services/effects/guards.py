@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from caseflow.services.effects.applicability import applicability
+from caseflow.services.effects.measures import PENDING
 from caseflow.workflow.registry import guard
 
 if TYPE_CHECKING:
@@ -23,4 +25,15 @@ def no_open_measures(run: TransitionRun) -> str | None:
     ]
     if open_measures:
         return f"{len(open_measures)} plan task(s) still open"
+    if (run.case.plan or {}).get(PENDING):
+        return "added plan task(s) still await the chair's approval"
     return None
+
+
+@applicability("task_to_finish")
+def task_to_finish(run: TransitionRun) -> str | None:
+    """A trigger that only answers a prompt (decide not to separate) needs that prompt open."""
+    kinds = set(run.transition.completes)
+    if any(t.status == "open" and t.kind in kinds for t in run.case.tasks):
+        return None
+    return "There is no open task for this step"
