@@ -403,7 +403,8 @@ def _record_spec(
             )
         mapping[str(target)] = str(source)
     for name in sorted(plain):  # a trigger field of the same name as a form field goes there
-        if form.field(name) is not None and name not in mapping:
+        mapped = any(target == name or target.startswith(f"{name}.") for target in mapping)
+        if form.field(name) is not None and not mapped:
             mapping[name] = name
     return RecordSpec(form=code, fields=tuple(mapping.items()))
 

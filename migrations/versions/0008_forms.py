@@ -1,7 +1,7 @@
 """the dossier: annex form revisions and attachments
 
 Revision ID: 0008
-Revises: 0012
+Revises: 0007
 Create Date: 2026-12-01 09:00:00
 
 A form's fields are declared in workflows/forms/ and kept as JSON, so a province's extra
@@ -15,7 +15,7 @@ from caseflow.models.types import UTCDateTime
 
 
 revision = '0008'
-down_revision = '0012'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 awaiting the receiving commune, and links to the same child's earlier reports
 
 Revision ID: 0009
-Revises: 0012
+Revises: 0008
 Create Date: 2026-12-01 09:00:00
 
 `separation` and `proceedings` are JSON maps (the decision's data and its extensions; the
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 
 revision = '0009'
-down_revision = '0012'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
