@@ -36,13 +36,22 @@ class Config:
     API_TOKEN_HOURS = int(os.environ.get("CASEFLOW_API_TOKEN_HOURS", "12"))
     MAX_SUMMARY_CHARS = 10_000
     MAX_CONTENT_LENGTH = 1 * 1024 * 1024
-    # Escalation ladder timing (hours after the deadline); the workflow file gives defaults.
-    ESCALATION_INTERVAL_HOURS = os.environ.get("CASEFLOW_ESCALATION_INTERVAL_HOURS")
+    # The overdue ladder's numbers (workflows/*.yaml `escalation:` gives the defaults; unset
+    # keeps the file's): hours clock: how often a breached emergency task is reminded again,
+    # how long before its deadline the agency and chair are warned; working days: the level
+    # offsets ("0,1,3" working days after the deadline), office hours ("07:00-17:00", Vietnam
+    # time) and the share of the time left at which the agency is warned.
+    ESCALATION_REPEAT_HOURS = os.environ.get("CASEFLOW_ESCALATION_REPEAT_HOURS")
+    ESCALATION_WARN_BEFORE_HOURS = os.environ.get("CASEFLOW_ESCALATION_WARN_BEFORE_HOURS")
+    ESCALATION_LEVEL_DAYS = os.environ.get("CASEFLOW_ESCALATION_LEVEL_DAYS")
+    OFFICE_HOURS = os.environ.get("CASEFLOW_OFFICE_HOURS")
     WARNING_FRACTION = os.environ.get("CASEFLOW_WARNING_FRACTION")
     SCAN_INTERVAL_SECONDS = int(os.environ.get("CASEFLOW_SCAN_INTERVAL_SECONDS", "300"))
     # How long a web or worker process reuses the holiday calendar it read (0: read it for every
     # deadline). An edit shows at once in the process that made it, in the others within this.
     CALENDAR_CACHE_SECONDS = float(os.environ.get("CASEFLOW_CALENDAR_CACHE_SECONDS", "60"))
+    # National holidays are seeded from the `holidays` package up to this many years ahead.
+    CALENDAR_YEARS_AHEAD = int(os.environ.get("CASEFLOW_CALENDAR_YEARS_AHEAD", "2"))
     # Notifications (caseflow.notifications): retries, the 'sending' lease and queue names.
     # The lease must outlive MAIL_TIMEOUT, or a slow send could be claimed again and sent twice.
     MAIL_TIMEOUT = int(os.environ.get("CASEFLOW_MAIL_TIMEOUT", "60"))

@@ -23,6 +23,16 @@ def init_db() -> None:
     click.echo(f"Database ready; {added} calendar days added.")
 
 
+@group.command("refresh-calendar")
+def refresh_calendar() -> None:
+    """Bring the national holidays up to date from the holiday library; administrators' days stay."""
+    from caseflow.seed_calendar import calendar_years, refresh_calendar
+
+    stats = refresh_calendar()
+    years = calendar_years()
+    click.echo(f"Calendar {years.start}-{years.stop - 1}: " + ", ".join(f"{k} {v}" for k, v in stats.items()))
+
+
 @group.command("create-user")
 @click.option("--email", required=True)
 @click.option("--password", required=True)

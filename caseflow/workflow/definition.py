@@ -15,6 +15,7 @@ import yaml
 
 from caseflow.models.orgs import AGENCY_KINDS
 from caseflow.models.people import ROLES
+from caseflow.workflow.ladder import EscalationRules, LadderError, parse_escalation
 
 FIELD_TYPES = ("text", "string", "bool", "choice", "measures", "commune")
 GUARDS = ("no_open_measures",)
@@ -69,11 +70,6 @@ def _check_shapes(path: str, raw: dict) -> None:
 
     need(raw.get("tasks") or {}, dict, raw.line, "tasks")
     need(raw.get("escalation") or {}, dict, raw.line, "escalation")
-    for key, value in (raw.get("escalation") or {}).items():
-        if key not in ("reminder_after_hours", "interval_hours", "warning_fraction"):
-            continue
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise WorkflowError(f"{path}:{raw['escalation'].line}: escalation {key} must be a number >= 0")
     for section, keys in (("states", STATE_LISTS), ("transitions", TRANSITION_LISTS)):
         items = raw.get(section) or []
         need(items, list, raw.line, section)
@@ -157,13 +153,6 @@ class TransitionDef:
     closes_with: str | None = None
 
 
-@dataclass(frozen=True)
-class Escalation:
-    reminder_after_hours: float = 0
-    interval_hours: float = 24
-    warning_fraction: float = 0.25
-
-
 @dataclass
 class WorkflowDefinition:
     name: str
@@ -172,7 +161,7 @@ class WorkflowDefinition:
     states: dict[str, StateDef]
     transitions: dict[str, TransitionDef]
     tasks: dict[str, TaskTemplate]
-    escalation: Escalation = field(default_factory=Escalation)
+    escalation: EscalationRules = field(default_factory=EscalationRules)
 
     @property
     def initial(self) -> str:
@@ -401,7 +390,10 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
         )
 
     _check_reachable(path, states, transitions, state_lines)
-    esc = raw.get("escalation") or {}
+    try:
+        escalation = parse_escalation(raw.get("escalation"), raw.line)
+    except LadderError as exc:
+        raise WorkflowError(f"{path}:{exc.line}: {exc}") from None
     return WorkflowDefinition(
         name=str(raw.get("name", Path(path).stem)),
         version=str(raw.get("version", "1")),
@@ -409,11 +401,7 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
         states=states,
         transitions=transitions,
         tasks=tasks,
-        escalation=Escalation(
-            reminder_after_hours=float(esc.get("reminder_after_hours", 0)),
-            interval_hours=float(esc.get("interval_hours", 24)),
-            warning_fraction=float(esc.get("warning_fraction", 0.25)),
-        ),
+        escalation=escalation,
     )
 
 
