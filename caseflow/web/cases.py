@@ -13,6 +13,7 @@ from caseflow.models.types import utcnow
 from caseflow.services import access, cases, directory, intake, transition
 from caseflow.services.calendar import load_calendar
 from caseflow.services.errors import Conflict, Forbidden, Invalid
+from caseflow.services.pathway import pathway_of
 from caseflow.web.forms import CompleteTaskForm, IntakeForm, NoteForm, action_data, action_form, attach_errors
 from caseflow.web.helpers import completed_by_step, locale, roles_required, time_left
 from caseflow.workflow import current_engine
@@ -184,21 +185,12 @@ def _case_page(
         show_reads=show_reads,
         note_form=note_form or NoteForm(),
         complete_form=CompleteTaskForm(),
-        diagram=_diagram(definition, case),
+        pathway=pathway_of(definition, case.state, trail),
         messages=messages or [],
         conflict=conflict,
         now=now,
         age=_age(case, now),
     ), status
-
-
-def _diagram(definition: object, case: Case) -> dict:
-    """States in definition order with the current one marked, and where each trigger leads from here."""
-    states = list(definition.states.values())
-    order = [s.name for s in states]
-    current = order.index(case.state) if case.state in order else -1
-    next_steps = [t for t in definition.transitions.values() if case.state in t.source]
-    return {"states": states, "current": current, "next": next_steps}
 
 
 def _age(case: Case, now: datetime) -> int | None:
