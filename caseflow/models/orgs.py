@@ -43,6 +43,7 @@ class OrgUnit(db.Model):
     successor_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
 
     parent: Mapped[OrgUnit | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
+    successor: Mapped[OrgUnit | None] = relationship(remote_side=[id], foreign_keys=[successor_id])
 
     def is_within(self, other: OrgUnit) -> bool:
         return self.path.startswith(other.path)
@@ -63,6 +64,7 @@ class OrgUnit(db.Model):
             "parent": self.parent.code if self.parent else None,
             "valid_from": self.valid_from.isoformat() if self.valid_from else None,
             "valid_to": self.valid_to.isoformat() if self.valid_to else None,
+            "successor": self.successor.code if self.successor else None,
         }
 
 
@@ -79,8 +81,10 @@ class Agency(db.Model):
     org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
     email: Mapped[str] = mapped_column(String(254))
     locale: Mapped[str] = mapped_column(String(5), default="vi")
+    # The unit it served before a merger moved it here: the unit's own agencies are routed first.
+    moved_from_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
 
-    org_unit: Mapped[OrgUnit] = relationship()
+    org_unit: Mapped[OrgUnit] = relationship(foreign_keys=[org_unit_id])
 
     def to_json(self) -> dict:
         return {

@@ -9,6 +9,9 @@ without end and the working-day ladder counts in working days and office hours, 
 moment is no longer a fixed offset from the deadline. The scan reads one range of a partial
 index on it. Open tasks start at their deadline (the scan recomputes from there).
 
+Agencies get `moved_from_id`: a merger moves a unit's agencies to its successor, and routing
+prefers the successor's own agencies of a kind over the ones that came with the merger.
+
 Calendar rows get `source`: `library` rows come from the `holidays` package and are replaced
 on each refresh; `admin` rows are administrators' edits and are never overwritten. Rows that
 exist before this revision are kept as `admin`, so no edit made before the upgrade is lost.
@@ -45,9 +48,16 @@ def upgrade():
         )
     with op.batch_alter_table("calendar_days", schema=None) as batch_op:
         batch_op.add_column(sa.Column("source", sa.String(length=10), nullable=False, server_default="admin"))
+    # Mergers move a unit's agencies to its successor; routing prefers the successor's own.
+    with op.batch_alter_table("agencies", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("moved_from_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key("fk_agencies_moved_from_id", "org_units", ["moved_from_id"], ["id"])
 
 
 def downgrade():
+    with op.batch_alter_table("agencies", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_agencies_moved_from_id", type_="foreignkey")
+        batch_op.drop_column("moved_from_id")
     with op.batch_alter_table("calendar_days", schema=None) as batch_op:
         batch_op.drop_column("source")
     with op.batch_alter_table("tasks", schema=None) as batch_op:
