@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,13 +30,15 @@ from sqlalchemy import DateTime, Float, func, literal, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 
+from caseflow import heartbeat
 from caseflow.extensions import db
-from caseflow.models import Agency, CaseEvent, Notification, OrgUnit, Task, User
+from caseflow.models import Agency, Notification, OrgUnit, Task, User
 from caseflow.models.types import utcnow
 from caseflow.notifications import dispatch, dispatch_digests
 from caseflow.notifications.delivery import DIGEST_KIND, overdue
 from caseflow.notifications.render import LOCAL_TZ
 from caseflow.seed_calendar import ensure_calendar_ahead
+from caseflow.services import audit, outbox
 from caseflow.services.calendar import load_calendar
 from caseflow.services.succession import current_unit
 from caseflow.workflow import current_engine
@@ -156,7 +159,7 @@ def _notification(
     kind: str, task: Task, level: int, recipient: Recipient, digest_at: datetime | None = None
 ) -> Notification:
     return Notification(
-        dedupe_key=f"{kind}:{task.id}:{level}:{recipient.email}"[:200],
+        dedupe_key=outbox.dedupe_key(kind, task.case_id, task.id, level, recipient.email),
         kind=DIGEST_KIND if digest_at else kind,
         case_id=task.case_id,
         task_id=task.id,
@@ -229,21 +232,19 @@ def _write_steps(plan: Plan, now: datetime, r: EscalationRules, directory: Direc
                 digest_at = digest_at or _next_digest_time(now, calendar)
                 held = digest_at
             db.session.add(_notification(kind, task, step, recipient, held))
-        db.session.add(
-            CaseEvent(
-                case_id=task.case_id,
-                at=now,
-                actor_label="system",
-                kind="escalation",
-                data={
-                    "task_id": task.id,
-                    "level": step,
-                    "clock": plan.clock,
-                    "unit": plan.commune.code,
-                    "recipients": [x.email for x in recipients],
-                    "due_at": task.due_at.isoformat(),
-                },
-            )
+        audit.add(
+            task.case_id,
+            "escalation",
+            at=now,
+            actor_label="system",
+            data={
+                "task_id": task.id,
+                "level": step,
+                "clock": plan.clock,
+                "unit": plan.commune.code,
+                "recipients": [x.email for x in recipients],
+                "due_at": task.due_at.isoformat(),
+            },
         )
 
 
@@ -390,20 +391,18 @@ def send_warnings(now: datetime | None = None) -> int:
                 recipients = directory.resolve(words, task, _commune_of(task))
                 for recipient in recipients:
                     db.session.add(_notification("warning", task, 0, recipient))
-                db.session.add(
-                    CaseEvent(
-                        case_id=task.case_id,
-                        at=now,
-                        actor_label="system",
-                        kind="notification",
-                        data={
-                            "task_id": task.id,
-                            "warning": True,
-                            "clock": clock,
-                            "recipients": [x.email for x in recipients],
-                            "due_at": task.due_at.isoformat(),
-                        },
-                    )
+                audit.add(
+                    task.case_id,
+                    "notification",
+                    at=now,
+                    actor_label="system",
+                    data={
+                        "task_id": task.id,
+                        "warning": True,
+                        "clock": clock,
+                        "recipients": [x.email for x in recipients],
+                        "due_at": task.due_at.isoformat(),
+                    },
                 )
                 sent += 1
             db.session.commit()
@@ -444,6 +443,7 @@ def send_due_digests(now: datetime | None = None) -> int:
 def run_scan(now: datetime | None = None) -> dict:
     """One scan: sweep first (so rows this scan writes are not handed over twice), then the
     warnings, the ladder and the digests that have come due."""
+    started = time.monotonic()
     now = _utc(now)
     # A new year coming into range seeds its holidays before any deadline near it is computed.
     stats = {"calendar_refreshed": int(ensure_calendar_ahead(now.astimezone(LOCAL_TZ).date()))}
@@ -451,6 +451,7 @@ def run_scan(now: datetime | None = None) -> dict:
     stats["warnings"] = send_warnings(now)
     stats["escalations"] = escalate_overdue(now)
     stats["digests"] = send_due_digests(now)
+    heartbeat.record_scan(time.monotonic() - started)
     return stats
 
 

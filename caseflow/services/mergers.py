@@ -20,8 +20,9 @@ from caseflow.models import Agency, Case, OrgUnit, User
 from caseflow.models.types import utcnow
 from caseflow.services import access, counts
 from caseflow.services.errors import Conflict, Invalid, NotFound
-from caseflow.services.transition import TransitionRun, case_write
+from caseflow.services.transition import TransitionRun
 from caseflow.services.validation import Fields
+from caseflow.services.writes import case_write
 from caseflow.workflow import current_engine
 from caseflow.workflow.clock import LOCAL_TZ
 

@@ -143,9 +143,10 @@ def test_healthz_warns_when_next_year_has_no_tet(client, world):
     db.session.execute(delete(CalendarDay).where(CalendarDay.day == tet_day(next_year)))
     db.session.commit()
     resp = client.get("/healthz")
-    assert resp.status_code == 200 and resp.get_json()["status"] == "ok"
+    assert resp.status_code == 200 and resp.get_json()["status"] == "degraded"  # still answering
     calendar = resp.get_json()["calendar"]
     assert calendar["status"] == "warning" and str(next_year) in calendar["message"]
+    assert calendar["message"] in resp.get_json()["warnings"]
 
 
 def test_a_working_day_task_created_near_tet_2027_is_due_after_it(app, open_case, fire, world):
