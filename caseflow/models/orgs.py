@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, ForeignKey, Index, String
+from sqlalchemy import Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caseflow.extensions import db
@@ -82,9 +82,10 @@ class Agency(db.Model):
     email: Mapped[str] = mapped_column(String(254))
     locale: Mapped[str] = mapped_column(String(5), default="vi")
     # The unit it served before a merger moved it here: the unit's own agencies are routed first.
-    moved_from_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+    # A plain id (no foreign key): SQLite could add the column to a populated table only by rebuilding it.
+    moved_from_id: Mapped[int | None] = mapped_column(Integer)
 
-    org_unit: Mapped[OrgUnit] = relationship(foreign_keys=[org_unit_id])
+    org_unit: Mapped[OrgUnit] = relationship()
 
     def to_json(self) -> dict:
         return {

@@ -1,7 +1,7 @@
 """the ladder follows the clock, and the calendar knows where each day came from
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0012
 Create Date: 2026-12-01 09:00:00
 
 Tasks get `next_escalation_at`, the moment their next rung is due: the hours ladder repeats
@@ -24,7 +24,7 @@ import caseflow.models.types
 
 
 revision = "0010"
-down_revision = "0006"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
@@ -51,12 +51,10 @@ def upgrade():
     # Mergers move a unit's agencies to its successor; routing prefers the successor's own.
     with op.batch_alter_table("agencies", schema=None) as batch_op:
         batch_op.add_column(sa.Column("moved_from_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key("fk_agencies_moved_from_id", "org_units", ["moved_from_id"], ["id"])
 
 
 def downgrade():
     with op.batch_alter_table("agencies", schema=None) as batch_op:
-        batch_op.drop_constraint("fk_agencies_moved_from_id", type_="foreignkey")
         batch_op.drop_column("moved_from_id")
     with op.batch_alter_table("calendar_days", schema=None) as batch_op:
         batch_op.drop_column("source")
