@@ -168,8 +168,6 @@ class TransitionRun:
     def _notify(self, kind: str) -> None:
         """Queue the notification to the recipients the file declares for it."""
         notification = self.definition.notifications[kind]
-        if not notification.applies(self.values, self.case):
-            return
         for recipient in recipients_of(self.definition, self.case, notification):
             outbox.queue_case_mail(kind, self.case, recipient.email, recipient.locale)
 

@@ -179,22 +179,6 @@ class NotificationDef:
     recipients: tuple[str, ...]
     subject: dict[str, str]
     message: dict[str, str]
-    # `when:` (optional): sent only if one of `any_true` is true in the trigger's data, or the
-    # named value (trigger data, else the case's column) holds one of `any_of`'s values.
-    when_true: tuple[str, ...] = ()
-    when_in: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    line: int = field(default=0, compare=False)  # where the notification is declared, for errors
-
-    def applies(self, values: dict[str, Any], case: Any) -> bool:
-        if not (self.when_true or self.when_in):
-            return True
-        if any(values.get(name) for name in self.when_true):
-            return True
-        for name, wanted in self.when_in:
-            got = values.get(name, getattr(case, name, None))
-            if set(got if isinstance(got, list | tuple) else [got]) & set(wanted):
-                return True
-        return False
 
 
 @dataclass(frozen=True)
@@ -436,36 +420,10 @@ def _notifications(path: str, raw: Any) -> dict[str, NotificationDef]:
                         path, label, f"notification {kind!r}: {key} may use only {{ref}} ({exc})"
                     ) from exc
             texts[key] = {"vi": str(label["vi"]), "en": str(label["en"])}
-        when_true, when_in = _when(path, kind, node.get("when"), node)
         found[kind] = NotificationDef(
-            kind,
-            tuple(str(r) for r in recipients),
-            texts["subject"],
-            texts["message"],
-            when_true,
-            when_in,
-            getattr(node, "line", 0),
+            kind, tuple(str(r) for r in recipients), texts["subject"], texts["message"]
         )
     return found
-
-
-def _when(path: str, kind: str, raw: Any, node: Any) -> tuple[tuple[str, ...], tuple]:
-    """A notification's `when: {any_true: [field, ...], any_of: {name: [value, ...]}}`."""
-    if raw is None:
-        return (), ()
-    if not isinstance(raw, dict) or not raw or set(raw) - {"any_true", "any_of"}:
-        raise _fail(
-            path, node, f"notification {kind!r}: when takes any_true: [...] and any_of: {{name: [...]}}"
-        )
-    any_true, any_of = raw.get("any_true") or [], raw.get("any_of") or {}
-    if not isinstance(any_true, list) or not isinstance(any_of, dict):
-        raise _fail(path, raw, f"notification {kind!r}: any_true is a list, any_of a mapping")
-    pairs = []
-    for name, values in any_of.items():
-        if not isinstance(values, list) or not values:
-            raise _fail(path, raw, f"notification {kind!r}: any_of {name!r} needs a list of values")
-        pairs.append((str(name), tuple(str(v) for v in values)))
-    return tuple(str(n) for n in any_true), tuple(pairs)
 
 
 def load_definition(path: str | Path) -> WorkflowDefinition:
@@ -537,14 +495,6 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
                 raise _fail(
                     path, node, f"trigger {trigger!r}: notification {kind!r} is not under notifications:"
                 )
-            declared = set((node.get("fields") or {}).keys())
-            condition = notifications[kind]
-            for name in (*condition.when_true, *(n for n, _ in condition.when_in)):
-                if name not in declared and (name in condition.when_true or name not in Case.__table__.c):
-                    raise WorkflowError(
-                        f"{path}:{condition.line}: notification {kind!r} is sent when {name!r}, which is "
-                        f"neither a field of trigger {trigger!r} (line {node.line}) nor a case column"
-                    )
         task_kinds = {t.kind for t in tasks.values()}
         for kind in node.get("completes", []):
             if kind not in task_kinds:

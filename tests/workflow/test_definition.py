@@ -156,17 +156,6 @@ def test_state_with_an_unknown_task_is_refused_with_its_line(tmp_path):
             "    fields: [no_longer_at_risk]\n    xfields:\n      no_longer_at_risk: {type: bool}\n",
             "fields must be a mapping",
         ),
-        # A notification sent on a condition names only what the trigger or the case holds.
-        (
-            "    when: {any_true: [serious_harm],",
-            "    when: {any_true: [grave],",
-            "nor a case column",
-        ),
-        (
-            "any_of: {harm_types: [sexual_abuse, trafficking]}}",
-            "any_of: {harm_types: sexual_abuse}}",
-            "needs a list",
-        ),
         # The ladder of each clock (escalation:), checked like the rest of the file.
         (
             "    repeat_every_hours: 4\n",
