@@ -45,14 +45,23 @@ class Config:
     CASEFLOW_ATTACHMENTS_DIR = os.environ.get("CASEFLOW_ATTACHMENTS_DIR") or None
     # The largest attachment accepted, in bytes (default 20 MB); a larger one is refused (413).
     ATTACHMENT_MAX_BYTES = int(os.environ.get("CASEFLOW_ATTACHMENT_MAX_BYTES", "20971520"))
-    # Escalation ladder timing (hours after the deadline); the workflow file gives defaults.
-    ESCALATION_INTERVAL_HOURS = os.environ.get("CASEFLOW_ESCALATION_INTERVAL_HOURS")
+    # The overdue ladder's numbers; unset keeps the workflow file's (`escalation:`).
+    # Hours clock: how often a breached emergency task is reminded again (file: 4).
+    ESCALATION_REPEAT_HOURS = os.environ.get("CASEFLOW_ESCALATION_REPEAT_HOURS")
+    # Hours clock: how long before the deadline the agency and the chair are warned (file: 3).
+    ESCALATION_WARN_BEFORE_HOURS = os.environ.get("CASEFLOW_ESCALATION_WARN_BEFORE_HOURS")
+    # Working days: each level's working days after the deadline, comma-separated (file: "0,1,3").
+    ESCALATION_LEVEL_DAYS = os.environ.get("CASEFLOW_ESCALATION_LEVEL_DAYS")
+    # Working days: when levels and warnings are sent, Vietnam time (file: "07:00-17:00").
+    OFFICE_HOURS = os.environ.get("CASEFLOW_OFFICE_HOURS")
     WARNING_FRACTION = os.environ.get("CASEFLOW_WARNING_FRACTION")  # warn when this share of the time is left
     # How often the overdue scan runs.
     SCAN_INTERVAL_SECONDS = int(os.environ.get("CASEFLOW_SCAN_INTERVAL_SECONDS", "300"))
     # How long a web or worker process reuses the holiday calendar it read (0: read it for every
     # deadline). An edit shows at once in the process that made it, in the others within this.
     CALENDAR_CACHE_SECONDS = float(os.environ.get("CASEFLOW_CALENDAR_CACHE_SECONDS", "60"))
+    # National holidays are seeded from the `holidays` package up to this many years ahead.
+    CALENDAR_YEARS_AHEAD = int(os.environ.get("CASEFLOW_CALENDAR_YEARS_AHEAD", "2"))
     # Notifications (caseflow.notifications): retries, the 'sending' lease and queue names.
     # The lease must outlive MAIL_TIMEOUT, or a slow send could be claimed again and sent twice.
     MAIL_TIMEOUT = int(os.environ.get("CASEFLOW_MAIL_TIMEOUT", "60"))

@@ -129,7 +129,7 @@ def load(url: str, n_tasks: int, now: datetime) -> dict:
         with cur.copy(
             "COPY tasks (id, case_id, kind, template, agency_id, status, due_at, rule, legal_basis, "
             "workflow_version, created_at, escalation_level, row_version, incident_commune_id, "
-            "residence_commune_id) FROM STDIN"
+            "residence_commune_id, next_escalation_at) FROM STDIN"
         ) as copy:
             lines = []
             for task_id in range(1, n_cases * TASKS_PER_CASE + 1):
@@ -151,7 +151,8 @@ def load(url: str, n_tasks: int, now: datetime) -> dict:
                 lines.append(
                     f"{task_id}\t{case_id}\tverify\tverify_report\t{agency}\t{status}\t{due}\t"
                     f"hours: 12 from received_at\tNghị định 56/2017/NĐ-CP, Điều 25.2\t2017.1\t"
-                    f"{created}\t0\t1\t{2 + case_id % COMMUNES}\t{2 + case_id % COMMUNES}\n"
+                    f"{created}\t0\t1\t{2 + case_id % COMMUNES}\t{2 + case_id % COMMUNES}\t"
+                    f"{due if status == 'open' else chr(92) + 'N'}\n"
                 )
                 if len(lines) == 50_000:
                     copy.write("".join(lines))

@@ -23,6 +23,34 @@ def init_db() -> None:
     click.echo(f"Database ready; {added} calendar days added.")
 
 
+@group.command("refresh-calendar")
+def refresh_calendar() -> None:
+    """Bring the national holidays up to date from the holiday library; administrators' days stay."""
+    from caseflow.seed_calendar import calendar_years, refresh_calendar
+
+    stats = refresh_calendar()
+    years = calendar_years()
+    click.echo(f"Calendar {years.start}-{years.stop - 1}: " + ", ".join(f"{k} {v}" for k, v in stats.items()))
+
+
+@group.command("merge-unit")
+@click.argument("code")
+@click.option("--into", "into", required=True, help="Code of the unit that takes it over.")
+@click.option("--on", "on", required=True, help="The day the merger takes effect (YYYY-MM-DD).")
+def merge_unit(code: str, into: str, on: str) -> None:
+    """Merge an org unit into its successor (2025 reform): open cases, tasks, agencies, users move."""
+    from caseflow.services.errors import DomainError
+    from caseflow.services.mergers import merge_unit as merge
+
+    try:
+        result = merge(code, {"into": into, "on": on})
+    except DomainError as exc:
+        details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+        raise click.ClickException(f"{exc.message}. {details}".strip(". ")) from exc
+    moved = result.to_json()["moved"]
+    click.echo(f"{code} merged into {into} from {on}: " + ", ".join(f"{k} {v}" for k, v in moved.items()))
+
+
 @group.command("create-user")
 @click.option("--email", required=True)
 @click.option("--password", required=True)

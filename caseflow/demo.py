@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -14,7 +14,7 @@ from caseflow.models import Agency, Case, CaseEvent, OrgUnit, Task, User
 from caseflow.models.orgs import AGENCY_KINDS
 from caseflow.models.types import utcnow
 from caseflow.seed_calendar import seed_calendar
-from caseflow.services import audit_chain, intake, transition
+from caseflow.services import audit_chain, intake, mergers, transition
 from caseflow.services.reference import add_org_unit
 from caseflow.workflow import current_engine
 
@@ -26,7 +26,13 @@ COMMUNES = [  # (code, name, slug) valid since the 2025 merger, directly under t
     ("06253", "Xã Chi Lăng", "chilang"),
     ("06277", "Xã Quan Sơn", "quanson"),
 ]
-HISTORIC_COMMUNES = [("06256", "Thị trấn Đồng Mỏ"), ("06259", "Xã Chi Lăng (cũ)")]
+# Communes of the old Chi Lăng district (until 30/6/2025), each with the commune that took it over.
+HISTORIC_COMMUNES = [
+    ("06256", "Thị trấn Đồng Mỏ", "dongmo", "06253"),
+    ("06259", "Xã Chi Lăng (cũ)", "chilangcu", "06253"),
+    ("06280", "Xã Hữu Kiên", "huukien", "06277"),
+    ("06283", "Xã Quan Sơn (cũ)", "quansoncu", "06277"),
+]
 KIND_NAMES = {
     "commune_committee": "UBND",
     "police": "Công an",
@@ -68,11 +74,8 @@ def seed() -> Iterator[str]:
         return
     seed_calendar()
     province = add_org_unit("20", "Tỉnh Lạng Sơn", "province", None, abbrev="LS")
-    district = add_org_unit(
-        "186", "Huyện Chi Lăng (đến 30/6/2025)", "district", province, valid_to=MERGER_DAY - timedelta(days=1)
-    )
-    for code, name in HISTORIC_COMMUNES:
-        add_org_unit(code, name, "commune", district, valid_to=MERGER_DAY - timedelta(days=1))
+    # Closed (valid_to) once its communes are merged, in _seed_reform.
+    district = add_org_unit("186", "Huyện Chi Lăng (đến 30/6/2025)", "district", province)
     db.session.add(
         Agency(
             code="LS-111",
@@ -143,6 +146,85 @@ def seed() -> Iterator[str]:
 
     count = _seed_cases(communes, by_email)
     yield f"{count} demo cases created."
+    yield from _seed_reform(district, by_email)
+
+
+def _seed_reform(district: OrgUnit, users: dict) -> Iterator[str]:
+    """Post-reform Lạng Sơn: the old Chi Lăng district's communes, with reports recorded there
+    before 1 July 2025, merged into their successors (services/mergers.py), as an administrator
+    would with `flask caseflow merge-unit`. One report per commune was dismissed before the
+    merger and stays there for history; the open ones moved, and the new officer carries on."""
+    rng = random.Random(147)
+    engine = current_engine()
+    hotline = users["tongdai111@demo.caseflow.vn"]
+    admin = users["admin@demo.caseflow.vn"]
+    yield "Communes of the old Chi Lăng district, merged on 01/07/2025:"
+    for n, (code, name, slug, into) in enumerate(HISTORIC_COMMUNES):
+        unit = add_org_unit(code, name, "commune", district)
+        for kind in ("commune_committee", "police", "health"):
+            db.session.add(
+                Agency(
+                    code=f"{slug}-{kind}",
+                    name=f"{KIND_NAMES[kind]} {name}",
+                    kind=kind,
+                    org_unit=unit,
+                    email=f"{kind}.{slug}@langson.example",
+                )
+            )
+        officer = User(
+            email=f"canbo.{slug}@demo.caseflow.vn", name=f"Cán bộ BVTE {name}", role="officer", org_unit=unit
+        )
+        officer.set_password(DEMO_PASSWORD)
+        db.session.add(officer)
+        db.session.commit()
+        cases = []
+        for k in range(2):
+            received = datetime.combine(MERGER_DAY - timedelta(days=20 - 3 * n - k), time(9), tzinfo=UTC)
+            cases.append(
+                intake.open_case(
+                    hotline,
+                    {
+                        "incident_commune": code,
+                        "channel": "hotline_111",
+                        "received_at": received.isoformat(),
+                        "harm_types": rng.sample(["violence", "neglect", "exploitation"], 1),
+                        "summary": "Tin báo trước sáp nhập (dữ liệu giả).",
+                        "child": {
+                            "full_name": rng.choice(FIRST_NAMES),
+                            "estimated_age": rng.randint(4, 15),
+                            "sex": rng.choice(["female", "male"]),
+                        },
+                    },
+                )
+            )
+        transition.fire(
+            engine, cases[1], officer, "dismiss", cases[1].version, {"reason": "Tin báo không có cơ sở."}
+        )
+        result = mergers.merge_unit(code, {"into": into, "on": MERGER_DAY.isoformat()}, admin)
+        new_officer = db.session.scalar(
+            select(User).where(User.email == f"canbo.{_slug_of(into)}@demo.caseflow.vn")
+        )
+        moved = db.session.get(Case, cases[0].id)
+        transition.fire(
+            engine,
+            moved,
+            new_officer,
+            "verify",
+            moved.version,
+            {
+                "risk_level": "medium",
+                "serious_harm": False,
+                "caregiver_is_abuser": False,
+                "findings": "Đã xác minh sau sáp nhập.",
+            },
+        )
+        yield f"  {name} -> {result.into.name}: {result.cases} open case(s) moved, officer {officer.email} moved"
+    district.valid_to = MERGER_DAY - timedelta(days=1)
+    db.session.commit()
+
+
+def _slug_of(code: str) -> str:
+    return next(slug for c, _, slug in COMMUNES if c == code)
 
 
 def _seed_cases(communes: list, users: dict) -> int:

@@ -32,6 +32,10 @@ def healthz():  # noqa: ANN201
         body["pending_notifications"] = db.session.scalar(
             select(func.count()).select_from(Notification).where(Notification.status == "pending")
         )
+        # A warning, not a failure: deadlines still compute, but those near next Tết would be wrong.
+        from caseflow.seed_calendar import next_year_tet_status
+
+        body["calendar"] = next_year_tet_status()
     except Exception:  # noqa: BLE001 - any failure means the database is down for us
         db.session.rollback()
         body["database"] = "down"
@@ -44,6 +48,8 @@ def healthz():  # noqa: ANN201
         except Exception:  # noqa: BLE001
             body["queue"] = "down"
     warnings = _scan_warnings(body) + _disk_warnings(body)
+    if body.get("calendar", {}).get("status") == "warning":
+        warnings.append(body["calendar"]["message"])
     if "down" in (body["database"], body["queue"]):
         body["status"] = "down"
         return jsonify(body), 503

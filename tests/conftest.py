@@ -79,7 +79,7 @@ def _truncate_postgres(url: str) -> None:
         conn.execute(f"TRUNCATE {', '.join(app_tables)} RESTART IDENTITY CASCADE")
         # A test's calendar edits must not reach the next test: back to the shipped days.
         conn.cursor().executemany(
-            "INSERT INTO calendar_days (day, kind, name) VALUES (%s, %s, %s)",
+            "INSERT INTO calendar_days (day, kind, name, source) VALUES (%s, %s, %s, 'library')",
             [(day, kind, name) for day, (kind, name) in shipped_days().items()],
         )
 

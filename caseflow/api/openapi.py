@@ -197,6 +197,13 @@ DOCUMENT = {
         },
         "/me": {"get": _op("The caller's own account")},
         "/org-units": {"get": _op("Org units"), "post": _op("Add an org unit (admin)", 201, body=OBJ)},
+        "/org-units/{code}/merge": {
+            "post": _op(
+                "Merge a unit into its successor from a date (admin)",
+                body=OBJ,
+                params=[_path("code", "string")],
+            )
+        },
         "/agencies": {"get": _op("Agencies"), "post": _op("Add an agency (admin)", 201, body=OBJ)},
         "/users": {"get": _op("Users (admin)"), "post": _op("Add a user (admin)", 201, body=OBJ)},
         "/workflow": {"get": _op("The workflow definition in force")},

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from caseflow.api import bp, current_user, json_body, require_auth
 from caseflow.extensions import db
 from caseflow.models import Agency, OrgUnit, User
-from caseflow.services import reference
+from caseflow.services import mergers, reference
 from caseflow.services.tokens import issue_token
 from caseflow.workflow import current_engine
 
@@ -42,6 +42,13 @@ def list_org_units():  # noqa: ANN201
     units = db.session.scalars(select(OrgUnit).order_by(OrgUnit.path)).all()
     items = [u.to_json() for u in units]
     return jsonify({"items": items, "total": len(items), "page": 1, "per_page": len(items)})
+
+
+@bp.post("/org-units/<code>/merge")
+@require_auth("admin")
+def merge_org_unit(code: str):  # noqa: ANN201
+    """The 2025 reform: close the unit from `on` and move its open work to `into`."""
+    return jsonify(mergers.merge_unit(code, json_body(), current_user()).to_json())
 
 
 @bp.post("/agencies")

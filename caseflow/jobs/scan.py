@@ -6,7 +6,10 @@ from caseflow.worker import job
 
 
 @job
-def scan() -> dict:
+def scan(at: str | None = None) -> dict:
+    """`at` (ISO 8601 with offset): scan as of that moment, for a replay or a test; default now."""
+    from datetime import datetime
+
     from caseflow.notifications.escalation import run_scan
 
-    return run_scan()
+    return run_scan(datetime.fromisoformat(at) if at else None)

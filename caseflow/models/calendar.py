@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from caseflow.extensions import db
 
 DAY_KINDS = ("holiday", "workday")
+# library: from the `holidays` package, replaced on each refresh; admin: an administrator's
+# edit (a make-up Saturday, a one-off day), never overwritten by a refresh.
+DAY_SOURCES = ("library", "admin")
 
 
 class CalendarDay(db.Model):
@@ -18,6 +21,7 @@ class CalendarDay(db.Model):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))
     name: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(String(10), default="admin", server_default="admin")
 
     def to_json(self) -> dict:
-        return {"date": self.day.isoformat(), "kind": self.kind, "name": self.name}
+        return {"date": self.day.isoformat(), "kind": self.kind, "name": self.name, "source": self.source}

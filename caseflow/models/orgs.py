@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, ForeignKey, Index, String
+from sqlalchemy import Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caseflow.extensions import db
@@ -43,6 +43,7 @@ class OrgUnit(db.Model):
     successor_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
 
     parent: Mapped[OrgUnit | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
+    successor: Mapped[OrgUnit | None] = relationship(remote_side=[id], foreign_keys=[successor_id])
 
     def is_within(self, other: OrgUnit) -> bool:
         return self.path.startswith(other.path)
@@ -63,6 +64,7 @@ class OrgUnit(db.Model):
             "parent": self.parent.code if self.parent else None,
             "valid_from": self.valid_from.isoformat() if self.valid_from else None,
             "valid_to": self.valid_to.isoformat() if self.valid_to else None,
+            "successor": self.successor.code if self.successor else None,
         }
 
 
@@ -79,6 +81,9 @@ class Agency(db.Model):
     org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
     email: Mapped[str] = mapped_column(String(254))
     locale: Mapped[str] = mapped_column(String(5), default="vi")
+    # The unit it served before a merger moved it here: the unit's own agencies are routed first.
+    # A plain id (no foreign key): SQLite could add the column to a populated table only by rebuilding it.
+    moved_from_id: Mapped[int | None] = mapped_column(Integer)
 
     org_unit: Mapped[OrgUnit] = relationship()
 

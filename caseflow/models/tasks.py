@@ -14,6 +14,10 @@ from caseflow.models.types import EncryptedText, UTCDateTime, utcnow
 TASK_STATUSES = ("open", "done", "cancelled")
 
 
+def _starts_at_deadline(context) -> datetime | None:  # noqa: ANN001 - SQLAlchemy's default context
+    return context.get_current_parameters().get("due_at")
+
+
 class Task(db.Model):
     __tablename__ = "tasks"
     __table_args__ = (
@@ -21,14 +25,13 @@ class Task(db.Model):
         Index("ix_tasks_status_due", "status", "due_at"),
         Index("ix_tasks_agency_status", "agency_id", "status"),
         # The overdue scan's two reads, on open tasks only, each answered from the index alone:
-        # the ladder (one exact range per level) and the warning window (tasks not yet warned).
+        # the ladder (one range: tasks whose next rung is due) and the warning window.
         Index(
-            "ix_tasks_escalation",
-            "escalation_level",
-            "due_at",
+            "ix_tasks_next_escalation",
+            "next_escalation_at",
             "id",
-            postgresql_where=text("status = 'open'"),
-            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open' AND next_escalation_at IS NOT NULL"),
+            sqlite_where=text("status = 'open' AND next_escalation_at IS NOT NULL"),
         ),
         Index(
             "ix_tasks_warning",
@@ -82,8 +85,12 @@ class Task(db.Model):
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     outcome: Mapped[str | None] = mapped_column(EncryptedText("tasks.outcome"))
     note: Mapped[str | None] = mapped_column(EncryptedText("tasks.note"))
-    # Highest escalation level already notified (0: none, 1: the agency, 2+: up the tree).
+    # Highest rung of the ladder already notified (0: none). On the hours clock rung 1 is the
+    # breach and rung k the (k-1)-th repeat; on working days rung k is the k-th level.
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    # When the next rung is due (None: the ladder is done). A new task starts at its deadline,
+    # whichever path inserts it; the scan sets the exact moment of each later rung.
+    next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=_starts_at_deadline)
     warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     row_version: Mapped[int] = mapped_column(Integer, nullable=False)
 

@@ -220,7 +220,7 @@ def deliver(notification_id: int) -> Outcome:
         return _finish(session, rows, None)
 
 
-REMINDER_KINDS = ("warning", "overdue", "escalation")
+REMINDER_KINDS = ("warning", "overdue", "escalation", "still_overdue")
 
 
 def _reminder_no_longer_needed(session: Session, row: Notification) -> bool:

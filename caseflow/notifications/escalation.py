@@ -1,19 +1,19 @@
-"""The overdue scan: warn before the deadline, then climb the jurisdiction tree level by level.
+"""The overdue scan: warn before the deadline, then climb the ladder of the deadline's clock.
 
-Level 1 reminds the task's agency; level 2 tells the chair(s) of the commune that holds
-the task; each further level tells the supervisors of the next unit up (district, if the
-commune still has one, then province). Level L is due `reminder_after_hours +
-(L-1) * interval_hours` after the deadline. A scan sends every level that has come due,
-so a task found days late reaches the province in one scan.
+Each task runs on the clock of its deadline (caseflow/workflow/ladder.py reads both ladders
+from the workflow file). Hours (the 12-hour emergency rules): the agency and the commune chair
+are warned before; at the breach the agency, the chair and the province's supervisors are told
+at once, never through a digest; the reminder repeats every few hours until the task is done.
+Working days: each level some working days after the deadline, sent only in office hours on
+working days; supervisors who chose a digest get these in it.
 
-At most once per (task, level), however many scans run at once: each task is claimed with
-`UPDATE tasks SET escalation_level = :new WHERE id = :id AND escalation_level = :seen`,
+Each task carries `next_escalation_at`, the moment its next rung is due, so a scan reads one
+range of a partial index (ix_tasks_next_escalation), whatever the size of the tasks table.
+
+At most once per (task, rung), however many scans run at once: each task is claimed with
+`UPDATE tasks SET escalation_level = :new ... WHERE id = :id AND escalation_level = :seen`,
 and only the scan whose UPDATE matched writes the notifications (in the same transaction);
 the unique `dedupe_key` of the outbox is the backstop.
-
-Reads go through two partial indexes on open tasks (ix_tasks_escalation: one exact range
-per level; ix_tasks_warning: the tasks not yet warned), answered from the index alone, so a
-scan with nothing new costs a few index probes whatever the size of the tasks table.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
@@ -37,8 +37,13 @@ from caseflow.models.types import utcnow
 from caseflow.notifications import dispatch, dispatch_digests
 from caseflow.notifications.delivery import DIGEST_KIND, overdue
 from caseflow.notifications.render import LOCAL_TZ
+from caseflow.seed_calendar import ensure_calendar_ahead
 from caseflow.services import audit, outbox
+from caseflow.services.calendar import load_calendar
+from caseflow.services.succession import current_unit
 from caseflow.workflow import current_engine
+from caseflow.workflow.clock import WorkingCalendar
+from caseflow.workflow.ladder import EscalationRules
 
 log = logging.getLogger("caseflow.escalation")
 
@@ -46,43 +51,42 @@ BATCH = 500
 SWEEP_LIMIT = 5000
 
 
+def _utc(now: datetime | None) -> datetime:
+    """Any aware moment, in UTC: SQL compares it with naive UTC columns."""
+    return (now or utcnow()).astimezone(UTC)
+
+
+def rules() -> EscalationRules:
+    """The workflow file's ladders with the settings' numbers on top."""
+    return current_engine().definition.escalation.with_settings(current_app.config)
+
+
+def hours_templates() -> list[str]:
+    """Task templates whose deadline runs on the wall clock; every other one runs on working days."""
+    return [t.id for t in current_engine().definition.tasks.values() if t.deadline.hours is not None]
+
+
+def clock_of(task: Task) -> str:
+    template = current_engine().definition.tasks.get(task.template)
+    if template is not None:
+        return "hours" if template.deadline.hours is not None else "working_days"
+    return "hours" if (task.rule or "").startswith("hours") else "working_days"
+
+
 @dataclass(frozen=True)
-class Timing:
-    reminder_after: timedelta
-    interval: timedelta
-    warning_fraction: float
-    warning_horizon: timedelta
-
-
-def timing() -> Timing:
-    """Settings win over the workflow file's defaults."""
-    esc = current_engine().definition.escalation
-    config = current_app.config
-    interval = config.get("ESCALATION_INTERVAL_HOURS")
-    fraction = config.get("WARNING_FRACTION")
-    return Timing(
-        reminder_after=timedelta(hours=esc.reminder_after_hours),
-        interval=timedelta(hours=float(interval) if interval not in (None, "") else esc.interval_hours),
-        warning_fraction=float(fraction) if fraction not in (None, "") else esc.warning_fraction,
-        warning_horizon=timedelta(hours=float(config.get("WARNING_HORIZON_HOURS", 72))),
-    )
-
-
-@dataclass
-class Rung:
-    """One level of the ladder: who hears, and for which unit."""
-
-    level: int
+class Recipient:
+    email: str
+    locale: str
     unit: OrgUnit | None
-    users: list[User] = field(default_factory=list)
+    agency: bool  # the task's own agency (told "overdue"), not someone it is escalated to
+    digest: bool  # this person chose a daily digest
 
 
-class Ladder:
-    """Builds and caches the ladder of each commune for one scan."""
+class Directory:
+    """Who a ladder word means for one task, cached for one scan."""
 
     def __init__(self) -> None:
-        self._chairs: dict[int, list[User]] = {}
-        self._supervisors: dict[int, list[User]] = {}
+        self._users: dict[tuple[int, str], list[User]] = {}
         self._agencies: dict[int, Agency] = {}
 
     def agency(self, agency_id: int) -> Agency:
@@ -90,51 +94,231 @@ class Ladder:
             self._agencies[agency_id] = db.session.get(Agency, agency_id)
         return self._agencies[agency_id]
 
-    def _users(self, cache: dict, unit_id: int, role: str) -> list[User]:
-        if unit_id not in cache:
-            cache[unit_id] = list(
+    def users(self, unit_id: int, role: str) -> list[User]:
+        if (unit_id, role) not in self._users:
+            self._users[unit_id, role] = list(
                 db.session.scalars(
                     select(User)
                     .where(User.org_unit_id == unit_id, User.role == role, User.active.is_(True))
                     .order_by(User.id)
                 )
             )
-        return cache[unit_id]
+        return self._users[unit_id, role]
 
-    def rungs(self, commune: OrgUnit) -> list[Rung]:
-        """Levels 2 and up (level 1 is the agency). Units that do not exist are no level at all."""
-        rungs = [Rung(2, commune, self._users(self._chairs, commune.id, "chair"))]
-        for unit in commune.ancestors():
-            rungs.append(Rung(len(rungs) + 2, unit, self._users(self._supervisors, unit.id, "supervisor")))
-        return rungs
+    def resolve(self, words: tuple[str, ...], task: Task, commune: OrgUnit) -> list[Recipient]:
+        out: list[Recipient] = []
+        seen: set[str] = set()
+
+        def add(recipient: Recipient) -> None:
+            if recipient.email and recipient.email not in seen:
+                seen.add(recipient.email)
+                out.append(recipient)
+
+        above = commune.ancestors()
+        for word in words:
+            if word == "agency":
+                agency = self.agency(task.agency_id)
+                add(Recipient(agency.email, agency.locale or "vi", commune, True, False))
+                continue
+            if word == "commune_chair":
+                units, role = [commune], "chair"
+            elif word == "district_supervisors":
+                units, role = [u for u in above if u.level == "district"], "supervisor"
+            elif word == "province_supervisors":
+                units, role = [u for u in above if u.level == "province"], "supervisor"
+            else:  # supervisors: every unit above the commune, nearest first
+                units, role = above, "supervisor"
+            for unit in units:
+                for user in self.users(unit.id, role):
+                    add(Recipient(user.email, user.locale or "vi", unit, False, bool(user.daily_digest)))
+        return out
 
 
-def _due_level(due_at: datetime, now: datetime, t: Timing, top: int) -> int:
-    """The highest level whose time has come (0: not yet overdue enough)."""
-    late = now - due_at - t.reminder_after
-    if late < timedelta(0):
-        return 0
-    return min(top, 1 + int(late / t.interval) if t.interval > timedelta(0) else top)
+def _commune_of(task: Task) -> OrgUnit:
+    """The commune that holds the task (where it happened or where the child lives), or the
+    unit that took it over if it has since merged: escalation follows successors."""
+    template = current_engine().definition.tasks.get(task.template)
+    if template is not None and template.commune == "incident":
+        return current_unit(task.case.incident_commune)
+    return current_unit(task.case.residence_commune)
 
 
-def _max_depth() -> int:
-    """Levels beyond the chair: the most ancestors any unit has (2 with districts, 1 without).
-    `path` is "/P/D/C/": its slashes count the levels, in one query on either backend."""
-    slashes = func.length(OrgUnit.path) - func.length(func.replace(OrgUnit.path, "/", ""))
-    return max((db.session.scalar(select(func.max(slashes))) or 2) - 2, 0)
+def _next_digest_time(now: datetime, calendar: WorkingCalendar) -> datetime:
+    """The next DIGEST_HOUR (Vietnam time) on a working day."""
+    hour = current_app.config.get("DIGEST_HOUR", 7)
+    local = now.astimezone(LOCAL_TZ)
+    moment = local.replace(hour=hour, minute=0, second=0, microsecond=0)
+    if moment <= local:
+        moment += timedelta(days=1)
+    while not calendar.is_working_day(moment.date()):
+        moment += timedelta(days=1)
+    return moment
 
 
-def _candidates(now: datetime, t: Timing) -> list[int]:
-    """Ids of open tasks whose next level has come due: one exact range of
-    ix_tasks_escalation per level (separate queries, so no planner can turn them
-    into one wide range over every overdue task)."""
-    ids: list[int] = []
-    for seen in range(2 + _max_depth()):  # agency, chair and the units above the commune
-        bound = now - t.reminder_after - seen * t.interval
-        ids += db.session.scalars(
-            select(Task.id).where(Task.status == "open", Task.escalation_level == seen, Task.due_at <= bound)
-        ).all()
-    return sorted(ids)
+def _notification(
+    kind: str, task: Task, level: int, recipient: Recipient, digest_at: datetime | None = None
+) -> Notification:
+    return Notification(
+        dedupe_key=outbox.dedupe_key(kind, task.case_id, task.id, level, recipient.email),
+        kind=DIGEST_KIND if digest_at else kind,
+        case_id=task.case_id,
+        task_id=task.id,
+        level=level,
+        recipient=recipient.email,
+        locale=recipient.locale or "vi",
+        context={"unit_id": recipient.unit.id if recipient.unit else None, "kind": kind},
+        status="pending",
+        attempts=0,
+        next_attempt_at=digest_at,
+    )
+
+
+@dataclass
+class Plan:
+    """What one scan does for one task: the rungs to send and when the next one is due."""
+
+    task: Task
+    commune: OrgUnit
+    clock: str
+    seen: int
+    target: int
+    steps: list[int]
+    next_at: datetime | None
+
+
+def _plan(task: Task, now: datetime, r: EscalationRules, calendar: WorkingCalendar) -> Plan:
+    commune = _commune_of(task)
+    clock, seen = clock_of(task), task.escalation_level
+    if clock == "hours":
+        ladder = r.hours
+        reached = ladder.reached(task.due_at, now)
+        target = max(seen, reached)
+        # Found several repeats late (the scan was down): one mail says it, not a burst of them.
+        steps = [] if reached <= seen else [1] if seen == 0 else [reached]
+        next_at = (
+            ladder.step_due(task.due_at, target + 1) if ladder.repeat_every_hours > 0 or target == 0 else None
+        )
+    else:
+        days = r.working_days
+        reached = days.reached(task.due_at, now, calendar)
+        target = max(seen, reached)
+        steps = list(range(seen + 1, reached + 1))  # each level has its own audience: all of them
+        top = len(days.levels)
+        next_at = days.step_due(task.due_at, target + 1, calendar) if target < top else None
+        if steps and not days.in_office_hours(now, calendar):
+            # Due while the scan was not running (an evening, a holiday): wait for the next opening.
+            target, steps, next_at = seen, [], days.next_office_moment(now, calendar)
+    return Plan(task, commune, clock, seen, target, steps, next_at)
+
+
+def _write_steps(plan: Plan, now: datetime, r: EscalationRules, directory: Directory, calendar) -> None:  # noqa: ANN001
+    """The mails and trail events of the rungs a claimed task has reached."""
+    task = plan.task
+    digest_at = None
+    for step in plan.steps:
+        if plan.clock == "hours":
+            words = r.hours.recipients(step)
+        else:
+            words = r.working_days.recipients(step)
+        recipients = directory.resolve(words, task, plan.commune)
+        for recipient in recipients:
+            if plan.clock == "hours" and step > 1:
+                kind = "still_overdue"
+            else:
+                kind = "overdue" if recipient.agency else "escalation"
+            held = None
+            # Emergencies are never held for a digest; working-day levels may be.
+            if plan.clock == "working_days" and r.working_days.digest and recipient.digest:
+                digest_at = digest_at or _next_digest_time(now, calendar)
+                held = digest_at
+            db.session.add(_notification(kind, task, step, recipient, held))
+        audit.add(
+            task.case_id,
+            "escalation",
+            at=now,
+            actor_label="system",
+            data={
+                "task_id": task.id,
+                "level": step,
+                "clock": plan.clock,
+                "unit": plan.commune.code,
+                "recipients": [x.email for x in recipients],
+                "due_at": task.due_at.isoformat(),
+            },
+        )
+
+
+def _candidates(now: datetime) -> list[int]:
+    """Open tasks whose next rung has come due: one range of ix_tasks_next_escalation."""
+    return list(
+        db.session.scalars(
+            select(Task.id)
+            .where(
+                Task.status == "open", Task.next_escalation_at.is_not(None), Task.next_escalation_at <= now
+            )
+            .order_by(Task.id)
+        )
+    )
+
+
+def escalate_overdue(now: datetime | None = None) -> int:
+    """Send every rung that has come due; returns the number of (task, rung) pairs sent."""
+    now = _utc(now)
+    r, calendar = rules(), load_calendar()
+    ids = _candidates(now)
+    sent = 0
+    directory = Directory()
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        try:
+            sent += _escalate_batch(chunk, now, r, calendar, directory)
+        except (IntegrityError, OperationalError):
+            # A row written by another path, or a deadlock with a concurrent scan: redo the
+            # batch one task at a time (one row locked per transaction cannot deadlock).
+            db.session.rollback()
+            for task_id in chunk:
+                try:
+                    sent += _escalate_batch([task_id], now, r, calendar, directory)
+                except (IntegrityError, OperationalError):
+                    db.session.rollback()
+                    log.warning("escalation of task %s already recorded elsewhere", task_id)
+    return sent
+
+
+def _escalate_batch(
+    task_ids: list[int], now: datetime, r: EscalationRules, calendar: WorkingCalendar, directory: Directory
+) -> int:
+    """Claim each task's rungs with one UPDATE per (seen, target, next) group, then write the
+    mails of the tasks whose claim this scan won, all in one transaction."""
+    tasks = db.session.scalars(
+        select(Task).where(Task.id.in_(task_ids)).order_by(Task.id).options(selectinload(Task.case))
+    ).all()
+    groups: dict[tuple[int, int, datetime | None], list[Plan]] = {}
+    for task in tasks:
+        plan = _plan(task, now, r, calendar)
+        groups.setdefault((plan.seen, plan.target, plan.next_at), []).append(plan)
+    sent = 0
+    with db.session.no_autoflush:
+        for (seen, target, next_at), plans in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1])):
+            claimed = set(
+                db.session.scalars(
+                    update(Task)
+                    .where(
+                        Task.id.in_([p.task.id for p in plans]),
+                        Task.status == "open",
+                        Task.escalation_level == seen,
+                    )
+                    .values(escalation_level=target, next_escalation_at=next_at)
+                    .returning(Task.id)
+                    .execution_options(synchronize_session=False)
+                )
+            )
+            for plan in plans:
+                if plan.task.id in claimed and plan.steps:  # others: another scan won, or the task was done
+                    _write_steps(plan, now, r, directory, calendar)
+                    sent += len(plan.steps)
+    db.session.commit()  # the after-commit hook hands the new outbox rows to the sender
+    return sent
 
 
 def _warning_due(now: datetime, fraction: float) -> Any:
@@ -151,209 +335,84 @@ def _warning_due(now: datetime, fraction: float) -> Any:
     return Task.due_at - moment <= literal(fraction, Float()) * (Task.due_at - Task.created_at)
 
 
-def _next_digest_time(now: datetime) -> datetime:
-    hour = current_app.config.get("DIGEST_HOUR", 7)
-    local = now.astimezone(LOCAL_TZ)
-    moment = local.replace(hour=hour, minute=0, second=0, microsecond=0)
-    if moment <= local:
-        moment += timedelta(days=1)
-    return moment
-
-
-def _notification(
-    kind: str,
-    task: Task,
-    level: int,
-    email: str,
-    locale: str,
-    unit: OrgUnit | None,
-    digest_at: datetime | None = None,
-) -> Notification:
-    return Notification(
-        dedupe_key=outbox.dedupe_key(kind, task.case_id, task.id, level, email),
-        kind=DIGEST_KIND if digest_at else kind,
-        case_id=task.case_id,
-        task_id=task.id,
-        level=level,
-        recipient=email,
-        locale=locale or "vi",
-        context={"unit_id": unit.id if unit else None, "kind": kind},
-        status="pending",
-        attempts=0,
-        next_attempt_at=digest_at,
-    )
-
-
-def _commune_of(task: Task) -> OrgUnit:
-    """The commune that holds the task: where it happened or where the child lives."""
-    template = current_engine().definition.tasks.get(task.template)
-    if template is not None and template.commune == "incident":
-        return task.case.incident_commune
-    return task.case.residence_commune
-
-
-def _write_levels(
-    task: Task, commune: OrgUnit, rungs: list[Rung], seen: int, target: int, now: datetime, ladder: Ladder
-) -> None:
-    """The mails and trail events of levels seen+1..target, for a task this scan has claimed."""
-    digest_at = None
-    for level in range(seen + 1, target + 1):
-        if level == 1:
-            agency = ladder.agency(task.agency_id)
-            db.session.add(_notification("overdue", task, 1, agency.email, agency.locale, commune))
-            recipients, unit = [agency.email], commune
-        else:
-            rung = rungs[level - 2]
-            unit, recipients = rung.unit, []
-            for user in rung.users:
-                if user.daily_digest:
-                    digest_at = digest_at or _next_digest_time(now)
-                db.session.add(
-                    _notification(
-                        "escalation",
-                        task,
-                        level,
-                        user.email,
-                        user.locale,
-                        unit,
-                        digest_at if user.daily_digest else None,
-                    )
-                )
-                recipients.append(user.email)
-        audit.add(
-            task.case_id,
-            "escalation",
-            at=now,
-            actor_label="system",
-            data={
-                "task_id": task.id,
-                "level": level,
-                "unit": unit.code if unit else None,
-                "recipients": recipients,
-                "due_at": task.due_at.isoformat(),
-            },
+def send_warnings(now: datetime | None = None) -> int:
+    """Warn once before the deadline: hours tasks `warn_before_hours` ahead (the agency and the
+    chair), working-day tasks when `warning_fraction` of their time is left (in office hours)."""
+    now = _utc(now)
+    r, calendar = rules(), load_calendar()
+    wall = hours_templates()
+    base = (Task.status == "open", Task.escalation_level == 0, Task.due_at > now, Task.warned_at.is_(None))
+    batches: list[tuple[str, list[int]]] = []
+    if r.hours.warn_before_hours > 0 and wall:
+        ids = db.session.scalars(
+            select(Task.id)
+            .where(
+                *base,
+                Task.due_at <= now + timedelta(hours=r.hours.warn_before_hours),
+                Task.template.in_(wall),
+            )
+            .order_by(Task.id)
         )
-
-
-def escalate_overdue(now: datetime | None = None) -> int:
-    """Send every level that has come due; returns the number of (task, level) pairs sent."""
-    now = now or utcnow()
-    t = timing()
-    ids = _candidates(now, t)
-    sent = 0
-    ladder = Ladder()
-    for start in range(0, len(ids), BATCH):
-        chunk = ids[start : start + BATCH]
-        try:
-            sent += _escalate_batch(chunk, now, t, ladder)
-        except (IntegrityError, OperationalError):
-            # A row written by another path, or a deadlock with a concurrent scan: redo the
-            # batch one task at a time (one row locked per transaction cannot deadlock).
-            db.session.rollback()
-            for task_id in chunk:
-                try:
-                    sent += _escalate_batch([task_id], now, t, ladder)
-                except (IntegrityError, OperationalError):
-                    db.session.rollback()
-                    log.warning("escalation of task %s already recorded elsewhere", task_id)
-    return sent
-
-
-def _escalate_batch(task_ids: list[int], now: datetime, t: Timing, ladder: Ladder) -> int:
-    """Claim each task's due levels with one UPDATE per (seen, target) group, then write the
-    mails of the tasks whose claim this scan won, all in one transaction."""
-    tasks = db.session.scalars(
-        select(Task).where(Task.id.in_(task_ids)).order_by(Task.id).options(selectinload(Task.case))
-    ).all()
-    groups: dict[tuple[int, int], list[tuple[Task, OrgUnit, list[Rung]]]] = {}
-    for task in tasks:
-        commune = _commune_of(task)
-        rungs = ladder.rungs(commune)
-        target = _due_level(task.due_at, now, t, 1 + len(rungs))
-        if target > task.escalation_level:
-            groups.setdefault((task.escalation_level, target), []).append((task, commune, rungs))
-    sent = 0
-    with db.session.no_autoflush:
-        for (seen, target), items in sorted(groups.items()):
+        batches.append(("hours", list(ids)))
+    days = r.working_days
+    if days.warning_fraction > 0 and days.in_office_hours(now, calendar):
+        horizon = timedelta(hours=float(current_app.config.get("WARNING_HORIZON_HOURS", 72)))
+        # The fraction test runs in SQL: tasks in the window whose warning time has not come are
+        # read by every scan, and returning them all would dominate a scan with nothing new.
+        ids = db.session.scalars(
+            select(Task.id)
+            .where(
+                *base,
+                Task.due_at <= now + horizon,
+                Task.template.not_in(wall),
+                _warning_due(now, days.warning_fraction),
+            )
+            .order_by(Task.id)
+        )
+        batches.append(("working_days", list(ids)))
+    directory, sent = Directory(), 0
+    for clock, due_ids in batches:
+        words = r.hours.warn if clock == "hours" else days.warn
+        for start in range(0, len(due_ids), BATCH):
+            chunk = due_ids[start : start + BATCH]
             claimed = set(
                 db.session.scalars(
                     update(Task)
-                    .where(
-                        Task.id.in_([task.id for task, _, _ in items]),
-                        Task.status == "open",
-                        Task.escalation_level == seen,
-                    )
-                    .values(escalation_level=target)
+                    .where(Task.id.in_(chunk), Task.warned_at.is_(None), Task.status == "open")
+                    .values(warned_at=now)
                     .returning(Task.id)
                     .execution_options(synchronize_session=False)
                 )
             )
-            for task, commune, rungs in items:
-                if task.id in claimed:  # the others: another scan got there first, or the task was done
-                    _write_levels(task, commune, rungs, seen, target, now, ladder)
-                    sent += target - seen
-    db.session.commit()  # the after-commit hook hands the new outbox rows to the sender
-    return sent
-
-
-def send_warnings(now: datetime | None = None) -> int:
-    """Warn the agency once when `warning_fraction` of the time it was given is left."""
-    now = now or utcnow()
-    t = timing()
-    if t.warning_fraction <= 0:
-        return 0
-    # The fraction test runs in SQL: tasks in the window whose warning time has not come are
-    # read by every scan, and returning them all would dominate a scan with nothing new.
-    due_ids = list(
-        db.session.scalars(
-            select(Task.id)
-            .where(
-                Task.status == "open",
-                Task.escalation_level == 0,
-                Task.due_at > now,
-                Task.due_at <= now + t.warning_horizon,
-                Task.warned_at.is_(None),
-                _warning_due(now, t.warning_fraction),
-            )  # lead: min(fraction of the time given, horizon)
-            .order_by(Task.id)
-        )
-    )
-    ladder, sent = Ladder(), 0
-    for start in range(0, len(due_ids), BATCH):
-        chunk = due_ids[start : start + BATCH]
-        claimed = set(
-            db.session.scalars(
-                update(Task)
-                .where(Task.id.in_(chunk), Task.warned_at.is_(None), Task.status == "open")
-                .values(warned_at=now)
-                .returning(Task.id)
-                .execution_options(synchronize_session=False)
+            tasks = db.session.scalars(
+                select(Task).where(Task.id.in_(claimed)).order_by(Task.id).options(selectinload(Task.case))
             )
-        )
-        for task in db.session.scalars(select(Task).where(Task.id.in_(claimed)).order_by(Task.id)):
-            agency = ladder.agency(task.agency_id)
-            db.session.add(_notification("warning", task, 0, agency.email, agency.locale, None))
-            audit.add(
-                task.case_id,
-                "notification",
-                at=now,
-                actor_label="system",
-                data={
-                    "task_id": task.id,
-                    "warning": True,
-                    "recipients": [agency.email],
-                    "due_at": task.due_at.isoformat(),
-                },
-            )
-            sent += 1
-        db.session.commit()
+            for task in tasks:
+                recipients = directory.resolve(words, task, _commune_of(task))
+                for recipient in recipients:
+                    db.session.add(_notification("warning", task, 0, recipient))
+                audit.add(
+                    task.case_id,
+                    "notification",
+                    at=now,
+                    actor_label="system",
+                    data={
+                        "task_id": task.id,
+                        "warning": True,
+                        "clock": clock,
+                        "recipients": [x.email for x in recipients],
+                        "due_at": task.due_at.isoformat(),
+                    },
+                )
+                sent += 1
+            db.session.commit()
     return sent
 
 
 def sweep(now: datetime | None = None) -> int:
     """Hand over again rows nobody is sending: Redis was down at commit, a worker died, a
     retry's job was lost. Fresh rows wait SWEEP_GRACE_SECONDS for their own job first."""
-    now = now or utcnow()
+    now = _utc(now)
     ids = list(
         db.session.scalars(
             select(Notification.id)
@@ -368,7 +427,7 @@ def sweep(now: datetime | None = None) -> int:
 
 
 def send_due_digests(now: datetime | None = None) -> int:
-    now = now or utcnow()
+    now = _utc(now)
     recipients = list(
         db.session.scalars(
             select(Notification.recipient)
@@ -385,8 +444,10 @@ def run_scan(now: datetime | None = None) -> dict:
     """One scan: sweep first (so rows this scan writes are not handed over twice), then the
     warnings, the ladder and the digests that have come due."""
     started = time.monotonic()
-    now = now or utcnow()
-    stats = {"swept": sweep(now)}
+    now = _utc(now)
+    # A new year coming into range seeds its holidays before any deadline near it is computed.
+    stats = {"calendar_refreshed": int(ensure_calendar_ahead(now.astimezone(LOCAL_TZ).date()))}
+    stats["swept"] = sweep(now)
     stats["warnings"] = send_warnings(now)
     stats["escalations"] = escalate_overdue(now)
     stats["digests"] = send_due_digests(now)

@@ -39,6 +39,16 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
         "vi": ("[{ref}] Quá hạn: {task}", "Nhiệm vụ sau đã quá hạn. Đề nghị thực hiện ngay."),
         "en": ("[{ref}] Overdue: {task}", "The following task is overdue. Please act now."),
     },
+    "still_overdue": {
+        "vi": (
+            "[{ref}] Vẫn quá hạn (nhắc lần {level}): {task}",
+            "Nhiệm vụ bảo vệ khẩn cấp sau thuộc {unit} đã quá hạn và vẫn chưa được thực hiện.",
+        ),
+        "en": (
+            "[{ref}] Still overdue (reminder {level}): {task}",
+            "This emergency protection task under {unit} is past its deadline and still not done.",
+        ),
+    },
     "escalation": {
         "vi": (
             "[{ref}] Báo cáo quá hạn (cấp {level}): {task}",

@@ -18,6 +18,29 @@ COMMUNE_ROLES = ("officer", "chair")
 CASE_CREATOR_AGENCY_KINDS = ("hotline", "police")
 
 
+def commune_reach(user: User) -> list[int]:
+    """The commune of an officer or chair, and every commune merged into it (their closed cases
+    stay recorded there): a merged commune's work is never orphaned. Kept for the request (pages
+    ask it for every trigger); a merger forgets it (`forget_reach`)."""
+    from flask import g, has_app_context
+
+    from caseflow.services.succession import predecessor_ids
+
+    if not user.org_unit_id:
+        return []
+    cache = g.setdefault("commune_reach", {}) if has_app_context() else {}
+    if user.org_unit_id not in cache:
+        cache[user.org_unit_id] = [user.org_unit_id, *predecessor_ids(user.org_unit_id)]
+    return cache[user.org_unit_id]
+
+
+def forget_reach() -> None:
+    from flask import g, has_app_context
+
+    if has_app_context():
+        g.pop("commune_reach", None)
+
+
 def _subtree_ids(unit: OrgUnit) -> list[int]:
     # The ids themselves, not a subquery: given the list, PostgreSQL can tell a province's
     # supervisor (every case) from a district's and plan the join the right way round
@@ -40,6 +63,9 @@ def _commune_pair_scope(
     an officer or chair reaches their commune's cases, a supervisor those of their subtree.
     None for roles whose reach is not a set of communes."""
     if user.role in COMMUNE_ROLES and user.org_unit_id:
+        reach = commune_reach(user)
+        if len(reach) > 1:
+            return or_(incident.in_(reach), residence.in_(reach))
         return or_(incident == user.org_unit_id, residence == user.org_unit_id)
     if user.role == "supervisor" and user.org_unit is not None:
         ids = _subtree_ids(user.org_unit) if subtree_as_list else _subtree_select(user.org_unit)
@@ -106,7 +132,7 @@ def open_count_scope(user: User) -> ColumnElement[bool] | None:
 def can_see_identity(user: User, case: Case) -> bool:
     """Only the bodies handling the case see the child (Decree 56 Art. 33)."""
     if user.role in COMMUNE_ROLES:
-        return user.org_unit_id in (case.incident_commune_id, case.residence_commune_id)
+        return bool(set(commune_reach(user)) & {case.incident_commune_id, case.residence_commune_id})
     if user.role == "agency_staff" and user.agency_id:
         return any(t.agency_id == user.agency_id and t.status == "open" for t in case.tasks)
     return False
@@ -123,8 +149,8 @@ def may_fire(user: User, definition: WorkflowDefinition, case: Case, trigger: st
         return False
     if user.role in COMMUNE_ROLES:
         if transition.acted_by == "receiving_commune":
-            return case.pending_handover_id is not None and user.org_unit_id == case.pending_handover_id
-        return user.org_unit_id == owning_commune_id(definition, case)
+            return case.pending_handover_id is not None and case.pending_handover_id in commune_reach(user)
+        return owning_commune_id(definition, case) in commune_reach(user)
     return True
 
 

@@ -42,19 +42,27 @@ def due_at(start: datetime, *, hours: int | None = None, working_days: int | Non
     return compute_due(start, load_calendar(), hours=hours, working_days=working_days)
 
 
+# An administrator's "this day follows the weekly rule" over a library holiday: kept as an admin
+# row so that the next refresh does not bring the library's day back; never listed.
+WEEKLY = "weekly"
+
+
 def days_of_year(year: int) -> list[CalendarDay]:
     return list(
         db.session.scalars(
-            select(CalendarDay).where(extract("year", CalendarDay.day) == year).order_by(CalendarDay.day)
+            select(CalendarDay)
+            .where(extract("year", CalendarDay.day) == year, CalendarDay.kind != WEEKLY)
+            .order_by(CalendarDay.day)
         )
     )
 
 
 def set_day(day: date, kind: str, name: str) -> CalendarDay:
+    """An administrator's edit: it wins over the holiday library and survives every refresh."""
     if kind not in DAY_KINDS:
         raise Invalid({"kind": f"must be one of: {', '.join(DAY_KINDS)}"})
     row = db.session.get(CalendarDay, day) or CalendarDay(day=day)
-    row.kind, row.name = kind, (name or "")[:200]
+    row.kind, row.name, row.source = kind, (name or "")[:200], "admin"
     db.session.add(row)
     db.session.commit()
     forget_cached_calendar()
@@ -62,9 +70,22 @@ def set_day(day: date, kind: str, name: str) -> CalendarDay:
 
 
 def delete_day(day: date) -> None:
+    """Remove an exception. An administrator's own day goes, and the library's day (if the library
+    has one) comes back; a library day becomes an admin row saying the weekly rule applies, so
+    that no refresh brings it back."""
+    from caseflow.seed_calendar import calendar_years, library_days
+
     row = db.session.get(CalendarDay, day)
-    if row is None:
+    if row is None or row.kind == WEEKLY:
         raise NotFound("No calendar exception on that date")
-    db.session.delete(row)
+    if row.source == "library":
+        row.kind, row.name, row.source = WEEKLY, "", "admin"
+    else:
+        # Within the seeded years the library's day returns at once, as a refresh would bring it.
+        library = library_days([day.year]).get(day) if day.year in calendar_years() else None
+        if library is None:
+            db.session.delete(row)
+        else:
+            row.kind, row.name, row.source = library[0], library[1][:200], "library"
     db.session.commit()
     forget_cached_calendar()

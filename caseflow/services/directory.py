@@ -56,7 +56,10 @@ def commune_by_code(fields: Fields, name: str, code: object) -> OrgUnit | None:
     if unit is None or unit.level != "commune":
         fields.error(name, "is not a known commune code")
         return None
-    if unit.valid_to is not None and unit.valid_to < utcnow().astimezone(LOCAL_TZ).date():
+    # A merged commune (2025 reform) takes no new cases from the day it closed.
+    if unit.successor_id is not None or (
+        unit.valid_to is not None and unit.valid_to < utcnow().astimezone(LOCAL_TZ).date()
+    ):
         fields.error(name, "names a commune that no longer exists")
         return None
     return unit

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from caseflow.extensions import db
 from caseflow.models import Case, OrgUnit, User
 from caseflow.services import access
+from caseflow.services.succession import current_unit
 from caseflow.workflow.definition import NotificationDef, WorkflowDefinition
 
 
@@ -25,15 +26,18 @@ class Recipient:
 
 
 def _unit(definition: WorkflowDefinition, case: Case, scope: str) -> OrgUnit | None:
-    """The unit a scope names for this case: one of its communes, or a level above the owner."""
+    """The unit a scope names for this case: one of its communes, or a level above the owner;
+    a commune merged away is answered for by its successor (its staff moved there)."""
     owner_id = access.owning_commune_id(definition, case)
-    owner = case.incident_commune if owner_id == case.incident_commune_id else case.residence_commune
+    owner = current_unit(
+        case.incident_commune if owner_id == case.incident_commune_id else case.residence_commune
+    )
     if scope == "owning_commune":
         return owner
     if scope == "incident_commune":
-        return case.incident_commune
+        return current_unit(case.incident_commune)
     if scope == "residence_commune":
-        return case.residence_commune
+        return current_unit(case.residence_commune)
     if scope == "receiving_commune":  # asked to take the case over, until it answers
         return case.pending_handover
     return next((u for u in owner.ancestors() if u.level == scope), None)  # district | province

@@ -15,6 +15,7 @@ from caseflow.services.calendar import load_calendar
 from caseflow.services.duplicates import visible_earlier_references
 from caseflow.services.effects import applicable
 from caseflow.services.errors import Conflict, Forbidden, Invalid
+from caseflow.services.pathway import pathway_of
 from caseflow.services.visibility import case_view
 from caseflow.web.forms import CompleteTaskForm, IntakeForm, NoteForm, action_data, action_form, attach_errors
 from caseflow.web.helpers import completed_by_step, data_rows, locale, roles_required, task_label, time_left
@@ -202,7 +203,7 @@ def _case_page(
         show_reads=show_reads,
         note_form=note_form or NoteForm(),
         complete_form=CompleteTaskForm(),
-        diagram=_diagram(definition, case),
+        pathway=pathway_of(definition, case.state, trail),
         messages=messages or [],
         conflict=conflict,
         now=now,
@@ -210,15 +211,6 @@ def _case_page(
         earlier=visible_earlier_references(current_user, case),
         data_rows=[] if is_agency else data_rows(definition, case),
     ), status
-
-
-def _diagram(definition: object, case: Case) -> dict:
-    """States in definition order with the current one marked, and where each trigger leads from here."""
-    states = list(definition.states.values())
-    order = [s.name for s in states]
-    current = order.index(case.state) if case.state in order else -1
-    next_steps = [t for t in definition.transitions.values() if case.state in t.source]
-    return {"states": states, "current": current, "next": next_steps}
 
 
 def _age(case: Case, now: datetime) -> int | None:

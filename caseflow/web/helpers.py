@@ -84,6 +84,7 @@ EVENT_LABELS = {
     "attachment_added": _l("File attached"),
     "attachment_downloaded": _l("Attachment downloaded"),
     "task_rescheduled": _l("Deadline moved"),
+    "unit_merged": _l("Moved to the successor commune (merger of communes)"),
 }
 ANCHOR_LABELS = {"received_at": _l("receipt of the report"), "entered": _l("the start of the step")}
 FIELD_LABELS = {

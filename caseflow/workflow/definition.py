@@ -19,6 +19,7 @@ from caseflow.models.orgs import AGENCY_KINDS
 from caseflow.models.people import ROLES
 from caseflow.models.types import EncryptedJSON
 from caseflow.workflow import registry
+from caseflow.workflow.ladder import EscalationRules, LadderError, parse_escalation
 
 FIELD_TYPES = ("text", "string", "bool", "choice", "measures", "commune", "date", "task_ids")
 # Where a trigger's field is kept (see FieldSpec.store): the default is `data`, so a field
@@ -113,11 +114,6 @@ def _check_shapes(path: str, raw: dict) -> None:
 
     need(raw.get("tasks") or {}, dict, raw.line, "tasks")
     need(raw.get("escalation") or {}, dict, raw.line, "escalation")
-    for key, value in (raw.get("escalation") or {}).items():
-        if key not in ("reminder_after_hours", "interval_hours", "warning_fraction"):
-            continue
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise WorkflowError(f"{path}:{raw['escalation'].line}: escalation {key} must be a number >= 0")
     for section, keys in (("states", STATE_LISTS), ("transitions", TRANSITION_LISTS)):
         items = raw.get(section) or []
         need(items, list, raw.line, section)
@@ -240,13 +236,6 @@ class TransitionDef:
     acted_by: str = "owner"
 
 
-@dataclass(frozen=True)
-class Escalation:
-    reminder_after_hours: float = 0
-    interval_hours: float = 24
-    warning_fraction: float = 0.25
-
-
 @dataclass
 class WorkflowDefinition:
     name: str
@@ -255,7 +244,7 @@ class WorkflowDefinition:
     states: dict[str, StateDef]
     transitions: dict[str, TransitionDef]
     tasks: dict[str, TaskTemplate]
-    escalation: Escalation = field(default_factory=Escalation)
+    escalation: EscalationRules = field(default_factory=EscalationRules)
     notifications: dict[str, NotificationDef] = field(default_factory=dict)
     intake: IntakeDef = field(default_factory=IntakeDef)
 
@@ -592,7 +581,10 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
             _creates(path, "intake", intake_node.get("creates") or [], tasks, {f.name for f in intake_fields})
         ),
     )
-    esc = raw.get("escalation") or {}
+    try:
+        escalation = parse_escalation(raw.get("escalation"), raw.line)
+    except LadderError as exc:
+        raise WorkflowError(f"{path}:{exc.line}: {exc}") from None
     return WorkflowDefinition(
         name=str(raw.get("name", Path(path).stem)),
         version=str(raw.get("version", "1")),
@@ -602,11 +594,7 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
         tasks=tasks,
         notifications=notifications,
         intake=intake,
-        escalation=Escalation(
-            reminder_after_hours=float(esc.get("reminder_after_hours", 0)),
-            interval_hours=float(esc.get("interval_hours", 24)),
-            warning_fraction=float(esc.get("warning_fraction", 0.25)),
-        ),
+        escalation=escalation,
     )
 
 

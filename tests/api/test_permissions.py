@@ -310,6 +310,8 @@ def _write_walk(call: Walker, who: str, scene: Scene, completed: set[int]) -> No
         201 if admin else 403,
         json={"code": f"N-{who}", "name": "New", "level": "commune", "parent": "P"},
     )
+    # Merging a unit into itself: refused as 422 for the admin, 403 for every other role.
+    call("POST", "/api/v1/org-units/A/merge", 422 if admin else 403, json={"into": "A", "on": "2025-07-01"})
     call(
         "POST",
         "/api/v1/agencies",
@@ -345,6 +347,7 @@ def test_walk_covers_exactly_the_known_endpoints(app):
         ("GET", "/api/v1/openapi.json"),
         ("GET", "/api/v1/org-units"),
         ("POST", "/api/v1/org-units"),
+        ("POST", "/api/v1/org-units/<code>/merge"),
         ("GET", "/api/v1/agencies"),
         ("POST", "/api/v1/agencies"),
         ("GET", "/api/v1/users"),

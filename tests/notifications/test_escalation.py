@@ -1,4 +1,6 @@
-"""The overdue ladder: agency, commune chair, then the supervisors of each unit above."""
+"""The overdue scan's machinery: claims, concurrency, the command, the embedded thread, cancellation.
+
+The ladders themselves (hours and working days, with named times) are in test_ladders.py."""
 
 from __future__ import annotations
 
@@ -45,117 +47,11 @@ def _mail_to(smtp_server, recipient: str, since: int = 0) -> list:
     return [m for rcpts, m in smtp_server.messages[since:] if recipient in rcpts]
 
 
-def test_overdue_task_climbs_agency_then_chair_then_province_skipping_the_missing_district(
-    app, open_case, world, smtp_server
-):
-    case, task = _open_overdue(open_case, "A", HOUR)
-    now = datetime.now(UTC)
-    seen = len(smtp_server.messages)  # the task-created mail
-
-    assert run_scan(now)["escalations"] == 1
-    [mail] = _mail_to(smtp_server, "commune_committee.a@agency.test", seen)
-    assert mail["Subject"] == f"[{case['reference']}] Quá hạn: Kiểm tra, xác minh và đánh giá nguy cơ ban đầu"
-    assert run_scan(now)["escalations"] == 0  # the same moment again: nothing new
-
-    run_scan(now + 24 * HOUR)
-    [mail] = _mail_to(smtp_server, "chair_a@test.vn")
-    assert "(cấp 2)" in mail["Subject"] and "Xã A" in smtp_server.text(mail)
-
-    run_scan(now + 48 * HOUR)  # commune A sits directly under the province since 2025
-    [mail] = _mail_to(smtp_server, "supervisor_p@test.vn")
-    assert "(cấp 3)" in mail["Subject"] and "Tỉnh Thử" in smtp_server.text(mail)
-    assert not _mail_to(smtp_server, "supervisor_d@test.vn")
-
-    run_scan(now + 200 * HOUR)  # the top of the ladder: nobody else to tell
-    assert _escalations(task.id) == [
-        (task.id, 1, ["commune_committee.a@agency.test"]),
-        (task.id, 2, ["chair_a@test.vn"]),
-        (task.id, 3, ["supervisor_p@test.vn"]),
-    ]
-    db.session.refresh(task)
-    assert task.escalation_level == 3
-
-
-def test_a_commune_under_a_district_escalates_to_the_district_before_the_province(
-    app, open_case, world, smtp_server
-):
-    _, task = _open_overdue(open_case, "C", 3 * 24 * HOUR)  # found three days late: one scan sends all
-    run_scan()
-    assert [(level, recipients) for _, level, recipients in _escalations(task.id)] == [
-        (1, ["commune_committee.c@agency.test"]),
-        (2, ["chair_c@test.vn"]),
-        (3, ["supervisor_d@test.vn"]),
-        (4, ["supervisor_p@test.vn"]),
-    ]
-    assert len(_mail_to(smtp_server, "supervisor_d@test.vn")) == 1
-    assert run_scan()["escalations"] == 0
-
-
-def test_intervals_are_settings(app, open_case, world, smtp_server):
-    app.config["ESCALATION_INTERVAL_HOURS"] = "2"
-    _, task = _open_overdue(open_case, "A", 3 * HOUR)
-    run_scan()
-    assert [level for _, level, _ in _escalations(task.id)] == [1, 2]
-
-
 def test_a_task_done_before_the_scan_is_not_escalated(app, api, open_case, world, smtp_server):
     case, task = _open_overdue(open_case, "A", 30 * HOUR)
     db.session.execute(update(Task).where(Task.id == task.id).values(status="done"))
     db.session.commit()
     assert run_scan()["escalations"] == 0 and _escalations() == []
-
-
-def test_warning_goes_to_the_agency_once_when_a_quarter_of_the_time_is_left(
-    app, open_case, world, smtp_server
-):
-    """The time given is from the task's creation to its deadline."""
-    soon = open_case("A", received_at=(datetime.now(UTC) - 4 * HOUR).isoformat())  # 8 hours given
-    open_case("B", received_at=(datetime.now(UTC) - 1 * HOUR).isoformat())  # 11 hours given
-    seen = len(smtp_server.messages)
-    now = datetime.now(UTC)
-    assert run_scan(now + 5 * HOUR)["warnings"] == 0  # 3 of 8 hours left
-    assert run_scan(now + 6.5 * HOUR)["warnings"] == 1  # 1.5 of 8 left; B still has 4.5 of 11
-    assert run_scan(now + 7 * HOUR)["warnings"] == 0
-    [(recipients, mail)] = smtp_server.messages[seen:]
-    assert recipients == ["commune_committee.a@agency.test"]
-    assert mail["Subject"].startswith(f"[{soon['reference']}] Sắp đến hạn:")
-    task = db.session.scalar(select(Task).where(Task.case_id == soon["id"]))
-    assert task.warned_at is not None
-
-
-def test_supervisor_with_daily_digest_gets_one_mail_for_all_tasks(app, open_case, world, smtp_server):
-    world.users["supervisor_p"].daily_digest = True
-    db.session.commit()
-    first, _ = _open_overdue(open_case, "A", 50 * HOUR)
-    second, _ = _open_overdue(open_case, "B", 50 * HOUR)
-    run_scan()
-    assert not _mail_to(smtp_server, "supervisor_p@test.vn")  # waiting for the digest hour
-    items = db.session.scalars(
-        select(Notification).where(Notification.recipient == "supervisor_p@test.vn")
-    ).all()
-    assert len(items) == 2 and all(n.status == "pending" and n.next_attempt_at for n in items)
-
-    # The digest hour comes.
-    db.session.execute(
-        update(Notification)
-        .where(Notification.recipient == "supervisor_p@test.vn")
-        .values(next_attempt_at=datetime.now(UTC) - timedelta(minutes=1))
-    )
-    db.session.commit()
-    assert run_scan()["digests"] == 1
-    [mail] = _mail_to(smtp_server, "supervisor_p@test.vn")
-    text = smtp_server.text(mail)
-    assert mail["Subject"] == "Tổng hợp nhiệm vụ quá hạn (2)"
-    assert first["reference"] in text and second["reference"] in text
-    run_scan()
-    assert len(_mail_to(smtp_server, "supervisor_p@test.vn")) == 1
-    db.session.rollback()
-    assert {
-        n.status
-        for n in db.session.scalars(
-            select(Notification).where(Notification.recipient == "supervisor_p@test.vn")
-        )
-    } == {"sent"}
 
 
 def test_two_scans_at_the_same_moment_send_each_level_once(app, open_case, world, smtp_server):

@@ -11,8 +11,9 @@ from sqlalchemy import select, update
 
 from caseflow.extensions import db
 from caseflow.models import Notification, Task
-from caseflow.notifications.escalation import run_scan
+from caseflow.notifications.escalation import rules, run_scan
 from caseflow.notifications.render import LOCALES, MESSAGES, render_digest, render_notification
+from caseflow.services.calendar import load_calendar
 from caseflow.workflow import current_engine
 
 MARKER = f"ZQX{uuid.uuid4().hex[:12]}"
@@ -102,6 +103,17 @@ def test_no_mail_carries_the_child_or_the_informant(app, api, open_case, fire, w
     _secret_case(open_case, received_at=(datetime.now(UTC) - timedelta(hours=70)).isoformat())
     _secret_case(open_case, "B", received_at=(datetime.now(UTC) - timedelta(hours=11)).isoformat())
     run_scan(datetime.now(UTC) + timedelta(minutes=50))
+    # A draft plan far past its deadline, scanned at the next office opening: every working-day
+    # level, the province's in the digest; and four hours on, the emergency's repeat reminder.
+    plan_task = db.session.scalar(select(Task).where(Task.case_id == moved["id"], Task.kind == "draft_plan"))
+    long_ago = datetime.now(UTC) - timedelta(days=10)
+    db.session.execute(
+        update(Task).where(Task.id == plan_task.id).values(due_at=long_ago, next_escalation_at=long_ago)
+    )
+    db.session.commit()
+    opening = rules().working_days.next_office_moment(datetime.now(UTC) + timedelta(hours=1), load_calendar())
+    run_scan(opening)
+    run_scan(opening + timedelta(hours=4, minutes=1))
     db.session.execute(
         update(Notification)
         .where(Notification.kind == "digest_item")

@@ -174,7 +174,13 @@ def test_calendar_lists_the_exceptions_of_a_year(api, world):
         assert items[day]["kind"] == "holiday"
     assert all(day.startswith("2026-") for day in items)
     resp_2025 = api.get("/api/v1/calendar", "officer_a@test.vn", query_string={"year": 2025}).get_json()
-    assert {"date": "2025-04-26", "kind": "workday", "name": "Làm bù cho ngày 02/5"} in resp_2025["items"]
+    make_up = {
+        "date": "2025-04-26",
+        "kind": "workday",
+        "name": "Ngày làm việc bù cho ngày 02/05",
+        "source": "library",
+    }
+    assert make_up in resp_2025["items"]
 
 
 def test_verify_task_due_at_is_what_calendar_due_answers(api, open_case):
@@ -205,7 +211,7 @@ def test_admin_calendar_edit_changes_the_next_computed_deadline(api, world):
     assert _due(api, **start) == end_of_local_day("2026-03-09")
     resp = api.put("/api/v1/calendar/2026-03-09", "admin@test.vn", json={"kind": "holiday", "name": "Test"})
     assert resp.status_code == 200
-    assert resp.get_json() == {"date": "2026-03-09", "kind": "holiday", "name": "Test"}
+    assert resp.get_json() == {"date": "2026-03-09", "kind": "holiday", "name": "Test", "source": "admin"}
     assert _due(api, **start) == end_of_local_day("2026-03-10")
     # A make-up Saturday pulls the deadline forward.
     assert (

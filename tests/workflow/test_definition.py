@@ -159,7 +159,35 @@ def test_state_with_an_unknown_task_is_refused_with_its_line(tmp_path):
             "    fields: [no_longer_at_risk]\n    xfields:\n      no_longer_at_risk: {type: bool}\n",
             "fields must be a mapping",
         ),
-        ("  interval_hours: 24\n", "  interval_hours: daily\n", "escalation interval_hours must be a number"),
+        # The ladder of each clock (escalation:), checked like the rest of the file.
+        (
+            "    repeat_every_hours: 4\n",
+            "    repeat_every_hours: often\n",
+            "repeat_every_hours must be a number",
+        ),
+        ("    warn_before_hours: 3\n", "    warn_before: 3\n", "unknown key 'warn_before'"),
+        (
+            "      - {after: 3, notify: [supervisors]}\n",
+            "      - {after: 3, notify: [mayor]}\n",
+            "unknown recipient",
+        ),
+        (
+            "      - {after: 1, notify: [commune_chair]}\n",
+            "      - {after: 5, notify: [commune_chair]}\n",
+            "in order",
+        ),
+        (
+            "      - {after: 0, notify: [agency]}\n",
+            "      - {after: 0.5, notify: [agency]}\n",
+            "whole number",
+        ),
+        (
+            '    office_hours: "07:00-17:00"\n',
+            '    office_hours: "17:00-07:00"\n',
+            "must end after they start",
+        ),
+        ('    office_hours: "07:00-17:00"\n', '    office_hours: "morning"\n', "must look like 07:00-17:00"),
+        ("    digest: true\n", "    digest: sometimes\n", "digest must be true or false"),
         # A plan-measure task anywhere but `for_each: measures` would fail at run time, case by case.
         ("        for_each: measures\n", "        for_each: measure\n", "for_each can only be measures"),
         ("    tasks: [review]\n", "    tasks: [plan_measure]\n", "takes its agency from a plan measure"),
