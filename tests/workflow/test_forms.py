@@ -73,6 +73,7 @@ def test_triggers_record_their_forms_and_intake_records_mau_01():
         "verify": "mau_02",
         "submit_plan": "mau_04",
         "approve_plan": "mau_05",
+        "separate": "mau_07",
         "close": "mau_06",
     }
     assert dict(catalog.by_trigger["verify"].fields)["findings"] == "findings"
