@@ -55,6 +55,8 @@ class Config:
     EMAIL_ACTION_HOURS = int(os.environ.get("CASEFLOW_EMAIL_ACTION_HOURS", "168"))
     # Pending rows older than this with no sender are handed over again by the scan's sweep.
     SWEEP_GRACE_SECONDS = int(os.environ.get("CASEFLOW_SWEEP_GRACE_SECONDS", "120"))
+    # Reports leaving the commune show counts below this as "<N" (services/reports.py).
+    REPORT_MIN_COUNT = int(os.environ.get("CASEFLOW_REPORT_MIN_COUNT", "5"))
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     SESSION_COOKIE_HTTPONLY = True

@@ -8,9 +8,11 @@ from caseflow.models.events import CaseEvent
 from caseflow.models.notifications import Notification
 from caseflow.models.orgs import Agency, OrgUnit
 from caseflow.models.people import ApiToken, User
+from caseflow.models.reports import AdhocReport, ReportObligation
 from caseflow.models.tasks import Task
 
 __all__ = [
+    "AdhocReport",
     "Agency",
     "ApiToken",
     "CalendarDay",
@@ -21,6 +23,7 @@ __all__ = [
     "Notification",
     "OpenCaseCount",
     "OrgUnit",
+    "ReportObligation",
     "Task",
     "UsedActionToken",
     "User",

@@ -33,6 +33,8 @@ class Case(db.Model):
     __table_args__ = (
         Index("ix_cases_incident_state", "incident_commune_id", "state"),
         Index("ix_cases_residence_state", "residence_commune_id", "state"),
+        # The newest-first case list of a province's supervisor, read in index order (0011).
+        Index("ix_cases_received_id", "received_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,6 +60,13 @@ class Case(db.Model):
     plan: Mapped[dict | None] = mapped_column(JSON)
     criminal_referral: Mapped[bool] = mapped_column(Boolean, default=False)
     police_case_number: Mapped[str | None] = mapped_column(String(64))
+    # Figures for the reports (Circular 13/2021), codes of the workflow file's choice lists
+    # (workflow/lists.py CASE_COLUMNS): plain columns, so the reports GROUP BY them.
+    harm_setting: Mapped[str | None] = mapped_column(String(30))
+    perpetrator_relation: Mapped[str | None] = mapped_column(String(30))
+    special_group: Mapped[str | None] = mapped_column(String(40))
+    closure_outcome: Mapped[str | None] = mapped_column(String(30))
+    services: Mapped[list | None] = mapped_column(JSON)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reported_by_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -90,6 +99,11 @@ class Child(db.Model):
     address: Mapped[str | None] = mapped_column(Text)
     school: Mapped[str | None] = mapped_column(String(200))
     family: Mapped[str | None] = mapped_column(Text)
+    # Not identity: kept plain for the reports (the date of birth may be encrypted, so the
+    # figures group by the age in whole years at receipt, computed at intake).
+    ethnicity: Mapped[str | None] = mapped_column(String(30))
+    disability: Mapped[str | None] = mapped_column(String(30))
+    age_at_receipt: Mapped[int | None] = mapped_column(Integer)
 
     case: Mapped[Case] = relationship(back_populates="child")
 
@@ -102,6 +116,9 @@ class Child(db.Model):
             "address": self.address,
             "school": self.school,
             "family": self.family,
+            "ethnicity": self.ethnicity,
+            "disability": self.disability,
+            "age_at_receipt": self.age_at_receipt,
         }
 
 

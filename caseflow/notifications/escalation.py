@@ -32,7 +32,7 @@ from sqlalchemy.orm import selectinload
 from caseflow.extensions import db
 from caseflow.models import Agency, CaseEvent, Notification, OrgUnit, Task, User
 from caseflow.models.types import utcnow
-from caseflow.notifications import dispatch, dispatch_digests
+from caseflow.notifications import dispatch, dispatch_digests, obligations
 from caseflow.notifications.delivery import DIGEST_KIND, overdue
 from caseflow.notifications.render import LOCAL_TZ
 from caseflow.workflow import current_engine
@@ -389,6 +389,7 @@ def run_scan(now: datetime | None = None) -> dict:
     stats = {"swept": sweep(now)}
     stats["warnings"] = send_warnings(now)
     stats["escalations"] = escalate_overdue(now)
+    stats.update(obligations.scan(now))  # the reports communes owe climb the same ladder
     stats["digests"] = send_due_digests(now)
     return stats
 

@@ -76,6 +76,17 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
         "vi": ("[{ref}] Hồ sơ đã kết thúc", "Hồ sơ {ref} đã được kết thúc."),
         "en": ("[{ref}] Case closed", "Case {ref} has been closed."),
     },
+    # The provincial plan's ad-hoc report of a serious case (services/adhoc.py).
+    "adhoc_report": {
+        "vi": (
+            "[{ref}] Báo cáo đột xuất: vụ việc nghiêm trọng tại {unit}",
+            "Một vụ việc xâm hại trẻ em nghiêm trọng tại {unit} vừa được xác minh (hồ sơ {ref}).",
+        ),
+        "en": (
+            "[{ref}] Ad-hoc report: serious case in {unit}",
+            "A serious case of harm to a child in {unit} has just been verified (case {ref}).",
+        ),
+    },
 }
 
 DIGEST = {
@@ -162,6 +173,10 @@ def task_facts(session: Session, task: Task, locale: str) -> dict:
 
 
 def render_notification(session: Session, row: Notification) -> Rendered:
+    if row.kind.startswith("obligation_"):  # a unit's report, not a case: its own wording
+        from caseflow.notifications.obligations import render_obligation
+
+        return render_obligation(session, row)
     locale = locale_of(row.locale)
     case = session.get(Case, row.case_id) if row.case_id else None
     task = session.get(Task, row.task_id) if row.task_id else None

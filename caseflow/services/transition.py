@@ -22,7 +22,7 @@ from caseflow.database import insert_loaded
 from caseflow.extensions import db
 from caseflow.models import Agency, Case, CaseEvent, OrgUnit, Task, User
 from caseflow.models.types import utcnow
-from caseflow.services import access, counts, outbox
+from caseflow.services import access, adhoc, counts, outbox
 from caseflow.services.calendar import load_calendar
 from caseflow.services.errors import Conflict, Forbidden, Invalid
 from caseflow.services.routing import agencies_for, agency_for
@@ -30,6 +30,7 @@ from caseflow.services.validation import Fields, parse_moment
 from caseflow.workflow.clock import compute_due
 from caseflow.workflow.definition import FieldSpec, TaskTemplate, TransitionDef
 from caseflow.workflow.engine import Engine, MachineError
+from caseflow.workflow.lists import CASE_COLUMNS
 
 MAX_MEASURES = 50
 
@@ -84,6 +85,8 @@ class TransitionRun:
             "findings",
             "criminal_referral",
             "police_case_number",
+            # The figures of the reports (workflow/lists.py CASE_COLUMNS): `store: column` fields.
+            *CASE_COLUMNS,
         ):
             if values.get(name) is not None:
                 changes[name] = values[name]
@@ -91,6 +94,7 @@ class TransitionRun:
             changes["plan"] = {"text": values["plan"], "measures": values["_measures_json"]}
         if transition.closes_with:
             changes["closure_reason"] = values[transition.closes_with]
+        changes.update(self.definition.lists.records.get(transition.trigger, {}))
         moved = transition.dest is not None and transition.dest != source
         if transition.dest is not None:
             changes["state_entered_at"] = self.now
@@ -131,6 +135,7 @@ class TransitionRun:
         self.write_held_rows()
         for kind in transition.notify:
             self._notify(kind)
+        adhoc.after_transition(self, transition)
         self.write_changes()  # a change made after the first write must not be lost (none today)
         # Last, so the counter rows stay locked (PostgreSQL) only until the commit that follows.
         counts.record_open_change(
@@ -435,6 +440,8 @@ def _parse_field(fields: Fields, spec: FieldSpec, now: datetime, values: dict, c
         value = fields.boolean(spec.name, required=spec.required)
     elif spec.type == "choice":
         value = fields.choice(spec.name, spec.choices, required=spec.required)
+    elif spec.type == "choices":
+        value = fields.choices(spec.name, spec.choices, required=spec.required)
     elif spec.type == "text":
         value = fields.string(spec.name, required=spec.required, max_length=10_000)
     elif spec.type == "string":

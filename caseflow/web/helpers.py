@@ -71,6 +71,7 @@ EVENT_LABELS = {
     "notification": _l("Notification"),
     "escalation": _l("Escalation"),
     "email_action": _l("Action by e-mail link"),
+    "adhoc_report": _l("Ad-hoc report to the province"),
 }
 ANCHOR_LABELS = {"received_at": _l("receipt of the report"), "entered": _l("the start of the step")}
 FIELD_LABELS = {

@@ -15,8 +15,9 @@ import yaml
 
 from caseflow.models.orgs import AGENCY_KINDS
 from caseflow.models.people import ROLES
+from caseflow.workflow.lists import Lists, load_lists
 
-FIELD_TYPES = ("text", "string", "bool", "choice", "measures", "commune")
+FIELD_TYPES = ("text", "string", "bool", "choice", "choices", "measures", "commune")
 GUARDS = ("no_open_measures",)
 NOTIFY_KINDS = ("plan_submitted", "plan_approved", "plan_rejected", "case_handed_over", "case_closed")
 OWNERS = ("incident", "residence")
@@ -173,6 +174,7 @@ class WorkflowDefinition:
     transitions: dict[str, TransitionDef]
     tasks: dict[str, TaskTemplate]
     escalation: Escalation = field(default_factory=Escalation)
+    lists: Lists = field(default_factory=Lists)  # choice lists and report settings (workflow/lists.py)
 
     @property
     def initial(self) -> str:
@@ -308,6 +310,7 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
     if not isinstance(raw, dict):
         raise WorkflowError(f"{path}: the top level must be a mapping")
     _check_shapes(path, raw)
+    lists = load_lists(path, raw)
 
     tasks = {tid: _task(path, tid, node) for tid, node in (raw.get("tasks") or {}).items()}
 
@@ -414,6 +417,7 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
             interval_hours=float(esc.get("interval_hours", 24)),
             warning_fraction=float(esc.get("warning_fraction", 0.25)),
         ),
+        lists=lists,
     )
 
 
