@@ -107,9 +107,12 @@ def labelled(definition: WorkflowDefinition, report: dict[str, Any], locale: str
     order with theirs: `{"dimension", "label", "values": [{"code", "label", "value"}]}`."""
     codes = {c for i in report["indicators"] for c in i["breakdown"].get("agency", {})}
     agencies = (
-        dict(
-            db.session.execute(select(Agency.code, Agency.name).where(Agency.code.in_(codes))).tuples().all()
-        )
+        {
+            code: name
+            for code, name in db.session.execute(
+                select(Agency.code, Agency.name).where(Agency.code.in_(codes))
+            )
+        }
         if codes
         else {}
     )

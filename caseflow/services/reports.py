@@ -233,7 +233,8 @@ def compute(definition: WorkflowDefinition, unit: OrgUnit, period: Period) -> di
         .join(Agency, Agency.id == Task.agency_id)
         .where(
             _in_unit(Task.incident_commune_id, Task.residence_commune_id, unit),
-            Task.created_at < end,
+            # Owed since its deadline passed, even if it was recorded later (a report entered
+            # after the fact): open at `to` means not completed (nor cancelled) by then.
             Task.due_at < end,
             or_(Task.completed_at.is_(None), Task.completed_at >= end),
         )
