@@ -36,11 +36,12 @@ def ensure(definition: WorkflowDefinition, year: int) -> None:
     wanted = [o for o in definition.lists.reports.obligations if o.enabled]
     if not wanted:
         return
-    have = set(
-        db.session.execute(
+    have = {
+        (unit_id, code)
+        for unit_id, code in db.session.execute(
             select(ReportObligation.org_unit_id, ReportObligation.code).where(ReportObligation.year == year)
-        ).tuples()
-    )
+        )
+    }
     communes = db.session.execute(
         select(OrgUnit.id, OrgUnit.valid_from, OrgUnit.valid_to).where(OrgUnit.level == "commune")
     ).all()

@@ -150,3 +150,16 @@ def register(api, world, open_case, fire) -> Register:
         child=child("male", estimated=10),
     )
     return Register(cases=cases, today=today, start=today - timedelta(days=200))
+
+
+@pytest.fixture
+def inprocess_mail(smtp_server) -> dict:
+    """Mail sent in-process (no Redis) to the real SMTP server of the test process."""
+    return {
+        "REDIS_URL": None,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_server.port,
+        "MAIL_SUPPRESS_SEND": False,
+        "MAIL_TIMEOUT": 10,
+        "SWEEP_GRACE_SECONDS": 0,
+    }
