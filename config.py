@@ -57,6 +57,8 @@ class Config:
     SWEEP_GRACE_SECONDS = int(os.environ.get("CASEFLOW_SWEEP_GRACE_SECONDS", "120"))
     # Reports leaving the commune show counts below this as "<N" (services/reports.py).
     REPORT_MIN_COUNT = int(os.environ.get("CASEFLOW_REPORT_MIN_COUNT", "5"))
+    # The overdue scan also warns and escalates the reports communes owe (notifications/obligations.py).
+    REPORT_OBLIGATIONS_SCAN = _bool("CASEFLOW_REPORT_OBLIGATIONS_SCAN", True)
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     SESSION_COOKIE_HTTPONLY = True

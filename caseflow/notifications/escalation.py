@@ -389,7 +389,8 @@ def run_scan(now: datetime | None = None) -> dict:
     stats = {"swept": sweep(now)}
     stats["warnings"] = send_warnings(now)
     stats["escalations"] = escalate_overdue(now)
-    stats.update(obligations.scan(now))  # the reports communes owe climb the same ladder
+    if current_app.config.get("REPORT_OBLIGATIONS_SCAN", True):
+        stats.update(obligations.scan(now))  # the reports communes owe climb the same ladder
     stats["digests"] = send_due_digests(now)
     return stats
 

@@ -109,7 +109,12 @@ def escalate(now: datetime) -> int:
     t, ladder, sent = timing(), Ladder(), 0
     rows = list(
         db.session.scalars(
-            select(ReportObligation).where(obligations.unsubmitted_due(now)).order_by(ReportObligation.id)
+            select(ReportObligation)
+            # A report already late when CaseFlow started tracking it (an installation in
+            # December, a commune added after the due day) is listed as overdue but not chased:
+            # nobody was told it was due, and it may well have gone on paper.
+            .where(obligations.unsubmitted_due(now), ReportObligation.created_at < ReportObligation.due_at)
+            .order_by(ReportObligation.id)
         )
     )
     for row in rows:

@@ -130,7 +130,9 @@ def _told(rows: list) -> dict[int, list[str]]:
     levels: dict[int, list[tuple[int, list[str]]]] = {}
     for data in events:
         if data.get("task_id") in tasks:
-            levels.setdefault(data["task_id"], []).append((data.get("level", 0), data.get("recipients") or []))
+            levels.setdefault(data["task_id"], []).append(
+                (data.get("level", 0), data.get("recipients") or [])
+            )
     return {
         task_id: list(dict.fromkeys(r for _, recipients in sorted(found) for r in recipients))
         for task_id, found in levels.items()

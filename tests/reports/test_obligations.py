@@ -32,7 +32,11 @@ def _only_open(unit_code: str, code: str, due_at: datetime) -> ReportObligation:
         .where(ReportObligation.year == year, ReportObligation.id != target.id)
         .values(submitted_at=datetime.now(UTC))
     )
-    db.session.execute(update(ReportObligation).where(ReportObligation.id == target.id).values(due_at=due_at))
+    db.session.execute(
+        update(ReportObligation)
+        .where(ReportObligation.id == target.id)
+        .values(due_at=due_at, created_at=due_at - timedelta(days=30))  # tracked before it fell due
+    )
     db.session.commit()
     return target
 
@@ -102,7 +106,7 @@ class TestLadder:
 
     @pytest.fixture
     def app_config(self, mail_config):
-        return mail_config
+        return {**mail_config, "REPORT_OBLIGATIONS_SCAN": True}
 
     def test_overdue_report_reaches_the_communes_chair_then_the_province(
         self, app, world, worker, smtp_server
@@ -133,11 +137,25 @@ class TestLadder:
         worker.burst()
         assert len(smtp_server.messages) == 2
 
+    def test_report_already_late_when_first_tracked_is_listed_but_not_chased(
+        self, app, world, worker, smtp_server
+    ):
+        row = _only_open("A", "annual", datetime.now(UTC) - timedelta(days=3))
+        db.session.execute(
+            update(ReportObligation).where(ReportObligation.id == row.id).values(created_at=datetime.now(UTC))
+        )
+        db.session.commit()
+        assert worker.cli("escalate").returncode == 0
+        worker.burst()
+        assert smtp_server.messages == []
+        db.session.expire_all()
+        assert db.session.get(ReportObligation, row.id).status(datetime.now(UTC)) == "overdue"
+
 
 class TestWarning:
     @pytest.fixture
     def app_config(self, inprocess_mail):
-        return inprocess_mail
+        return {**inprocess_mail, "REPORT_OBLIGATIONS_SCAN": True}
 
     def test_report_due_soon_warns_the_communes_officer_and_chair_once(self, app, world, smtp_server):
         from caseflow.notifications.escalation import run_scan
