@@ -1,8 +1,8 @@
 """The ad-hoc report of a serious case: the province hears as soon as the case is verified.
 
 What makes a case serious is data (the workflow file's `reports.adhoc`: trigger fields such
-as serious_harm or child_died, and harm types such as sexual abuse and trafficking). The
-report names the case by reference and the commune; the mail, like every mail, carries no
+as serious_harm or child_died, and harm types such as sexual abuse and trafficking), and so is
+where it is checked (the `adhoc_report` effect on verify) and who hears. The report names the case by reference and the commune; the mail, like every mail, carries no
 identity of the child.
 """
 
@@ -15,27 +15,27 @@ from sqlalchemy import select
 from caseflow.extensions import db
 from caseflow.models import AdhocReport, OrgUnit, User
 from caseflow.services import outbox
+from caseflow.services.recipients import recipients_of
 
 if TYPE_CHECKING:
     from caseflow.services.transition import TransitionRun
-    from caseflow.workflow.definition import TransitionDef
+
+KIND = "adhoc_report"  # the notification the workflow file declares for it
 
 
-def reasons(run: TransitionRun, transition: TransitionDef) -> list[str]:
-    """Why this transition makes an ad-hoc report (empty: it does not)."""
+def reasons(run: TransitionRun) -> list[str]:
+    """Why the case is serious (empty: it is not): trigger fields that are true, harm types."""
     rule = run.definition.lists.reports.adhoc
-    if transition.trigger not in rule.triggers:
-        return []
     found = [name for name in rule.when_any if run.values.get(name) is True]
     found += [harm for harm in rule.harm_types if harm in (run.case.harm_types or [])]
     return found
 
 
-def after_transition(run: TransitionRun, transition: TransitionDef) -> None:
-    """Record the ad-hoc report and queue a mail to each supervisor of the province, in the
-    transition's own transaction. Once per case: a case verified again after a reopen was
-    reported already."""
-    found = reasons(run, transition)
+def report_if_serious(run: TransitionRun) -> None:
+    """Record the ad-hoc report and queue the workflow file's `adhoc_report` mail to its
+    recipients (the province's supervisors), in the transition's own transaction. Once per
+    case: a case verified again after a reopen was reported already."""
+    found = reasons(run)
     case = run.case
     if not found or db.session.scalar(select(AdhocReport.id).where(AdhocReport.case_id == case.id)):
         return
@@ -51,23 +51,17 @@ def after_transition(run: TransitionRun, transition: TransitionDef) -> None:
             created_at=run.now,
         )
     )
-    supervisors = list(
-        db.session.scalars(
-            select(User)
-            .where(User.org_unit_id == province.id, User.role == "supervisor", User.active.is_(True))
-            .order_by(User.id)
-        )
-    )
-    for user in supervisors:
+    notification = run.definition.notifications.get(KIND)
+    recipients = recipients_of(run.definition, case, notification) if notification else []
+    for recipient in recipients:
         outbox.queue(
-            "adhoc_report",
-            user.email,
+            KIND,
+            recipient.email,
             case=case,
-            locale=user.locale or "vi",
-            context={"unit_id": commune.id},
-            dedupe=f"adhoc_report:{case.id}:{user.email}",
+            locale=recipient.locale,
+            dedupe=f"{KIND}:{case.id}:{recipient.email}",
         )
-    run.record("adhoc_report", data={"reasons": found, "recipients": [u.email for u in supervisors]})
+    run.record(KIND, data={"reasons": found, "recipients": [r.email for r in recipients]})
 
 
 def for_user(user: User) -> list[dict]:

@@ -86,7 +86,6 @@ class ObligationDef:
 
 @dataclass(frozen=True)
 class AdhocRule:
-    triggers: tuple[str, ...] = ()
     when_any: tuple[str, ...] = ()
     harm_types: tuple[str, ...] = ()
 
@@ -198,10 +197,6 @@ def _reports(path: str, raw: dict, lists: dict[str, ChoiceList]) -> ReportSettin
     if dismissed not in lists["closure_outcomes"].codes:
         raise _error(path, node, "reports.dismissed_outcome must be a code of closure_outcomes")
     adhoc = node.get("adhoc") or {}
-    triggers = {t.get("trigger") for t in raw.get("transitions") or []}
-    for trigger in adhoc.get("triggers") or []:
-        if trigger not in triggers:
-            raise _error(path, adhoc, f"reports.adhoc: unknown trigger {trigger!r}")
     warn = node.get("warn_days_before", 7)
     if isinstance(warn, bool) or not isinstance(warn, int) or warn < 0:
         raise _error(path, node, "reports.warn_days_before must be a whole number >= 0")
@@ -230,7 +225,6 @@ def _reports(path: str, raw: dict, lists: dict[str, ChoiceList]) -> ReportSettin
         task_kinds={role: task_kinds[role] for role in TASK_ROLES},
         dismissed_outcome=dismissed,
         adhoc=AdhocRule(
-            triggers=tuple(adhoc.get("triggers") or ()),
             when_any=tuple(adhoc.get("when_any") or ()),
             harm_types=tuple(adhoc.get("harm_types") or ()),
         ),

@@ -1,7 +1,7 @@
 """report figures: statistics columns on cases and children, reporting obligations, ad-hoc reports
 
 Revision ID: 0011
-Revises: 0006
+Revises: 0012
 Create Date: 2026-12-01 09:10:00
 
 The periodic reports (Circular 13/2021) count children by sex, age group, setting, ethnicity,
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 
 revision = '0011'
-down_revision = '0006'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
