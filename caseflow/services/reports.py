@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, Select, String, and_, case, func, literal, or_, select, true, tuple_
 
 from caseflow.extensions import db
 from caseflow.models import Agency, Case, Child, OrgUnit, Task, User
-from caseflow.models.cases import SEXES
+from caseflow.models.cases import HARM_TYPES, SEXES
 from caseflow.services.errors import Invalid, NotFound
 from caseflow.workflow.clock import LOCAL_TZ
 from caseflow.workflow.definition import WorkflowDefinition
@@ -133,19 +133,20 @@ def _in_unit(incident: ColumnElement, residence: ColumnElement, unit: OrgUnit) -
     if unit.level == "commune":  # the common case: two equalities, no subtree to look up
         return or_(incident == unit.id, residence == unit.id)
     ids = list(db.session.scalars(_subtree(unit)))
+    outside = db.session.scalar(select(func.count()).select_from(OrgUnit).where(OrgUnit.id.not_in(ids)))
+    if not outside:  # the unit is the whole register (one province): every case is in it
+        return true()
     return or_(incident.in_(ids), residence.in_(ids))
 
 
-def _grouped(query: Select) -> dict[str, int]:
-    return {(NOT_RECORDED if key is None else str(key)): int(n) for key, n in db.session.execute(query)}
+def _flag(condition: ColumnElement) -> ColumnElement:
+    return case((condition, 1), else_=0)
 
 
-def _json_elements(column: ColumnElement) -> Any:
-    """The elements of a JSON list column as a table to join: json_each on SQLite,
-    json_array_elements_text on PostgreSQL."""
-    if db.engine.dialect.name == "postgresql":
-        return func.json_array_elements_text(column).table_valued("value")
-    return func.json_each(column).table_valued("value")
+def _contains(column: ColumnElement, code: str) -> ColumnElement:
+    """A JSON list column holds `code`: its text has it in quotes (the same on both backends,
+    and one scan for every code, where expanding the list row by row costs several)."""
+    return column.cast(String).contains(f'"{code}"', autoescape=True)
 
 
 def _age_group(age: ColumnElement) -> ColumnElement:
@@ -163,37 +164,173 @@ def _hours_between(later: ColumnElement, earlier: ColumnElement) -> ColumnElemen
     return (func.julianday(later) - func.julianday(earlier)) * 24.0
 
 
-def _timeliness(task_kind: str, cohort: ColumnElement, end: datetime) -> dict[str, int]:
-    """Tasks of a kind on the cohort's cases: done by their deadline, done late, still open
-    (past or not yet past the deadline at the period's end). Cancelled tasks owe nothing."""
-    status = case(
+# Breakdowns of one column each, and which cases they count: (dimension, column, among).
+def _dimensions(harmed: ColumnElement, closed: ColumnElement) -> list[tuple[str, ColumnElement, Any]]:
+    return [
+        ("channel", Case.channel, None),
+        ("closure_outcome", Case.closure_outcome, closed),
+        ("sex", Child.sex, harmed),
+        ("age_group", _age_group(Child.age_at_receipt), harmed),
+        ("setting", Case.harm_setting, harmed),
+        ("perpetrator_relation", Case.perpetrator_relation, harmed),
+        ("ethnicity", Child.ethnicity, harmed),
+        ("disability", Child.disability, harmed),
+        ("special_group", Case.special_group, harmed),
+    ]
+
+
+def _breakdowns(cohort: ColumnElement, harmed: ColumnElement, closed: ColumnElement) -> dict[str, dict]:
+    """Every one-column breakdown of the cohort. PostgreSQL: one scan with GROUPING SETS;
+    SQLite (small registers, no grouping sets): one GROUP BY per breakdown."""
+    dims = _dimensions(harmed, closed)
+    out: dict[str, dict[str, int]] = {name: {} for name, _, _ in dims}
+    if db.engine.dialect.name != "postgresql":
+        for name, column, among in dims:
+            where = cohort if among is None else and_(cohort, among)
+            query = (
+                select(column, func.count())
+                .select_from(Case)
+                .outerjoin(Child, Child.case_id == Case.id)
+                .where(where)
+                .group_by(column)
+            )
+            out[name] = {
+                (NOT_RECORDED if k is None else str(k)): int(n) for k, n in db.session.execute(query)
+            }
+        return out
+    flags = {"harmed": _flag(harmed), "closed": _flag(closed)}
+    base = (
+        select(
+            *(column.label(name) for name, column, _ in dims),
+            flags["harmed"].label("is_harmed"),
+            flags["closed"].label("is_closed"),
+        )
+        .select_from(Case)
+        .outerjoin(Child, Child.case_id == Case.id)
+        .where(cohort)
+        .subquery()
+    )
+    among_flag = {None: None, "harmed": base.c.is_harmed, "closed": base.c.is_closed}
+    keys = {
+        name: ("harmed" if among is harmed else "closed" if among is closed else None)
+        for name, _, among in dims
+    }
+    sets = [
+        tuple_(base.c[name], among_flag[keys[name]]) if keys[name] else tuple_(base.c[name])
+        for name, _, _ in dims
+    ]
+    marks = [func.grouping(base.c[name]).label(f"g_{name}") for name, _, _ in dims]
+    query = select(
+        *(base.c[name] for name, _, _ in dims),
+        base.c.is_harmed,
+        base.c.is_closed,
+        *marks,
+        func.count().label("n"),
+    ).group_by(func.grouping_sets(*sets))
+    for row in db.session.execute(query):
+        values = row._mapping
+        for name, _, _ in dims:
+            if values[f"g_{name}"] != 0:
+                continue  # this row belongs to another breakdown
+            key = keys[name]
+            if key == "harmed" and values["is_harmed"] != 1 or key == "closed" and values["is_closed"] != 1:
+                continue
+            code = values[name]
+            out[name][NOT_RECORDED if code is None else str(code)] = int(values["n"])
+    return out
+
+
+def _totals(
+    cohort: ColumnElement, dismissed: ColumnElement, closed: ColumnElement, harms: tuple, services: tuple
+) -> dict[str, Any]:
+    """The cohort's counts and, in the same scan, the harm types (all cases and cases not
+    dismissed) and the services of closed cases: a few rows, grouped by the two flags."""
+    harm_sums = [func.sum(_flag(_contains(Case.harm_types, h))) for h in harms]
+    service_sums = [func.sum(_flag(_contains(Case.services, s))) for s in services]
+    is_dismissed, is_closed = _flag(dismissed), _flag(closed)
+    with_services = func.sum(_flag(Case.services.is_not(None)))
+    query = (
+        select(is_dismissed, is_closed, func.count(), with_services, *harm_sums, *service_sums)
+        .select_from(Case)
+        .where(cohort)
+        .group_by(is_dismissed, is_closed)
+    )
+    totals = {"received": 0, "dismissed": 0, "closed": 0, "with_services": 0}
+    totals |= {"harm_all": {}, "harm_harmed": {}, "services": {}}
+    for row in db.session.execute(query):
+        was_dismissed, was_closed, n = row[0], row[1], int(row[2])
+        harm_counts = [int(v or 0) for v in row[4 : 4 + len(harms)]]
+        service_counts = [int(v or 0) for v in row[4 + len(harms) :]]
+        totals["received"] += n
+        totals["with_services"] += int(row[3] or 0) if was_closed else 0
+        totals["dismissed"] += n if was_dismissed else 0
+        totals["closed"] += n if was_closed else 0
+        for code, count in zip(harms, harm_counts, strict=True):
+            totals["harm_all"][code] = totals["harm_all"].get(code, 0) + count
+            if not was_dismissed:
+                totals["harm_harmed"][code] = totals["harm_harmed"].get(code, 0) + count
+        if was_closed:
+            for code, count in zip(services, service_counts, strict=True):
+                totals["services"][code] = totals["services"].get(code, 0) + count
+    for key in ("harm_all", "harm_harmed", "services"):
+        totals[key] = {code: n for code, n in totals[key].items() if n}
+    return totals
+
+
+def _tasks(kinds: dict[str, str], cohort: ColumnElement, end: datetime) -> dict[str, Any]:
+    """The timeliness of the cohort's verify, emergency and plan tasks in one scan: per kind, done
+    by the deadline, done late, open past it, open; and the average time taken by the done ones."""
+    bucket = case(
         (and_(Task.status == "done", Task.completed_at <= Task.due_at), literal("on_time")),
         (Task.status == "done", literal("late")),
         (Task.due_at < end, literal("open_overdue")),
         else_=literal("open"),
     )
-    rows = _grouped(
-        select(status, func.count())
+    wanted = [k for k in kinds.values() if k]
+    query = (
+        select(
+            Task.kind,
+            bucket,
+            func.count(),
+            func.avg(_hours_between(Task.completed_at, Case.received_at)),
+            func.avg(_hours_between(Task.completed_at, Task.created_at)),
+        )
         .select_from(Task)
         .join(Case, Case.id == Task.case_id)
-        .where(cohort, Task.kind == task_kind, Task.status != "cancelled")
-        .group_by(status)
+        .where(cohort, Task.kind.in_(wanted), Task.status != "cancelled")
+        .group_by(Task.kind, bucket)
     )
-    return {key: rows.get(key, 0) for key in ("on_time", "late", "open_overdue", "open")}
+    found: dict[str, dict[str, Any]] = {}
+    for kind, name, n, since_receipt, since_created in db.session.execute(query):
+        found.setdefault(kind, {})[name] = (int(n), since_receipt, since_created)
 
+    def timeliness(kind: str) -> dict[str, int]:
+        rows = found.get(kind, {})
+        return {b: rows.get(b, (0,))[0] for b in ("on_time", "late", "open_overdue", "open")}
 
-def _average(task_kind: str, cohort: ColumnElement, since: ColumnElement, scale: float) -> float | None:
-    value = db.session.scalar(
-        select(func.avg(_hours_between(Task.completed_at, since)))
-        .select_from(Task)
-        .join(Case, Case.id == Task.case_id)
-        .where(cohort, Task.kind == task_kind, Task.status == "done")
-    )
-    return None if value is None else round(float(value) / scale, 1)
+    def average(kind: str, which: int, scale: float) -> float | None:
+        done = [
+            v for b, v in found.get(kind, {}).items() if b in ("on_time", "late") and v[which] is not None
+        ]
+        count = sum(v[0] for v in done)
+        if not count:
+            return None
+        return round(sum(float(v[which]) * v[0] for v in done) / count / scale, 1)
+
+    return {
+        "emergency": timeliness(kinds.get("emergency", "")),
+        "plan": timeliness(kinds.get("plan", "")),
+        "verify_hours": average(kinds.get("verify", ""), 1, 1.0),
+        "plan_days": average(kinds.get("plan", ""), 2, 24.0),
+    }
 
 
 def compute(definition: WorkflowDefinition, unit: OrgUnit, period: Period) -> dict[str, Any]:
-    """The report's figures, exact (suppression is `suppress`'s job), keyed by codes."""
+    """The report's figures, exact (suppression is `suppress`'s job), keyed by codes.
+
+    Four statements whatever the size of the register: the cohort's totals with its harm types
+    and services, its one-column breakdowns, its tasks' timeliness, and the tasks overdue at
+    the end of the period by agency."""
     settings = definition.lists.reports
     start, end = period.utc_start, period.utc_end
     cohort = and_(
@@ -205,73 +342,54 @@ def compute(definition: WorkflowDefinition, unit: OrgUnit, period: Period) -> di
         Case.closure_outcome == settings.dismissed_outcome, Case.closed_at.is_not(None), Case.closed_at < end
     )
     closed = and_(Case.closed_at.is_not(None), Case.closed_at < end, ~dismissed)
-    harmed = and_(cohort, ~dismissed)
-    harm = _json_elements(Case.harm_types)
-    service = _json_elements(Case.services)
-
-    def by(column: ColumnElement, where: ColumnElement, *, child: bool = False) -> dict[str, int]:
-        query = select(column, func.count()).select_from(Case)
-        if child:
-            query = query.join(Child, Child.case_id == Case.id)
-        return _grouped(query.where(where).group_by(column))
-
-    def elements(table: Any, where: ColumnElement) -> dict[str, int]:
-        return _grouped(
-            select(table.c.value, func.count())
-            .select_from(Case)
-            .join(table, true())
-            .where(where)
-            .group_by(table.c.value)
+    services = definition.lists["services"].codes if "services" in definition.lists.lists else ()
+    totals = _totals(cohort, dismissed, closed, HARM_TYPES, services)
+    breakdowns = _breakdowns(cohort, ~dismissed, closed)
+    tasks = _tasks(settings.task_kinds, cohort, end)
+    overdue_at_end = {
+        code: int(n)
+        for code, n in db.session.execute(
+            select(Agency.code, func.count())
+            .select_from(Task)
+            .join(Agency, Agency.id == Task.agency_id)
+            .where(
+                _in_unit(Task.incident_commune_id, Task.residence_commune_id, unit),
+                # Owed since its deadline passed, even if it was recorded later (a report entered
+                # after the fact): open at `to` means not completed (nor cancelled) by then.
+                Task.due_at < end,
+                or_(Task.completed_at.is_(None), Task.completed_at >= end),
+            )
+            .group_by(Agency.code)
         )
-
-    received = by(Case.channel, cohort)
-    sexes = {sex: 0 for sex in SEXES} | by(Child.sex, harmed, child=True)
-    ages = {group: 0 for group in AGE_GROUPS} | by(_age_group(Child.age_at_receipt), harmed, child=True)
-    overdue_at_end = _grouped(
-        select(Agency.code, func.count())
-        .select_from(Task)
-        .join(Agency, Agency.id == Task.agency_id)
-        .where(
-            _in_unit(Task.incident_commune_id, Task.residence_commune_id, unit),
-            # Owed since its deadline passed, even if it was recorded later (a report entered
-            # after the fact): open at `to` means not completed (nor cancelled) by then.
-            Task.due_at < end,
-            or_(Task.completed_at.is_(None), Task.completed_at >= end),
-        )
-        .group_by(Agency.code)
-    )
-    closures = by(Case.closure_outcome, and_(cohort, closed))
-    kinds = settings.task_kinds
-    emergency = _timeliness(kinds.get("emergency", ""), cohort, end)
-    plans = _timeliness(kinds.get("plan", ""), cohort, end)
+    }
+    sexes = {sex: 0 for sex in SEXES} | breakdowns["sex"]
+    ages = {group: 0 for group in AGE_GROUPS} | breakdowns["age_group"]
+    closures = breakdowns["closure_outcome"]
     values: dict[str, tuple[Any, dict[str, dict[str, int]]]] = {
         "cases_received": (
-            sum(received.values()),
-            {"channel": received, "harm_type": elements(harm, cohort)},
+            totals["received"],
+            {"channel": breakdowns["channel"], "harm_type": totals["harm_all"]},
         ),
-        "cases_dismissed": (by(literal(1), and_(cohort, dismissed)).get("1", 0), {}),
-        "cases_closed": (sum(closures.values()), {"closure_outcome": closures}),
+        "cases_dismissed": (totals["dismissed"], {}),
+        "cases_closed": (totals["closed"], {"closure_outcome": closures}),
         "children_harmed": (
             sum(sexes.values()),
             {
                 "sex": sexes,
                 "age_group": ages,
-                "harm_type": elements(harm, harmed),
-                "setting": by(Case.harm_setting, harmed),
-                "perpetrator_relation": by(Case.perpetrator_relation, harmed),
-                "ethnicity": by(Child.ethnicity, harmed, child=True),
-                "disability": by(Child.disability, harmed, child=True),
-                "special_group": by(Case.special_group, harmed),
+                "harm_type": totals["harm_harmed"],
+                "setting": breakdowns["setting"],
+                "perpetrator_relation": breakdowns["perpetrator_relation"],
+                "ethnicity": breakdowns["ethnicity"],
+                "disability": breakdowns["disability"],
+                "special_group": breakdowns["special_group"],
             },
         ),
-        "services_given": (
-            by(literal(1), and_(cohort, closed, Case.services.is_not(None))).get("1", 0),
-            {"service": elements(service, and_(cohort, closed))},
-        ),
-        "emergency_on_time": (emergency["on_time"], {"timeliness": emergency}),
-        "plans_on_time": (plans["on_time"], {"timeliness": plans}),
-        "time_to_verify_hours": (_average(kinds.get("verify", ""), cohort, Case.received_at, 1.0), {}),
-        "time_to_plan_days": (_average(kinds.get("plan", ""), cohort, Task.created_at, 24.0), {}),
+        "services_given": (totals["with_services"], {"service": totals["services"]}),
+        "emergency_on_time": (tasks["emergency"]["on_time"], {"timeliness": tasks["emergency"]}),
+        "plans_on_time": (tasks["plan"]["on_time"], {"timeliness": tasks["plan"]}),
+        "time_to_verify_hours": (tasks["verify_hours"], {}),
+        "time_to_plan_days": (tasks["plan_days"], {}),
         "overdue_tasks": (sum(overdue_at_end.values()), {"agency": overdue_at_end}),
     }
     indicators = []
