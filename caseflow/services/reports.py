@@ -23,6 +23,7 @@ from caseflow.extensions import db
 from caseflow.models import Agency, Case, Child, OrgUnit, Task, User
 from caseflow.models.cases import HARM_TYPES, SEXES
 from caseflow.models.types import utcnow
+from caseflow.services import access
 from caseflow.services.errors import Invalid, NotFound
 from caseflow.workflow.clock import LOCAL_TZ
 from caseflow.workflow.definition import WorkflowDefinition
@@ -133,10 +134,9 @@ def _subtree(unit: OrgUnit) -> Select:
 def _in_unit(incident: ColumnElement, residence: ColumnElement, unit: OrgUnit) -> ColumnElement[bool]:
     if unit.level == "commune":  # the common case: two equalities, no subtree to look up
         return or_(incident == unit.id, residence == unit.id)
-    ids = list(db.session.scalars(_subtree(unit)))
-    outside = db.session.scalar(select(func.count()).select_from(OrgUnit).where(OrgUnit.id.not_in(ids)))
-    if not outside:  # the unit is the whole register (one province): every case is in it
+    if access.covers_whole_register(unit):  # one province's installation: every case is in it
         return true()
+    ids = list(db.session.scalars(_subtree(unit)))
     return or_(incident.in_(ids), residence.in_(ids))
 
 
