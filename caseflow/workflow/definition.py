@@ -272,6 +272,8 @@ class WorkflowDefinition:
                 }
                 for t in self.transitions.values()
             ],
+            # The choice lists (codes and vi/en labels) that forms and integrations bind to.
+            "choice_lists": {name: choices.to_json() for name, choices in self.lists.lists.items()},
             "tasks": [
                 {
                     "id": t.id,

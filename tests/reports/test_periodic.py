@@ -244,3 +244,24 @@ def test_bad_report_parameters_are_a_422_naming_the_field(api, world, params, fi
     resp = api.get("/api/v1/reports/periodic", "officer_a@test.vn", query_string=query)
     assert resp.status_code == 422
     assert field in resp.get_json()["error"]["fields"]
+
+
+def test_the_workflow_serves_the_choice_lists_and_intake_refuses_a_code_outside_them(api, world):
+    lists = api.get("/api/v1/workflow", "officer_a@test.vn").get_json()["choice_lists"]
+    assert len(lists["special_circumstance_groups"]) == 15  # the 14 groups of Art. 10, and none
+    assert {"code": "hmong", "label": {"vi": "H'Mông", "en": "Hmong"}} in lists["ethnicities"]
+    assert [o["code"] for o in lists["harm_settings"]] == [
+        "family",
+        "school",
+        "community",
+        "online",
+        "workplace",
+        "other",
+    ]
+    from tests.conftest import new_case_payload
+
+    payload = new_case_payload("A", harm_setting="moon")
+    payload["child"]["ethnicity"] = "martian"
+    resp = api.post("/api/v1/cases", "officer_a@test.vn", json=payload)
+    assert resp.status_code == 422
+    assert set(resp.get_json()["error"]["fields"]) == {"harm_setting", "child.ethnicity"}
