@@ -132,7 +132,9 @@ def case_query(
 
 def list_cases(user: User, page: int, per_page: int, **filters) -> tuple[list[Case], int]:  # noqa: ANN003
     query = case_query(user, **filters)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    # The count over the filters themselves, not over a subquery of every case column: the
+    # planner can then answer it from the narrowest index (a province's total of 200,000 cases).
+    total = db.session.scalar(query.with_only_columns(func.count(Case.id)).order_by(None))
     items = db.session.scalars(
         query.order_by(Case.received_at.desc(), Case.id.desc())
         .options(
