@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caseflow.extensions import db
@@ -33,8 +33,17 @@ class Case(db.Model):
     __table_args__ = (
         Index("ix_cases_incident_state", "incident_commune_id", "state"),
         Index("ix_cases_residence_state", "residence_commune_id", "state"),
-        # The newest-first case list of a province's supervisor, read in index order (0011).
-        Index("ix_cases_received_id", "received_at", "id"),
+        # The newest-first case list of a supervisor, read in index order (0011). Partial on
+        # `id > 0`, which only the supervisors' list states (services/cases.py): a commune's list
+        # cannot use it, and walking the whole register backwards for one commune's few cases
+        # was 5 times slower than its own bitmap (0004).
+        Index(
+            "ix_cases_received_id",
+            "received_at",
+            "id",
+            postgresql_where=text("id > 0"),
+            sqlite_where=text("id > 0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

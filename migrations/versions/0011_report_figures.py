@@ -8,7 +8,8 @@ The periodic reports (Circular 13/2021) count children by sex, age group, settin
 disability and special-circumstance group, and cases by closure outcome and services given:
 plain columns the reports GROUP BY, with codes from the workflow file's choice lists. The age
 is kept as whole years at receipt so that the date of birth can be encrypted. The (received_at,
-id) index lets a province supervisor's newest-first case list read one page in index order.
+id) index, partial on id > 0, lets a supervisor's newest-first case list read one page in index
+order, while commune lists (which do not state id > 0) keep their own bitmap scans.
 """
 from datetime import date
 
@@ -33,7 +34,9 @@ def upgrade():
         batch_op.add_column(sa.Column('special_group', sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column('closure_outcome', sa.String(length=30), nullable=True))
         batch_op.add_column(sa.Column('services', sa.JSON(), nullable=True))
-        batch_op.create_index('ix_cases_received_id', ['received_at', 'id'], unique=False)
+        # Partial on id > 0, a condition only the supervisors' list states (services/cases.py).
+        batch_op.create_index('ix_cases_received_id', ['received_at', 'id'], unique=False,
+                              postgresql_where=sa.text('id > 0'), sqlite_where=sa.text('id > 0'))
     with op.batch_alter_table('children', schema=None) as batch_op:
         batch_op.add_column(sa.Column('ethnicity', sa.String(length=30), nullable=True))
         batch_op.add_column(sa.Column('disability', sa.String(length=30), nullable=True))
