@@ -81,6 +81,10 @@ class Config:
     EMAIL_ACTION_HOURS = int(os.environ.get("CASEFLOW_EMAIL_ACTION_HOURS", "168"))
     # Pending rows older than this with no sender are handed over again by the scan's sweep.
     SWEEP_GRACE_SECONDS = int(os.environ.get("CASEFLOW_SWEEP_GRACE_SECONDS", "120"))
+    # Reports leaving the commune show counts below this as "<N" (services/reports.py).
+    REPORT_MIN_COUNT = int(os.environ.get("CASEFLOW_REPORT_MIN_COUNT", "5"))
+    # The overdue scan also warns and escalates the reports communes owe (notifications/obligations.py).
+    REPORT_OBLIGATIONS_SCAN = _bool("CASEFLOW_REPORT_OBLIGATIONS_SCAN", True)
     # Backups (`flask caseflow backup PATH`; the worker's cron when CASEFLOW_BACKUP_DIR is set).
     CASEFLOW_BACKUP_DIR = os.environ.get("CASEFLOW_BACKUP_DIR") or None
     CASEFLOW_BACKUP_KEEP = int(os.environ.get("CASEFLOW_BACKUP_KEEP", "7"))  # scheduled backups kept

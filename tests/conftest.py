@@ -37,6 +37,8 @@ TEST_CONFIG = {
     "MAIL_SERVER": None,
     "REDIS_URL": None,
     "RATELIMIT_ENABLED": False,  # tests sign in many users at once; tests/security turn limits on
+    # Off but where tested (tests/reports): a year's overdue reports would mail every chair.
+    "REPORT_OBLIGATIONS_SCAN": False,
 }
 
 
@@ -446,6 +448,7 @@ class WorkerRunner:
             "CASEFLOW_NOTIFICATION_MAX_ATTEMPTS": str(config["NOTIFICATION_MAX_ATTEMPTS"]),
             "CASEFLOW_SWEEP_GRACE_SECONDS": str(config["SWEEP_GRACE_SECONDS"]),
             "CASEFLOW_SCAN_INTERVAL_SECONDS": str(config["SCAN_INTERVAL_SECONDS"]),
+            "CASEFLOW_REPORT_OBLIGATIONS_SCAN": str(config.get("REPORT_OBLIGATIONS_SCAN", True)),
         }
         self.processes: list[_subprocess.Popen] = []
 

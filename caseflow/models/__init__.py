@@ -10,9 +10,11 @@ from caseflow.models.forms import Attachment, FormRecord
 from caseflow.models.notifications import Notification
 from caseflow.models.orgs import Agency, OrgUnit
 from caseflow.models.people import ApiToken, User
+from caseflow.models.reports import AdhocReport, ReportObligation
 from caseflow.models.tasks import Task
 
 __all__ = [
+    "AdhocReport",
     "AdminEvent",
     "Agency",
     "Attachment",
@@ -26,6 +28,7 @@ __all__ = [
     "Notification",
     "OpenCaseCount",
     "OrgUnit",
+    "ReportObligation",
     "Task",
     "UsedActionToken",
     "User",

@@ -34,7 +34,7 @@ from caseflow import heartbeat
 from caseflow.extensions import db
 from caseflow.models import Agency, Notification, OrgUnit, Task, User
 from caseflow.models.types import utcnow
-from caseflow.notifications import dispatch, dispatch_digests
+from caseflow.notifications import dispatch, dispatch_digests, obligations
 from caseflow.notifications.delivery import DIGEST_KIND, overdue
 from caseflow.notifications.render import LOCAL_TZ
 from caseflow.seed_calendar import ensure_calendar_ahead
@@ -450,6 +450,8 @@ def run_scan(now: datetime | None = None) -> dict:
     stats["swept"] = sweep(now)
     stats["warnings"] = send_warnings(now)
     stats["escalations"] = escalate_overdue(now)
+    if current_app.config.get("REPORT_OBLIGATIONS_SCAN", True):
+        stats.update(obligations.scan(now))  # the reports communes owe climb the same ladder
     stats["digests"] = send_due_digests(now)
     heartbeat.record_scan(time.monotonic() - started)
     return stats

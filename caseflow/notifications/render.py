@@ -162,6 +162,10 @@ def task_facts(session: Session, task: Task, locale: str) -> dict:
 
 
 def render_notification(session: Session, row: Notification) -> Rendered:
+    if row.kind.startswith("obligation_"):  # a unit's report, not a case: its own wording
+        from caseflow.notifications.obligations import render_obligation
+
+        return render_obligation(session, row)
     locale = locale_of(row.locale)
     case = session.get(Case, row.case_id) if row.case_id else None
     task = session.get(Task, row.task_id) if row.task_id else None

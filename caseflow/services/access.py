@@ -8,7 +8,7 @@ counters hold (`task_commune_scope`, `open_count_scope`).
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, exists, false, or_, select
+from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select, true
 
 from caseflow.extensions import db
 from caseflow.models import Agency, Case, OpenCaseCount, OrgUnit, Task, User
@@ -68,9 +68,23 @@ def _commune_pair_scope(
             return or_(incident.in_(reach), residence.in_(reach))
         return or_(incident == user.org_unit_id, residence == user.org_unit_id)
     if user.role == "supervisor" and user.org_unit is not None:
+        if covers_whole_register(user.org_unit):
+            # Every unit is under this one (a province's installation): every case is in reach,
+            # and a list or count needs no filter (a province's case list: one index range).
+            return true()
         ids = _subtree_ids(user.org_unit) if subtree_as_list else _subtree_select(user.org_unit)
         return or_(incident.in_(ids), residence.in_(ids))
     return None
+
+
+def covers_whole_register(unit: OrgUnit) -> bool:
+    """No org unit lies outside `unit`'s subtree (one small indexed count)."""
+    if unit.parent_id is not None:
+        return False
+    outside = (
+        select(func.count()).select_from(OrgUnit).where(~OrgUnit.path.startswith(unit.path, autoescape=True))
+    )
+    return not db.session.scalar(outside)
 
 
 def case_scope(user: User) -> ColumnElement[bool]:

@@ -10,7 +10,7 @@ from caseflow.extensions import db
 from caseflow.models import Case, Child, Informant, OrgUnit, User
 from caseflow.models.cases import CHANNELS, HARM_TYPES, SEXES
 from caseflow.models.types import utcnow
-from caseflow.services import access, counts, duplicates, forms
+from caseflow.services import access, counts, duplicates, figures, forms
 from caseflow.services.directory import commune_by_code
 from caseflow.services.errors import Forbidden
 from caseflow.services.transition import TransitionRun
@@ -19,12 +19,13 @@ from caseflow.services.validation import Fields
 from caseflow.services.writes import case_write
 from caseflow.workflow import current_engine
 from caseflow.workflow.clock import LOCAL_TZ
+from caseflow.workflow.lists import Lists
 
 CHILD_AGE_LIMIT = 16  # Law on Children 2016, Art. 1: a child is a person under 16
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-def _child(payload: object, fields: Fields, today: date) -> Child | None:
+def _child(payload: object, fields: Fields, today: date, lists: Lists) -> Child | None:
     child = Fields(payload, "child.") if isinstance(payload, dict) else None
     if child is None:
         fields.error("child", "is required and must be an object")
@@ -36,6 +37,7 @@ def _child(payload: object, fields: Fields, today: date) -> Child | None:
     address = child.string("address", max_length=500)
     school = child.string("school", max_length=200)
     family = child.string("family", max_length=2000)
+    stats = figures.child_figures(child, lists)
     if dob is not None:
         if dob > today:
             child.error("date_of_birth", "is in the future")
@@ -57,6 +59,7 @@ def _child(payload: object, fields: Fields, today: date) -> Child | None:
         address=address,
         school=school,
         family=family,
+        **stats,
     )
 
 
@@ -100,7 +103,9 @@ def open_case(user: User, payload: object) -> Case:
     channel = fields.choice("channel", CHANNELS, required=True)
     harm_types = fields.choices("harm_types", HARM_TYPES, required=True)
     summary = fields.string("summary", required=True, max_length=current_app.config["MAX_SUMMARY_CHARS"])
-    child = _child(fields.data.get("child"), fields, today)
+    lists = current_engine().definition.lists
+    stats = figures.case_figures(fields, lists)
+    child = _child(fields.data.get("child"), fields, today, lists)
     informant = _informant(fields.data.get("informant"), fields)
     engine = current_engine()
     # What the report itself says (serious harm...), as the workflow file declares it.
@@ -125,7 +130,9 @@ def open_case(user: User, payload: object) -> Case:
         created_by_id=user.id,
         reported_by_agency_id=user.agency_id if user.role == "agency_staff" else None,
         **{name: value for name, value in said.items() if value is not None and name in Case.__table__.c},
+        **stats,
     )
+    child.age_at_receipt = figures.age_at_receipt(child.date_of_birth, child.estimated_age, case.received_at)
     with case_write():  # a task that cannot be routed must not leave a half-opened case behind
         db.session.add(case)
         db.session.flush()  # the id makes the reference

@@ -46,6 +46,8 @@ def _parse_field(fields: Fields, spec: FieldSpec, now: datetime, values: dict, c
         value = fields.boolean(spec.name, required=spec.required)
     elif spec.type == "choice":
         value = fields.choice(spec.name, spec.choices, required=spec.required)
+    elif spec.type == "choices":
+        value = fields.choices(spec.name, spec.choices, required=spec.required)
     elif spec.type == "text":
         value = fields.string(spec.name, required=spec.required, max_length=10_000)
     elif spec.type == "string":

@@ -85,6 +85,7 @@ EVENT_LABELS = {
     "attachment_downloaded": _l("Attachment downloaded"),
     "task_rescheduled": _l("Deadline moved"),
     "unit_merged": _l("Moved to the successor commune (merger of communes)"),
+    "adhoc_report": _l("Ad-hoc report to the province"),
 }
 ANCHOR_LABELS = {"received_at": _l("receipt of the report"), "entered": _l("the start of the step")}
 FIELD_LABELS = {

@@ -5,19 +5,42 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import date
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from caseflow.extensions import db
+from caseflow.models import OrgUnit
 from caseflow.models.types import utcnow
-from caseflow.services import cases
+from caseflow.services import adhoc, cases, obligations, report_files, reports, supervision
 from caseflow.services.dashboard import overdue_dashboard
+from caseflow.services.errors import Conflict, Invalid
 from caseflow.services.serialize import case_summary_json
+from caseflow.web.charts import grouped_bars
 from caseflow.web.forms import FilterForm
-from caseflow.web.helpers import HARM_LABELS, local, roles_required, state_label
+from caseflow.web.helpers import (
+    CHANNEL_LABELS,
+    HARM_LABELS,
+    RISK_LABELS,
+    local,
+    locale,
+    roles_required,
+    state_label,
+)
 from caseflow.workflow import current_engine
+from caseflow.workflow.clock import to_local
 
 bp = Blueprint("supervision", __name__)
 PER_PAGE = 25  # small pages: many users are on phones over slow links
@@ -32,6 +55,13 @@ def dashboard() -> str:
     units, agencies = data["by_org_unit"], data["by_agency"]
     scale = max([1] + [r["open_cases"] for r in units] + [r["overdue_tasks"] for r in units])
     agency_scale = max([1] + [r["overdue_tasks"] for r in agencies])
+    period, unit, period_error = _period_and_unit()
+    trends = supervision.monthly_trends(current_user, period, unit)
+    chart = grouped_bars(
+        [f"{t.month[5:]}/{t.month[2:4]}" for t in trends],
+        [[t.received for t in trends], [t.overdue for t in trends], [t.closed for t in trends]],
+        [_("Received"), _("Went overdue"), _("Closed")],
+    )
     return render_template(
         "pages/supervision.html",
         units=units,
@@ -41,7 +71,36 @@ def dashboard() -> str:
         total_open=sum(r["open_cases"] for r in units),
         total_overdue=sum(r["overdue_tasks"] for r in units),
         form=_filter_form(),
+        trends=trends,
+        chart=chart,
+        late=supervision.late_tasks(current_user, unit),
+        period=period,
+        period_error=period_error,
+        unit=unit,
+        units_in_reach=supervision.units_in_reach(current_user),
     )
+
+
+def _period_and_unit() -> tuple[reports.Period, OrgUnit | None, str | None]:
+    """The page's date range and unit from the query string; a bad value falls back to the
+    default (the last twelve months) with a message, never an error page. A unit outside the
+    caller's reach is ignored."""
+    today = to_local(utcnow()).date()
+    year, month = (today.year, today.month - 11) if today.month == 12 else (today.year - 1, today.month + 1)
+    period, error = reports.Period(date(year, month, 1), today), None
+    if request.args.get("from") or request.args.get("to"):
+        try:
+            period = reports.parse_period(
+                request.args.get("from") or period.start.isoformat(),
+                request.args.get("to") or today.isoformat(),
+            )
+        except Invalid:
+            error = _("The dates were not valid: the last twelve months are shown.")
+    code = request.args.get("unit")
+    unit = (
+        next((u for u in supervision.units_in_reach(current_user) if u.code == code), None) if code else None
+    )
+    return period, unit, error
 
 
 def _filter_form() -> FilterForm:
@@ -109,6 +168,8 @@ def export() -> Response:
     ]
     states = {name: state_label(name) for name in current_engine().definition.states}
     harms = {key: str(text) for key, text in HARM_LABELS.items()}
+    risks = {key: str(text) for key, text in RISK_LABELS.items()}
+    channels = {key: str(text) for key, text in CHANNEL_LABELS.items()}
 
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
@@ -121,9 +182,9 @@ def export() -> Response:
                 [
                     ref,
                     states.get(state, state),
-                    risk or "",
+                    risks.get(risk, risk or ""),
                     "; ".join(harms.get(h, h) for h in harm_types or []),
-                    channel,
+                    channels.get(channel, channel),
                     incident,
                     residence,
                     local(received),
@@ -140,4 +201,96 @@ def export() -> Response:
         stream_with_context(rows()),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="caseflow-cases-{stamp}.csv"'},
+    )
+
+
+# -- reports ------------------------------------------------------------------------------------
+
+
+@bp.get("/reports/periodic")
+@roles_required(*DASHBOARD_ROLES)
+def periodic_report() -> str:
+    """The periodic report on a printable page; the same figures as the API and the files."""
+    period, unit, error = _period_and_unit()
+    unit = unit or current_user.org_unit
+    figures = reports.compute(current_engine().definition, unit, period)
+    suppressed = reports.leaves_commune(current_user, unit, export=False)
+    if suppressed:
+        figures = reports.suppress(figures, current_app.config["REPORT_MIN_COUNT"])
+    report = report_files.labelled(current_engine().definition, figures, locale())
+    args = {"from": period.start.isoformat(), "to": period.end.isoformat(), "unit": unit.code}
+    return render_template(
+        "pages/supervision_report.html",
+        report=report,
+        period=period,
+        period_error=error,
+        unit=unit,
+        units_in_reach=supervision.units_in_reach(current_user),
+        args=args,
+        produced_at=utcnow(),
+    )
+
+
+@bp.get("/reports/periodic.<any(xlsx, csv):fmt>")
+@roles_required(*DASHBOARD_ROLES)
+def periodic_file(fmt: str) -> Response:
+    """The report as a file: it leaves CaseFlow, so its small counts are always suppressed."""
+    period, unit, _error = _period_and_unit()
+    unit = unit or current_user.org_unit
+    definition = current_engine().definition
+    figures = reports.suppress(
+        reports.compute(definition, unit, period), current_app.config["REPORT_MIN_COUNT"]
+    )
+    report = report_files.labelled(definition, figures, locale())
+    name = f"bao-cao-{unit.code}-{period.start.isoformat()}-{period.end.isoformat()}.{fmt}"
+    if fmt == "csv":
+        body, mimetype = report_files.to_csv(report).encode("utf-8"), "text/csv; charset=utf-8"
+    else:
+        body = report_files.to_xlsx(report, current_user.name, utcnow())
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@bp.get("/supervision/reports")
+@roles_required(*DASHBOARD_ROLES)
+def obligations_page() -> str:
+    """The reports owed this year: who has submitted, who is late."""
+    year = request.args.get("year", type=int) or to_local(utcnow()).year
+    year = year if 2000 <= year <= 2100 else to_local(utcnow()).year
+    definition = current_engine().definition
+    rows = obligations.rows_for_user(definition, current_user, year)
+    now = utcnow()
+    items = [obligations.obligation_json(definition, r, now, locale()) | {"row": r} for r in rows]
+    return render_template(
+        "pages/supervision_obligations.html",
+        items=items,
+        year=year,
+        late=sum(1 for i in items if i["status"] == "overdue"),
+        may_submit=current_user.role in ("officer", "chair"),
+    )
+
+
+@bp.post("/supervision/reports/<int:obligation_id>/submit")
+@roles_required("officer", "chair")
+def submit_obligation(obligation_id: int) -> Response:
+    try:
+        obligations.submit(current_engine().definition, current_user, obligation_id)
+        flash(_("The report was submitted with its figures as they stand today."), "success")
+    except Conflict:
+        flash(_("This report was submitted already."), "error")
+    return redirect(url_for("supervision.obligations_page", year=request.form.get("year", type=int)))
+
+
+@bp.get("/supervision/adhoc")
+@roles_required("supervisor")
+def adhoc_page() -> str:
+    reasons = {
+        **HARM_LABELS,
+        "serious_harm": _("Serious harm to life, health or dignity"),
+        "child_died": _("The child died"),
+    }
+    return render_template(
+        "pages/supervision_adhoc.html", items=adhoc.for_user(current_user), reason_labels=reasons
     )

@@ -20,8 +20,9 @@ from caseflow.models.people import ROLES
 from caseflow.models.types import EncryptedJSON
 from caseflow.workflow import registry
 from caseflow.workflow.ladder import EscalationRules, LadderError, parse_escalation
+from caseflow.workflow.lists import Lists, load_lists
 
-FIELD_TYPES = ("text", "string", "bool", "choice", "measures", "commune", "date", "task_ids")
+FIELD_TYPES = ("text", "string", "bool", "choice", "choices", "measures", "commune", "date", "task_ids")
 # Where a trigger's field is kept (see FieldSpec.store): the default is `data`, so a field
 # declared in the file alone is kept on the case and shown, never silently trail-only.
 STORES = ("column", "data", "trail")
@@ -247,6 +248,7 @@ class WorkflowDefinition:
     escalation: EscalationRules = field(default_factory=EscalationRules)
     notifications: dict[str, NotificationDef] = field(default_factory=dict)
     intake: IntakeDef = field(default_factory=IntakeDef)
+    lists: Lists = field(default_factory=Lists)  # choice lists and report settings (workflow/lists.py)
 
     @property
     def initial(self) -> str:
@@ -289,6 +291,8 @@ class WorkflowDefinition:
                 }
                 for t in self.transitions.values()
             ],
+            # The choice lists (codes and vi/en labels) that forms and integrations bind to.
+            "choice_lists": {name: choices.to_json() for name, choices in self.lists.lists.items()},
             "tasks": [
                 {
                     "id": t.id,
@@ -407,7 +411,9 @@ def _check_column(path: str, node: Any, name: str, column: str, key: Any) -> Non
         raise _fail(path, node, f"field {name!r}: store: column, but cases has no column {column!r}")
     if column in RESERVED_COLUMNS:
         raise _fail(path, node, f"field {name!r}: column {column!r} is kept by the procedure itself")
-    is_map = isinstance(columns[column].type, JSON | EncryptedJSON)  # encrypted at rest, a map all the same
+    # A JSON column (encrypted or not) holds a map of keyed values, or a whole list (a `choices`
+    # field, e.g. services).
+    is_map = isinstance(columns[column].type, JSON | EncryptedJSON) and node.get("type") != "choices"
     if key is not None and not is_map:
         raise _fail(path, node, f"field {name!r}: key needs a JSON column, and {column!r} is not one")
     if key is None and is_map:
@@ -483,6 +489,7 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
     if not isinstance(raw, dict):
         raise WorkflowError(f"{path}: the top level must be a mapping")
     _check_shapes(path, raw)
+    lists = load_lists(path, raw)
 
     tasks = {tid: _task(path, tid, node) for tid, node in (raw.get("tasks") or {}).items()}
     notifications = _notifications(path, raw.get("notifications") or {})
@@ -595,6 +602,7 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
         notifications=notifications,
         intake=intake,
         escalation=escalation,
+        lists=lists,
     )
 
 

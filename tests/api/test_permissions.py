@@ -263,6 +263,19 @@ def _read_walk(call: Walker, who: str, scene: Scene) -> None:
         assert {row["code"] for row in body["by_agency"]} == {t["agency"] for t in open_visible}
         assert sum(row["overdue_tasks"] for row in body["by_agency"]) == len(open_visible)
 
+    # -- reports: the caller's own unit, another unit as a 404, never identity -----------------
+    reporter = who.startswith(("supervisor", "officer", "chair"))
+    own = role.commune or {"supervisor_p": "P", "supervisor_d": "D"}.get(who, "A")
+    period = "from=2026-01-01&to=2026-12-31"
+    report = call("GET", f"/api/v1/reports/periodic?org_unit={own}&{period}", 200 if reporter else 403)
+    _no_marker(report, "periodic report")
+    if reporter:
+        other = "B" if own != "B" else "A"
+        outside = 200 if who == "supervisor_p" else 404
+        call("GET", f"/api/v1/reports/periodic?org_unit={other}&{period}&format=csv", outside)
+    call("GET", "/api/v1/reports/obligations?year=2031", 200 if reporter else 403)
+    _no_marker(call("GET", "/api/v1/reports/adhoc", 200 if who.startswith("supervisor") else 403), "adhoc")
+
     # -- calendar -------------------------------------------------------------------------------
     call("GET", "/api/v1/calendar?year=2026", 200)
     call("GET", "/api/v1/calendar/due?start=2026-03-06T09:00:00Z&working_days=1", 200)
@@ -298,6 +311,16 @@ def _write_walk(call: Walker, who: str, scene: Scene, completed: set[int]) -> No
             expect = 409 if task["id"] in completed else 200
             completed.add(task["id"])
         call("POST", f"/api/v1/tasks/{task['id']}/complete", expect, json={"outcome": f"{name} by {who}"})
+    if role.commune:  # the first report its commune owes: the chair finds it submitted by the officer
+        first = call("GET", "/api/v1/reports/obligations?year=2031", 200).get_json()["items"][0]["id"]
+        call(
+            "POST",
+            f"/api/v1/reports/obligations/{first}/submit",
+            409 if ("report", first) in completed else 200,
+        )
+        completed.add(("report", first))
+    else:
+        call("POST", "/api/v1/reports/obligations/1/submit", 403)
     for commune in ("A", "C"):
         created = call(
             "POST", "/api/v1/cases", 201 if commune in role.opens_in else 403, json=new_case_payload(commune)
@@ -373,6 +396,10 @@ def test_walk_covers_exactly_the_known_endpoints(app):
         ("POST", "/api/v1/cases/<int:case_id>/attachments"),
         ("GET", "/api/v1/cases/<int:case_id>/attachments"),
         ("GET", "/api/v1/cases/<int:case_id>/attachments/<int:attachment_id>"),
+        ("GET", "/api/v1/reports/periodic"),
+        ("GET", "/api/v1/reports/obligations"),
+        ("POST", "/api/v1/reports/obligations/<int:obligation_id>/submit"),
+        ("GET", "/api/v1/reports/adhoc"),
     }
 
 

@@ -179,21 +179,23 @@ def test_a_transitions_mails_travel_as_one_job_and_a_bad_row_holds_back_none(
         {"risk_level": "high", "serious_harm": True, "caregiver_is_abuser": False, "findings": "Seen"},
     )
     new_rows = [r.id for r in _rows() if r.status == "pending"]
-    # The draft plan, the police's and the health centre's emergency tasks, the police's evidence.
-    assert len(new_rows) == 4
+    # The draft plan, the police's and the health centre's emergency tasks, the police's evidence,
+    # and the ad-hoc report of a serious case to the province (services/adhoc.py).
+    assert len(new_rows) == 5
     [job] = get_queue(app, MAIL).jobs
     assert job.func_name == "caseflow.jobs.mail.send_notifications" and job.args == (new_rows,)
     # A row that no longer exists, queued with a real one, does not stop it.
     db.session.delete(db.session.get(Notification, new_rows[0]))
     db.session.commit()
     worker.burst()
-    assert sorted(r[0] for r, _ in smtp_server.wait_for(4)[1:]) == [
+    assert sorted(r[0] for r, _ in smtp_server.wait_for(5)[1:]) == [
         "health.a@agency.test",
         "police.a@agency.test",
         "police.a@agency.test",
+        "supervisor_p@test.vn",
     ]
     job.refresh()
-    assert job.return_value() == {"skipped": 1, "sent": 3}
+    assert job.return_value() == {"skipped": 1, "sent": 4}
 
 
 def test_non_forking_worker_delivers_too(app, open_case, world, worker, smtp_server):

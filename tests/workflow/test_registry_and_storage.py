@@ -92,9 +92,11 @@ def with_extra_fields(tmp_path):
         + "      interview_notes: {type: text, store: trail}\n"
     )
     text = text.replace(FINDINGS, extra, 1)
+    # verify's own effects (the proceedings, the ad-hoc report of a serious case) stay, with this one added.
+    assert text.count("    effects: [record_proceedings, adhoc_report]\n") == 1
     text = text.replace(
-        "    effects: [record_proceedings]\n    notify: [case_status]  # verify:",
-        "    effects: [record_proceedings, test_mark]\n    notify: [case_status]  # verify:",
+        "    effects: [record_proceedings, adhoc_report]\n",
+        "    effects: [record_proceedings, adhoc_report, test_mark]\n",
         1,
     )
     path = tmp_path / "extra.yaml"

@@ -13,8 +13,18 @@ from caseflow.services.effects import (
     handover,
     measures,
     proceedings,
+    reports,
     separation,
 )
 from caseflow.services.effects.applicability import applicable
 
-__all__ = ["applicable", "earlier_reports", "guards", "handover", "measures", "proceedings", "separation"]
+__all__ = [
+    "applicable",
+    "earlier_reports",
+    "guards",
+    "handover",
+    "measures",
+    "proceedings",
+    "reports",
+    "separation",
+]

@@ -1,0 +1,106 @@
+"""The periodic report, the reporting obligations and the ad-hoc reports (contract: "Reports")."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, jsonify, request
+from flask_babel import force_locale
+
+from caseflow.api import bp, current_user, json_body, require_auth
+from caseflow.models.types import utcnow
+from caseflow.services import obligations, report_files, reports
+from caseflow.services.errors import Invalid
+from caseflow.workflow import current_engine
+
+REPORT_ROLES = ("supervisor", "officer", "chair")
+FORMATS = ("json", "xlsx", "csv")
+
+
+def periodic_report(user, unit_code, start, end, fmt):  # noqa: ANN001, ANN201 - shared with the pages
+    """The labelled report for the caller, suppressed when it leaves the commune."""
+    period = reports.parse_period(start, end)
+    unit = reports.report_unit(user, unit_code)
+    definition = current_engine().definition
+    figures = reports.compute(definition, unit, period)
+    if reports.leaves_commune(user, unit, export=fmt != "json"):
+        figures = reports.suppress(figures, current_app.config["REPORT_MIN_COUNT"])
+    return report_files.labelled(definition, figures, user.locale or "vi")
+
+
+@bp.get("/reports/periodic")
+@require_auth(*REPORT_ROLES)
+def periodic():  # noqa: ANN201
+    fmt = request.args.get("format") or "json"
+    if fmt not in FORMATS:
+        raise Invalid({"format": f"must be one of: {', '.join(FORMATS)}"})
+    user = current_user()
+    with force_locale(user.locale or "vi"):
+        report = periodic_report(
+            user, request.args.get("org_unit"), request.args.get("from"), request.args.get("to"), fmt
+        )
+        if fmt == "json":
+            return jsonify(report)
+        name = f"bao-cao-{report['org_unit']}-{report['from']}-{report['to']}.{fmt}"
+        if fmt == "csv":
+            body, mimetype = report_files.to_csv(report).encode("utf-8"), "text/csv; charset=utf-8"
+        else:
+            body = report_files.to_xlsx(report, f"{user.name} <{user.email}>", utcnow())
+            mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@bp.get("/reports/obligations")
+@require_auth(*REPORT_ROLES)
+def list_obligations():  # noqa: ANN201
+    raw = request.args.get("year") or str(utcnow().year)
+    if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
+        raise Invalid({"year": "must be a year from 2000 to 2100"})
+    items = obligations.for_user(current_engine().definition, current_user(), int(raw))
+    return jsonify({"items": items, "total": len(items), "page": 1, "per_page": len(items)})
+
+
+@bp.post("/reports/obligations/<int:obligation_id>/submit")
+@require_auth("officer", "chair")
+def submit_obligation(obligation_id: int):  # noqa: ANN201
+    if request.get_data():
+        json_body()  # a body, if any, must be JSON (nothing in it is read)
+    row = obligations.submit(current_engine().definition, current_user(), obligation_id)
+    return jsonify(row)
+
+
+@bp.get("/reports/adhoc")
+@require_auth("supervisor")
+def list_adhoc():  # noqa: ANN201
+    from caseflow.services import adhoc
+
+    items = adhoc.for_user(current_user())
+    return jsonify({"items": items, "total": len(items), "page": 1, "per_page": len(items)})
+
+
+def _document() -> None:
+    """Describe these endpoints in the served OpenAPI document (until it is generated from models)."""
+    from caseflow.api import openapi
+
+    op, q, path = openapi._op, openapi._q, openapi._path
+    unit_period = [q("org_unit"), {**q("from"), "required": True}, {**q("to"), "required": True}]
+    openapi.DOCUMENT["paths"].update(
+        {
+            "/reports/periodic": {
+                "get": op(
+                    "The periodic figures of a unit for a period (json, xlsx or csv)",
+                    params=[*unit_period, q("format")],
+                )
+            },
+            "/reports/obligations": {
+                "get": op("The reports each unit owes in a year", params=[q("year", "integer")])
+            },
+            "/reports/obligations/{obligation_id}/submit": {
+                "post": op("Submit a report, freezing its figures", params=[path("obligation_id")])
+            },
+            "/reports/adhoc": {"get": op("Ad-hoc reports of serious cases in the caller's subtree")},
+        }
+    )
+
+
+_document()

@@ -1,0 +1,154 @@
+"""What a supervisor watches: late work by how late it is and who has been told, and monthly trends.
+
+Counted in the database, grouped by month in Vietnam time (UTC+7 all year: no daylight saving),
+within the caller's reach (the same rule as every case read, `access`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
+
+from caseflow.extensions import db
+from caseflow.models import Agency, Case, CaseEvent, OrgUnit, Task, User
+from caseflow.models.types import utcnow
+from caseflow.services import access
+from caseflow.services.reports import Period
+
+LATE_TASKS_LIMIT = 100
+
+
+def _month(column: ColumnElement) -> ColumnElement:
+    """'YYYY-MM' of a UTC time column, in Vietnam time."""
+    if db.engine.dialect.name == "postgresql":
+        return func.to_char(func.timezone("Asia/Ho_Chi_Minh", func.timezone("UTC", column)), "YYYY-MM")
+    return func.strftime("%Y-%m", column, "+7 hours")
+
+
+def _unit_scope(incident: ColumnElement, residence: ColumnElement, unit: OrgUnit | None) -> Any:
+    if unit is None:
+        return True
+    ids = select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True))
+    return or_(incident.in_(ids), residence.in_(ids))
+
+
+def months_between(start: date, end: date) -> list[str]:
+    months, year, month = [], start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+@dataclass
+class Trend:
+    month: str
+    received: int
+    closed: int
+    overdue: int
+
+
+def monthly_trends(user: User, period: Period, unit: OrgUnit | None = None) -> list[Trend]:
+    """Per month of the period: cases received, cases closed, and tasks that went past their
+    deadline undone that month (a task done late still went overdue)."""
+    start, end = period.utc_start, period.utc_end
+    in_reach = and_(
+        access.case_scope(user), _unit_scope(Case.incident_commune_id, Case.residence_commune_id, unit)
+    )
+
+    def per_month(column: ColumnElement, *where: Any, model: Any = Case) -> dict[str, int]:
+        month = _month(column)
+        query = select(month, func.count()).select_from(model)
+        if model is Task:
+            query = query.join(Case, Case.id == Task.case_id)
+        rows = db.session.execute(
+            query.where(in_reach, column >= start, column < end, *where).group_by(month)
+        ).all()
+        return {str(m): int(n) for m, n in rows}
+
+    received = per_month(Case.received_at)
+    closed = per_month(Case.closed_at, Case.closed_at.is_not(None))
+    overdue = per_month(
+        Task.due_at,
+        Task.status != "cancelled",
+        or_(Task.completed_at.is_(None), Task.completed_at > Task.due_at),
+        Task.due_at < utcnow(),
+        model=Task,
+    )
+    return [
+        Trend(m, received.get(m, 0), closed.get(m, 0), overdue.get(m, 0))
+        for m in months_between(period.start, period.end)
+    ]
+
+
+def late_tasks(user: User, unit: OrgUnit | None = None, limit: int = LATE_TASKS_LIMIT) -> list[dict]:
+    """Open overdue tasks, the latest first: the agency, the ladder level reached and who was
+    told (from the trail's escalation events). Case references only, never the child."""
+    now = utcnow()
+    rows = db.session.execute(
+        select(Task, Case.reference, Agency.name, Agency.kind)
+        .join(Case, Case.id == Task.case_id)
+        .join(Agency, Agency.id == Task.agency_id)
+        .where(
+            access.task_scope(user),
+            _unit_scope(Task.incident_commune_id, Task.residence_commune_id, unit),
+            Task.status == "open",
+            Task.due_at < now,
+        )
+        .order_by(Task.due_at, Task.id)
+        .limit(limit)
+    ).all()
+    told = _told(rows)
+    return [
+        {
+            "task": task,
+            "reference": reference,
+            "agency": agency_name,
+            "agency_kind": agency_kind,
+            "late_hours": (now - task.due_at).total_seconds() / 3600,
+            "level": task.escalation_level,
+            "told": told.get(task.id, []),
+        }
+        for task, reference, agency_name, agency_kind in rows
+    ]
+
+
+def _told(rows: list) -> dict[int, list[str]]:
+    """Everyone each task's escalations have told so far, lowest level first."""
+    tasks = {task.id: task for task, *_ in rows}
+    if not tasks:
+        return {}
+    events = db.session.execute(
+        select(CaseEvent.data).where(
+            CaseEvent.kind == "escalation",
+            CaseEvent.case_id.in_({t.case_id for t in tasks.values()}),
+        )
+    ).scalars()
+    levels: dict[int, list[tuple[int, list[str]]]] = {}
+    for data in events:
+        if data.get("task_id") in tasks:
+            levels.setdefault(data["task_id"], []).append(
+                (data.get("level", 0), data.get("recipients") or [])
+            )
+    return {
+        task_id: list(dict.fromkeys(r for _, recipients in sorted(found) for r in recipients))
+        for task_id, found in levels.items()
+    }
+
+
+def units_in_reach(user: User) -> list[OrgUnit]:
+    """The units a supervisor may filter by (their subtree), in tree order."""
+    if user.org_unit is None:
+        return []
+    if user.role != "supervisor":
+        return [user.org_unit]
+    return list(
+        db.session.scalars(
+            select(OrgUnit)
+            .where(OrgUnit.path.startswith(user.org_unit.path, autoescape=True))
+            .order_by(cast(OrgUnit.path, String))
+        )
+    )

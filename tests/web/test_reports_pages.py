@@ -1,0 +1,103 @@
+"""The supervisor's workspace and the report pages, on the register of tests/reports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, datetime
+
+from openpyxl import load_workbook
+
+from caseflow.notifications.escalation import run_scan
+from caseflow.web.charts import grouped_bars
+from tests.reports.conftest import register  # noqa: F401 - the fixture
+
+
+def test_bars_are_drawn_to_scale_so_twelve_and_ten_differ():
+    chart = grouped_bars(["01/26", "02/26"], [[12, 10]], ["Received"])
+    twelve, ten = chart.bars
+    assert round(twelve.height / ten.height, 3) == 1.2
+    assert chart.ticks[-1][1] == 20  # the axis top: a round number above the largest bar
+
+
+def test_dashboard_bars_keep_their_proportions(web, open_case):
+    for _ in range(3):
+        open_case("A")
+    open_case("B")
+    html = web("supervisor_p").text("/supervision")
+    widths = [float(w) for w in re.findall(r'class="bar open" style="width: ([\d.]+)%"', html)]
+    assert sorted(widths) == [33.3, 100.0]
+    assert "max-width" not in re.search(r"\.bar \{[^}]*\}", open_css()).group(0)
+
+
+def open_css() -> str:
+    from tests.conftest import ROOT
+
+    return (ROOT / "caseflow" / "static" / "caseflow.css").read_text()
+
+
+def test_workspace_draws_monthly_trends_as_svg_without_script(web, register):  # noqa: F811
+    html = web("supervisor_p").text("/supervision")
+    assert "<svg" in html and "<script" not in html
+    this_month = datetime.now(UTC).strftime("%m/%Y")
+    row = re.search(rf"<th scope=\"row\">{this_month}</th><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td>", html)
+    assert row, "the month's figures as a table"
+    assert int(row.group(1)) >= 4  # cases 1, 3, 6 and 7 came in this month (6 and 7 may be last month's)
+
+
+def test_late_tasks_come_latest_first_with_the_agency_level_and_who_was_told(web, register):  # noqa: F811
+    run_scan()
+    html = web("supervisor_p").text("/supervision")
+    table = html[html.index('id="late-tasks"') :]
+    order = re.findall(r">([A-Z]+-\d{4}-\d{6})</a>", table)
+    refs = register.cases
+    assert order[0] == refs[4]["reference"]  # 300 days late
+    assert order.index(refs[8]["reference"]) < order.index(refs[6]["reference"])
+    assert "chair_a@test.vn" in table and "supervisor_p@test.vn" in table  # the ladder's recipients
+    assert "Trẻ Thử" not in html
+
+
+def test_case_export_has_vietnamese_labels_and_commune_names(web, register):  # noqa: F811
+    text = web("supervisor_p").get("/cases/export.csv").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0][:3] == ["Mã hồ sơ", "Trạng thái", "Mức độ nguy cơ"] or rows[0][0] != "reference"
+    assert all("hotline_111" not in r for r in rows) and any("Xã A" in r for r in rows)
+    assert "Trẻ Thử" not in text
+
+
+def test_periodic_report_page_and_its_files(web, register):  # noqa: F811
+    supervisor = web("supervisor_p")
+    html = supervisor.text(f"/reports/periodic?unit=P&from={register.start}&to={register.today}")
+    assert "Số vụ việc tiếp nhận" in html and "Tỉnh Thử" in html
+    assert re.search(r'id="ind-cases_received"><th scope="row">[^<]+</th><td>7</td>', html)
+    resp = supervisor.get(f"/reports/periodic.xlsx?unit=P&from={register.start}&to={register.today}")
+    assert resp.status_code == 200
+    book = load_workbook(io.BytesIO(resp.data))
+    assert book.worksheets[0]["A1"].value == "Báo cáo tình hình vụ việc bảo vệ trẻ em"
+    commune = web("officer_a").text(f"/reports/periodic?from={register.start}&to={register.today}")
+    assert "&lt;5" not in commune  # the commune's own page: exact
+    assert web("officer_a").get(f"/reports/periodic?unit=B&from={register.start}").status_code == 200
+    assert "Xã B" not in web("officer_a").text(f"/reports/periodic?unit=B&from={register.start}")
+
+
+def test_obligations_page_shows_who_has_not_reported_and_lets_the_commune_submit(web, world):
+    supervisor = web("supervisor_p")
+    html = supervisor.text("/supervision/reports?year=2020")
+    assert re.search(r'id="kpi-late">6<', html)  # A, B, C: the six-month and annual reports of 2020
+    officer = web("officer_a")
+    page = officer.text("/supervision/reports?year=2020")
+    ids = re.findall(r"/supervision/reports/(\d+)/submit", page)
+    resp = officer.post(
+        f"/supervision/reports/{ids[0]}/submit", {"year": "2020"}, token_from="/supervision/reports?year=2020"
+    )
+    assert resp.status_code == 302
+    assert re.search(r'id="kpi-late">5<', supervisor.text("/supervision/reports?year=2020"))
+
+
+def test_adhoc_page_lists_serious_cases_by_reference(web, register):  # noqa: F811
+    html = web("supervisor_p").text("/supervision/adhoc")
+    for n in (1, 2, 6):
+        assert register.cases[n]["reference"] in html
+    assert "Xâm hại tình dục" in html and "Trẻ Thử" not in html
+    assert web("officer_a").get("/supervision/adhoc").status_code == 403
