@@ -1,13 +1,14 @@
 """Reporting obligations on the overdue ladder: warned before the due day, escalated when late.
 
-The same ladder as a task held by the commune (escalation.Ladder: the commune's chair, then the
-supervisors of each unit above it), the same timing settings, the same at-most-once claim: each
+The rungs of a task held by the commune (the commune's chair, then the supervisors of each unit
+above it), one a day, and the same at-most-once claim as tasks: each
 level is claimed with `UPDATE ... WHERE escalation_level = :seen`, and only the scan whose claim
 matched writes the mails, through the outbox, in the same transaction. Called by run_scan.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, render_template
@@ -53,6 +54,48 @@ def _commune_staff(unit_id: int) -> list[User]:
             .order_by(User.id)
         )
     )
+
+
+# A late report climbs one unit a day: the commune's chair when the due moment passes, the
+# supervisors of each unit above it a day apart. (Tasks' working-day ladder counts office hours
+# and working days; reports are due on fixed dates and keep this simpler daily step.)
+LEVEL_INTERVAL = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Rung:
+    unit: OrgUnit
+    users: list[User]
+
+
+class _Rungs:
+    """The ladder above each commune for one scan, cached per unit."""
+
+    def __init__(self) -> None:
+        self._users: dict[tuple[int, str], list[User]] = {}
+
+    def _of(self, unit_id: int, role: str) -> list[User]:
+        if (unit_id, role) not in self._users:
+            self._users[unit_id, role] = list(
+                db.session.scalars(
+                    select(User)
+                    .where(User.org_unit_id == unit_id, User.role == role, User.active.is_(True))
+                    .order_by(User.id)
+                )
+            )
+        return self._users[unit_id, role]
+
+    def rungs(self, commune: OrgUnit) -> list[Rung]:
+        rungs = [Rung(commune, self._of(commune.id, "chair"))]
+        rungs += [Rung(unit, self._of(unit.id, "supervisor")) for unit in commune.ancestors()]
+        return rungs
+
+
+def _due_level(due_at: datetime, now: datetime, top: int) -> int:
+    """The highest level whose time has come (0: not yet late)."""
+    if now < due_at:
+        return 0
+    return min(top, 1 + int((now - due_at) / LEVEL_INTERVAL))
 
 
 def _mail(kind: str, row: ReportObligation, level: int, user: User, unit: OrgUnit | None) -> Notification:
@@ -104,9 +147,7 @@ def send_warnings(now: datetime) -> int:
 
 def escalate(now: datetime) -> int:
     """Send every ladder level that has come due for an unsubmitted report; returns levels sent."""
-    from caseflow.notifications.escalation import Ladder, _due_level, timing
-
-    t, ladder, sent = timing(), Ladder(), 0
+    directory, sent = _Rungs(), 0
     rows = list(
         db.session.scalars(
             select(ReportObligation)
@@ -118,8 +159,8 @@ def escalate(now: datetime) -> int:
         )
     )
     for row in rows:
-        rungs = ladder.rungs(row.org_unit)  # level 1: the commune's chair; then each unit above
-        target = _due_level(row.due_at, now, t, len(rungs))
+        rungs = directory.rungs(row.org_unit)  # level 1: the commune's chair; then each unit above
+        target = _due_level(row.due_at, now, len(rungs))
         seen = row.escalation_level
         if target <= seen:
             continue

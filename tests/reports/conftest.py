@@ -133,6 +133,8 @@ def register(api, world, open_case, fire) -> Register:
     )
     c = fire(c, "verify", "officer_b@test.vn", {**VERIFY_MILD, "caregiver_is_abuser": True})
     complete(task_of(c, "emergency_protection", "B-police"), "police_b@test.vn")
+    # Art. 31: the police also preserved the evidence (late, like their protection task).
+    complete(task_of(c, "evidence_preservation", "B-police"), "police_b@test.vn")
     cases[6] = c
     cases[7] = open_case(
         "C",
