@@ -10,13 +10,14 @@ from flask import Blueprint, Response, render_template, request, stream_with_con
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from caseflow.display import local_time as local
 from caseflow.extensions import db
 from caseflow.models.types import utcnow
 from caseflow.services import cases
 from caseflow.services.dashboard import overdue_dashboard
 from caseflow.services.serialize import case_summary_json
 from caseflow.web.forms import FilterForm
-from caseflow.web.helpers import HARM_LABELS, local, roles_required, state_label
+from caseflow.web.helpers import HARM_LABELS, roles_required, state_label
 from caseflow.workflow import current_engine
 
 bp = Blueprint("supervision", __name__)

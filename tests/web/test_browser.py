@@ -54,7 +54,7 @@ def test_the_procedure_in_the_browser(new_page, world):
     # The officer records a report (form 01) and lands on the new case's page.
     case_id = _record_report(officer)
     assert CHILD not in officer.title() and CHILD not in officer.url
-    assert "Đã tiếp nhận" in officer.locator("ol.steps li[aria-current=step]").inner_text()
+    assert "Đã tiếp nhận" in officer.locator(".case-head .badge.state").inner_text()
     shoot(officer, "case-received")
 
     # Verification with serious harm: police and health get emergency tasks.
@@ -99,7 +99,7 @@ def test_the_procedure_in_the_browser(new_page, world):
     officer.fill(
         "#submit_plan-measures-0-due_date", (datetime.now(UTC) + timedelta(days=10)).strftime("%Y-%m-%d")
     )
-    _submit(officer, plan.locator("button[type=submit]"))
+    _submit(officer, plan.locator("button.primary[type=submit]"))
     assert _db_case(case_id).state == "planned"
 
     chair = new_page()
@@ -109,7 +109,7 @@ def test_the_procedure_in_the_browser(new_page, world):
     if approve.get_attribute("open") is None:
         approve.locator("summary").click()
     _submit(chair, approve.locator("button[type=submit]"))
-    assert "Đang can thiệp" in chair.locator("ol.steps li[aria-current=step]").inner_text()
+    assert "Đang can thiệp" in chair.locator(".case-head .badge.state").inner_text()
     shoot(chair, "case-intervention-chair")
     assert _db_case(case_id).state == "intervention"
 
