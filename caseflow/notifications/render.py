@@ -3,114 +3,106 @@
 The context is assembled here from an allow-list (case reference, task label, deadline,
 links): the child's name, birth date, address, school, the informant and every free-text
 field (summary, findings, task descriptions) are never loaded, so no template can leak them.
+Every word comes from the Babel catalogs, rendered in the recipient's locale; the message is
+built so that subjects keep every space and diacritic as mail clients decode them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import formatdate
 
-from flask import current_app, render_template
+from flask import current_app, g, has_request_context, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from caseflow.display import local_time
 from caseflow.models import Agency, Case, Notification, OrgUnit, Task
+from caseflow.workflow.clock import LOCAL_TZ
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+__all__ = [
+    "LOCAL_TZ",
+    "LOCALES",
+    "MESSAGES",
+    "Rendered",
+    "build_message",
+    "render_digest",
+    "render_notification",
+]
+
 LOCALES = ("vi", "en")
 
-# kind -> locale -> (subject, opening line). Placeholders: {ref}, {task}, {level}, {unit}.
-MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
-    "task_created": {
-        "vi": (
-            "[{ref}] Nhiệm vụ mới: {task}",
-            "Cơ quan của quý vị được giao một nhiệm vụ mới trong hồ sơ {ref}.",
-        ),
-        "en": ("[{ref}] New task: {task}", "Your agency has been given a new task on case {ref}."),
-    },
-    "warning": {
-        "vi": ("[{ref}] Sắp đến hạn: {task}", "Nhiệm vụ sau sắp đến hạn và chưa được hoàn thành."),
-        "en": ("[{ref}] Due soon: {task}", "The following task is due soon and is not done yet."),
-    },
-    "overdue": {
-        "vi": ("[{ref}] Quá hạn: {task}", "Nhiệm vụ sau đã quá hạn. Đề nghị thực hiện ngay."),
-        "en": ("[{ref}] Overdue: {task}", "The following task is overdue. Please act now."),
-    },
-    "escalation": {
-        "vi": (
-            "[{ref}] Báo cáo quá hạn (cấp {level}): {task}",
-            "Một nhiệm vụ bảo vệ trẻ em thuộc {unit} đã quá hạn mà chưa được thực hiện.",
-        ),
-        "en": (
-            "[{ref}] Overdue task escalated (level {level}): {task}",
-            "A child-protection task under {unit} is overdue and not done.",
-        ),
-    },
-    "plan_submitted": {
-        "vi": (
-            "[{ref}] Kế hoạch chờ phê duyệt",
-            "Kế hoạch hỗ trợ, can thiệp của hồ sơ {ref} đang chờ quý vị phê duyệt.",
-        ),
-        "en": ("[{ref}] Plan awaiting approval", "The intervention plan of case {ref} awaits your approval."),
-    },
-    "plan_approved": {
-        "vi": (
-            "[{ref}] Kế hoạch đã được phê duyệt",
-            "Kế hoạch hỗ trợ, can thiệp của hồ sơ {ref} đã được phê duyệt.",
-        ),
-        "en": ("[{ref}] Plan approved", "The intervention plan of case {ref} has been approved."),
-    },
-    "plan_rejected": {
-        "vi": ("[{ref}] Kế hoạch bị trả lại", "Kế hoạch của hồ sơ {ref} chưa được phê duyệt và cần sửa lại."),
-        "en": ("[{ref}] Plan sent back", "The plan of case {ref} was not approved and needs changes."),
-    },
-    "case_handed_over": {
-        "vi": (
-            "[{ref}] Hồ sơ được chuyển giao",
-            "Hồ sơ {ref} đã được chuyển giao về nơi cư trú mới của trẻ.",
-        ),
-        "en": ("[{ref}] Case handed over", "Case {ref} has been handed over to the child's new commune."),
-    },
-    "case_closed": {
-        "vi": ("[{ref}] Hồ sơ đã kết thúc", "Hồ sơ {ref} đã được kết thúc."),
-        "en": ("[{ref}] Case closed", "Case {ref} has been closed."),
-    },
+# kind -> (subject, opening line). Placeholders: %(ref)s, %(task)s, %(level)s, %(unit)s.
+MESSAGES = {
+    "task_created": (
+        _l("[%(ref)s] New task: %(task)s"),
+        _l("Your agency has been given a new task on case %(ref)s."),
+    ),
+    "warning": (
+        _l("[%(ref)s] Due soon: %(task)s"),
+        _l("The following task is due soon and is not done yet."),
+    ),
+    "overdue": (
+        _l("[%(ref)s] Overdue: %(task)s"),
+        _l("The following task is overdue. Please act now."),
+    ),
+    "escalation": (
+        _l("[%(ref)s] Overdue task escalated (level %(level)s): %(task)s"),
+        _l("A child-protection task under %(unit)s is overdue and not done."),
+    ),
+    "plan_submitted": (
+        _l("[%(ref)s] Plan awaiting approval"),
+        _l("The intervention plan of case %(ref)s awaits your approval."),
+    ),
+    "plan_approved": (
+        _l("[%(ref)s] Plan approved"),
+        _l("The intervention plan of case %(ref)s has been approved."),
+    ),
+    "plan_rejected": (
+        _l("[%(ref)s] Plan sent back"),
+        _l("The plan of case %(ref)s was not approved and needs changes."),
+    ),
+    "case_handed_over": (
+        _l("[%(ref)s] Case handed over"),
+        _l("Case %(ref)s has been handed over to the child's new commune."),
+    ),
+    "case_closed": (
+        _l("[%(ref)s] Case closed"),
+        _l("Case %(ref)s has been closed."),
+    ),
 }
+# A kind another part adds before its words are written still reads as a sentence.
+FALLBACK = (_l("[%(ref)s] Case update"), _l("There is news on case %(ref)s."))
+DIGEST = (_l("Overdue tasks digest (%(count)s)"), _l("These tasks in your area are overdue:"))
 
-DIGEST = {
-    "vi": ("Tổng hợp nhiệm vụ quá hạn ({count})", "Các nhiệm vụ sau thuộc địa bàn quý vị đã quá hạn:"),
-    "en": ("Overdue tasks digest ({count})", "These tasks in your area are overdue:"),
-}
 
-LABELS = {
-    "vi": {
-        "case": "Hồ sơ",
-        "task": "Nhiệm vụ",
-        "due": "Hạn",
-        "agency": "Cơ quan thực hiện",
-        "open": "Xem hồ sơ",
-        "ack": "Xác nhận đã nhận nhiệm vụ",
-        "complete": "Báo cáo đã hoàn thành",
-        "actions_note": "Các liên kết dưới đây dùng một lần, không cần đăng nhập, hết hạn sau {hours} giờ.",
-        "tz": "giờ Việt Nam",
-        "footer": "Thư tự động từ CaseFlow. Không trả lời thư này. "
-        "Thông tin về trẻ được bảo mật theo Luật Trẻ em và Nghị định 56/2017/NĐ-CP.",
-    },
-    "en": {
-        "case": "Case",
-        "task": "Task",
-        "due": "Due",
-        "agency": "Agency",
-        "open": "Open the case",
-        "ack": "Acknowledge the task",
-        "complete": "Report the task done",
-        "actions_note": "The links below work once, without logging in, and expire in {hours} hours.",
-        "tz": "Vietnam time",
-        "footer": "Automatic mail from CaseFlow. Do not reply. "
-        "The child's identity is protected under the Law on Children and Decree 56/2017/ND-CP.",
-    },
-}
+def _labels() -> dict[str, str]:
+    """The mail's fixed words, looked up in the locale being rendered."""
+    return {
+        "case": _("Case"),
+        "task": _("Task"),
+        "due": _("Due"),
+        "agency": _("Agency"),
+        "open": _("Open the case"),
+        "ack": _("Acknowledge the task"),
+        "complete": _("Report the task done"),
+        "footer": _(
+            "Automatic mail from CaseFlow. Do not reply. "
+            "The child's identity is protected under the Law on Children and Decree 56/2017/ND-CP."
+        ),
+    }
 
 
 @dataclass
@@ -124,12 +116,27 @@ def locale_of(value: str | None) -> str:
     return value if value in LOCALES else "vi"
 
 
+@contextmanager
+def mail_locale(locale: str) -> Iterator[None]:
+    """Render in `locale` whatever the page's language: a mail can be rendered during a request
+    (in-process delivery), whose catalog the pages cache on `g`."""
+    cached = g.pop("_caseflow_catalog", None) if has_request_context() else None
+    try:
+        with force_locale(locale):
+            yield
+    finally:
+        if has_request_context():
+            g.pop("_caseflow_catalog", None)
+            if cached is not None:
+                g._caseflow_catalog = cached
+
+
 def format_due(moment: datetime | None, locale: str) -> str:
+    """A deadline as the pages show it, with the zone said, since a mail is read anywhere."""
     if moment is None:
         return ""
-    local = moment.astimezone(LOCAL_TZ)
-    shown = local.strftime("%H:%M %d/%m/%Y") if locale == "vi" else local.strftime("%Y-%m-%d %H:%M")
-    return f"{shown} ({LABELS[locale]['tz']})"
+    with mail_locale(locale_of(locale)):
+        return _("%(when)s (Vietnam time)", when=local_time(moment))
 
 
 def case_link(case_id: int) -> str:
@@ -141,8 +148,9 @@ def task_label(task: Task, locale: str) -> str:
 
     template = current_engine().definition.tasks.get(task.template)
     if template is None:
-        return task.kind
-    return template.label.get(locale) or next(iter(template.label.values()), task.kind)
+        with mail_locale(locale_of(locale)):
+            return _("a task")
+    return template.label.get(locale) or next(iter(template.label.values()), "")
 
 
 def _reference(case: Case | None) -> str:
@@ -173,30 +181,35 @@ def render_notification(session: Session, row: Notification) -> Rendered:
         "level": row.level,
         "unit": unit.name if unit else "",
     }
-    subject_fmt, intro_fmt = MESSAGES[row.kind][locale]
-    actions = []
-    if row.kind == "task_created" and task is not None and task.status == "open":
-        from caseflow.actions.tokens import action_link
+    subject_msg, intro_msg = MESSAGES.get(row.kind, FALLBACK)
+    with mail_locale(locale):
+        labels = _labels()
+        actions = []
+        if row.kind == "task_created" and task is not None and task.status == "open":
+            from caseflow.actions.tokens import action_link
 
-        actions = [
-            (LABELS[locale]["ack"], action_link(task.id, "acknowledge")),
-            (LABELS[locale]["complete"], action_link(task.id, "complete")),
-        ]
-    context = {
-        "locale": locale,
-        "labels": LABELS[locale],
-        "intro": intro_fmt.format(**fmt),
-        "reference": fmt["ref"],
-        "link": case_link(case.id) if case else current_app.config["CASEFLOW_BASE_URL"],
-        "actions": actions,
-        "action_hours": current_app.config["EMAIL_ACTION_HOURS"],
-        **facts,
-    }
-    return Rendered(
-        subject=subject_fmt.format(**fmt),
-        text=render_template("email/notification.txt", **context),
-        html=render_template("email/notification.html", **context),
-    )
+            actions = [
+                (labels["ack"], action_link(task.id, "acknowledge")),
+                (labels["complete"], action_link(task.id, "complete")),
+            ]
+        hours = current_app.config["EMAIL_ACTION_HOURS"]
+        context = {
+            "locale": locale,
+            "labels": labels,
+            "intro": str(intro_msg) % fmt,
+            "reference": fmt["ref"],
+            "link": case_link(case.id) if case else current_app.config["CASEFLOW_BASE_URL"],
+            "actions": actions,
+            "actions_note": _(
+                "The links below work once, without signing in, and expire in %(hours)s hours.", hours=hours
+            ),
+            **facts,
+        }
+        return Rendered(
+            subject=str(subject_msg) % fmt,
+            text=render_template("email/notification.txt", **context),
+            html=render_template("email/notification.html", **context),
+        )
 
 
 def render_digest(session: Session, rows: list[Notification], locale: str) -> Rendered:
@@ -217,10 +230,36 @@ def render_digest(session: Session, rows: list[Notification], locale: str) -> Re
                 **task_facts(session, task, locale),
             }
         )
-    subject_fmt, intro = DIGEST[locale]
-    context = {"locale": locale, "labels": LABELS[locale], "intro": intro, "items": items}
-    return Rendered(
-        subject=subject_fmt.format(count=len(items)),
-        text=render_template("email/digest.txt", **context),
-        html=render_template("email/digest.html", **context),
-    )
+    subject_msg, intro_msg = DIGEST
+    with mail_locale(locale):
+        context = {"locale": locale, "labels": _labels(), "intro": str(intro_msg), "items": items}
+        return Rendered(
+            subject=str(subject_msg) % {"count": len(items)},
+            text=render_template("email/digest.txt", **context),
+            html=render_template("email/digest.html", **context),
+        )
+
+
+def build_message(rendered: Rendered, sender: str, recipient: str, message_id: str) -> Message:
+    """The mail as sent: UTF-8 text and HTML alternatives. The subject is folded by `Header`, which
+    keeps each space inside an encoded word; the newer header folder of Python 3.11 splits a long
+    Vietnamese subject at a space between two encoded words, and RFC 2047 decoding then drops that
+    space ("Bảo vệkhẩn cấp")."""
+    # CRLF, as SMTP wants: smtplib sends bytes as given, and a server reads bare LFs as one long line.
+    message = MIMEMultipart("alternative", policy=compat32.clone(linesep="\r\n"))
+    message["Subject"] = Header(rendered.subject, "utf-8")
+    message["From"] = sender
+    message["To"] = recipient
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = message_id
+    message.attach(MIMEText(rendered.text, "plain", _body_charset()))
+    message.attach(MIMEText(rendered.html, "html", _body_charset()))
+    return message
+
+
+def _body_charset() -> Charset:
+    # Quoted-printable, said here: Flask-Mail re-registers UTF-8 process-wide as raw 8-bit, whose
+    # long lines SMTP servers refuse.
+    charset = Charset("utf-8")
+    charset.body_encoding = QP
+    return charset
