@@ -56,6 +56,11 @@ FIRST_NAMES = [
 ]
 
 
+def agency_code(slug: str, kind: str) -> str:
+    """Codes people read on the admin pages: words joined by hyphens, not the kind's own code."""
+    return f"{slug}-{kind.replace('_', '-')}"
+
+
 def seed() -> Iterator[str]:
     if db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == "20")):
         yield "Demo data already present; nothing to do."
@@ -83,17 +88,17 @@ def seed() -> Iterator[str]:
         for kind in AGENCY_KINDS:
             db.session.add(
                 Agency(
-                    code=f"{slug}-{kind}",
+                    code=agency_code(slug, kind),
                     name=f"{KIND_NAMES[kind]} {name}",
                     kind=kind,
                     org_unit=unit,
-                    email=f"{kind}.{slug}@langson.example",
+                    email=f"{kind.replace('_', '.')}.{slug}@langson.example",
                 )
             )
     db.session.flush()
 
     users = [
-        ("admin@demo.caseflow.vn", "Quản trị hệ thống", "admin", province, None),
+        ("admin@demo.caseflow.vn", "Lương Thị Hằng (quản trị)", "admin", province, None),
         ("giamsat@demo.caseflow.vn", "Giám sát tỉnh", "supervisor", province, None),
         ("tongdai111@demo.caseflow.vn", "Tư vấn viên 111", "agency_staff", province, "LS-111"),
     ]
@@ -124,8 +129,8 @@ def seed() -> Iterator[str]:
             ),
         ]
     by_email = {}
-    for email, name, role, unit, agency_code in users:
-        agency = db.session.scalar(select(Agency).where(Agency.code == agency_code)) if agency_code else None
+    for email, name, role, unit, staff_of in users:
+        agency = db.session.scalar(select(Agency).where(Agency.code == staff_of)) if staff_of else None
         user = User(email=email, name=name, role=role, org_unit=unit, agency=agency)
         user.set_password(DEMO_PASSWORD)
         db.session.add(user)
@@ -165,7 +170,7 @@ CLOSE = {"no_longer_at_risk": True, "stable": True, "summary": "Trẻ đã an to
 
 def _plan(measures: list[tuple[str, str, timedelta]]) -> dict:
     """A plan whose measures are due `after` the moment it is submitted (see `_run`)."""
-    return {"plan": "Kế hoạch hỗ trợ, can thiệp (Mẫu 04).", "measures": measures}
+    return {"plan": "Hỗ trợ tâm lý, khám sức khỏe và theo dõi việc học của trẻ.", "measures": measures}
 
 
 TOUR_PLAN = _plan(
@@ -365,7 +370,7 @@ def _step(engine, case: Case, step: str, data: dict, officer: User, chair: User)
         data = {
             "plan": data["plan"],
             "measures": [
-                {"agency": f"{slug}-{kind}", "description": text, "due_at": (now + due).isoformat()}
+                {"agency": agency_code(slug, kind), "description": text, "due_at": (now + due).isoformat()}
                 for kind, text, due in data["measures"]
             ],
         }
