@@ -42,3 +42,12 @@ def agencies_serving(unit: OrgUnit) -> list[Agency]:
             select(Agency).where(Agency.org_unit_id.in_(ids)).order_by(Agency.org_unit_id.desc(), Agency.name)
         )
     )
+
+
+def names_by_code(codes: set[str]) -> dict[str, str]:
+    """Agency and unit names for codes kept in a plan or the trail, so pages never show a code."""
+    if not codes:
+        return {}
+    names = dict(db.session.execute(select(Agency.code, Agency.name).where(Agency.code.in_(codes))).all())
+    names.update(db.session.execute(select(OrgUnit.code, OrgUnit.name).where(OrgUnit.code.in_(codes))).all())
+    return names

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from caseflow.display import local_date
 from caseflow.models import Case
 from caseflow.models.types import utcnow
 from caseflow.services import access, cases, directory, intake, transition
@@ -214,11 +215,27 @@ def _case_page(
         note_form=note_form or NoteForm(),
         complete_form=CompleteTaskForm(),
         shown_with=SHOWN_WITH,
+        plan_measures=_plan_measures(case) if view.casework else [],
         messages=messages or [],
         conflict=conflict,
         now=now,
         age=_age(case, now),
     ), status
+
+
+def _plan_measures(case: Case) -> list[dict]:
+    """The plan's measures as the chair approves them: each agency by its name, each date local."""
+    measures = [m for m in (case.plan or {}).get("measures") or [] if isinstance(m, dict)]
+    codes = {m.get("agency") for m in measures if isinstance(m.get("agency"), str)}
+    names = directory.names_by_code(codes)
+    return [
+        {
+            "agency": names.get(m.get("agency"), ""),
+            "description": m.get("description") or "",
+            "due": local_date(m.get("due_at")),
+        }
+        for m in measures
+    ]
 
 
 def _age(case: Case, now: datetime) -> int | None:

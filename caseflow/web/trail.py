@@ -9,11 +9,10 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from caseflow.display import local_time
-from caseflow.extensions import db
-from caseflow.models import Agency, Case, CaseEvent, OrgUnit
+from caseflow.models import Case, CaseEvent
+from caseflow.services import directory
 from caseflow.web import helpers
 
 # The kinds other parts of CaseFlow write; a kind not listed still reads as a sentence, never a code.
@@ -70,11 +69,7 @@ def _names(events: list[CaseEvent]) -> dict[str, str]:
         for key in ("agency", "from", "to", "unit", "residence_commune", "from_commune"):
             if isinstance(data.get(key), str):
                 codes.add(data[key])
-    if not codes:
-        return {}
-    names = dict(db.session.execute(select(Agency.code, Agency.name).where(Agency.code.in_(codes))).all())
-    names.update(db.session.execute(select(OrgUnit.code, OrgUnit.name).where(OrgUnit.code.in_(codes))).all())
-    return names
+    return directory.names_by_code(codes)
 
 
 def _who(e: CaseEvent) -> str:

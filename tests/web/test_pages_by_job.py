@@ -42,6 +42,8 @@ def test_a_chair_sees_first_what_waits_for_their_decision(web, open_case, fire):
         "officer_a@test.vn",
         {"plan": "P", "measures": [{"agency": "A-health", "description": "D", "due_at": due}]},
     )
+    page = web("chair_a").text(f"/cases/{case['id']}")
+    assert "health A</strong>: D · hạn 31/01/2099" in _section(page, "facts-h")  # what they approve
     body = web("chair_a").text("/tasks")
     decide = _section(body, "decide-h")
     assert "Phê duyệt kế hoạch" in decide and "#action-approve_plan" in decide
