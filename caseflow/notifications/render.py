@@ -44,7 +44,9 @@ __all__ = [
 
 LOCALES = ("vi", "en")
 
-# kind -> (subject, opening line). Placeholders: %(ref)s, %(task)s, %(level)s, %(unit)s.
+# The mails about tasks: kind -> (subject, opening line), in the Babel catalogs. Placeholders:
+# %(ref)s, %(task)s, %(level)s, %(unit)s. Mails about a case's transitions say what the workflow
+# file's `notifications:` says, in its own two languages, like its states (see `_wording`).
 MESSAGES = {
     "task_created": (
         _l("[%(ref)s] New task: %(task)s"),
@@ -61,26 +63,6 @@ MESSAGES = {
     "escalation": (
         _l("[%(ref)s] Overdue task escalated (level %(level)s): %(task)s"),
         _l("A child-protection task under %(unit)s is overdue and not done."),
-    ),
-    "plan_submitted": (
-        _l("[%(ref)s] Plan awaiting approval"),
-        _l("The intervention plan of case %(ref)s awaits your approval."),
-    ),
-    "plan_approved": (
-        _l("[%(ref)s] Plan approved"),
-        _l("The intervention plan of case %(ref)s has been approved."),
-    ),
-    "plan_rejected": (
-        _l("[%(ref)s] Plan sent back"),
-        _l("The plan of case %(ref)s was not approved and needs changes."),
-    ),
-    "case_handed_over": (
-        _l("[%(ref)s] Case handed over"),
-        _l("Case %(ref)s has been handed over to the child's new commune."),
-    ),
-    "case_closed": (
-        _l("[%(ref)s] Case closed"),
-        _l("Case %(ref)s has been closed."),
     ),
 }
 # A kind another part adds before its words are written still reads as a sentence.
@@ -153,6 +135,20 @@ def task_label(task: Task, locale: str) -> str:
     return template.label.get(locale) or next(iter(template.label.values()), "")
 
 
+def _wording(kind: str, locale: str, fmt: dict) -> tuple[str, str]:
+    """(subject, opening line) of a mail, in the locale being rendered: the workflow file's for its
+    notifications ({ref} placeholders), else the task mails' from the catalogs."""
+    from caseflow.workflow import current_engine
+
+    declared = current_engine().definition.notifications.get(kind)
+    if declared is not None:
+        subject = declared.subject.get(locale) or declared.subject.get("vi", "")
+        message = declared.message.get(locale) or declared.message.get("vi", "")
+        return subject.format(**fmt), message.format(**fmt)
+    subject_msg, intro_msg = MESSAGES.get(kind, FALLBACK)
+    return str(subject_msg) % fmt, str(intro_msg) % fmt
+
+
 def _reference(case: Case | None) -> str:
     if case is None:
         return "-"
@@ -181,8 +177,8 @@ def render_notification(session: Session, row: Notification) -> Rendered:
         "level": row.level,
         "unit": unit.name if unit else "",
     }
-    subject_msg, intro_msg = MESSAGES.get(row.kind, FALLBACK)
     with mail_locale(locale):
+        subject, intro = _wording(row.kind, locale, fmt)
         labels = _labels()
         actions = []
         if row.kind == "task_created" and task is not None and task.status == "open":
@@ -196,7 +192,7 @@ def render_notification(session: Session, row: Notification) -> Rendered:
         context = {
             "locale": locale,
             "labels": labels,
-            "intro": str(intro_msg) % fmt,
+            "intro": intro,
             "reference": fmt["ref"],
             "link": case_link(case.id) if case else current_app.config["CASEFLOW_BASE_URL"],
             "actions": actions,
@@ -206,7 +202,7 @@ def render_notification(session: Session, row: Notification) -> Rendered:
             **facts,
         }
         return Rendered(
-            subject=str(subject_msg) % fmt,
+            subject=subject,
             text=render_template("email/notification.txt", **context),
             html=render_template("email/notification.html", **context),
         )

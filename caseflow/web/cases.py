@@ -25,7 +25,7 @@ from caseflow.web.forms import (
     blank_measure,
     edit_measure_rows,
 )
-from caseflow.web.helpers import completed_by_step, locale, roles_required, time_left
+from caseflow.web.helpers import completed_by_step, data_rows, locale, roles_required, time_left
 from caseflow.web.trail import completed_via, describe
 from caseflow.web.visibility import case_view
 from caseflow.workflow import current_engine
@@ -220,6 +220,7 @@ def _case_page(
         conflict=conflict,
         now=now,
         age=_age(case, now),
+        data_rows=data_rows(definition, case) if view.casework else [],
     ), status
 
 

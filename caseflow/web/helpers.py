@@ -16,10 +16,11 @@ from flask_login import current_user, login_required
 
 from caseflow import display
 from caseflow.display import TimeLeft
-from caseflow.models import Task
-from caseflow.services import access
+from caseflow.models import Case, Task
+from caseflow.services import access, case_fields
 from caseflow.workflow import current_engine
 from caseflow.workflow.clock import WorkingCalendar
+from caseflow.workflow.definition import FieldSpec, WorkflowDefinition
 
 CHANNEL_LABELS = {
     "hotline_111": _l("Hotline 111"),
@@ -139,6 +140,30 @@ def rule_text(rule: str) -> str:
 def time_left(task: Task, now: datetime, calendar: WorkingCalendar) -> TimeLeft:
     """Time left on the clock the task's own rule runs on (see `caseflow.display.time_left`)."""
     return display.time_left(task.due_at, task.rule, now, calendar)
+
+
+def field_label(spec: FieldSpec) -> str:
+    """A trigger field's label: the workflow file's, in the page's language, when it gives one."""
+    if spec.label:
+        return spec.label.get(locale()) or spec.label.get("vi") or spec.name
+    return str(FIELD_LABELS.get(spec.name, spec.name.replace("_", " ")))
+
+
+def data_rows(definition: WorkflowDefinition, case: Case) -> list[dict[str, str]]:
+    """The case's `store: data` fields that have a value, labelled and shown for a page."""
+    rows = []
+    for spec in case_fields.data_fields(definition):
+        value = case_fields.stored(case, spec)
+        if value is None or value == "" or value == []:
+            continue
+        if isinstance(value, bool):
+            shown = str(_("Yes") if value else _("No"))
+        elif isinstance(value, list):
+            shown = ", ".join(str(v) for v in value)
+        else:
+            shown = str(value)
+        rows.append({"label": field_label(spec), "value": shown})
+    return rows
 
 
 def label(mapping: dict, value: str | None) -> str:
