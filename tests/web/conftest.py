@@ -6,6 +6,7 @@ same database (the SQLite file, or the PostgreSQL database made for this run).
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from pathlib import Path
@@ -131,14 +132,21 @@ def shoot(page, name: str) -> None:
 def serious_violations(page, where: str) -> list[str]:
     """axe-core's serious and critical findings on the page as shown (axe injected from the
     installed package, no network)."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
+    if not page.evaluate("typeof window.axe !== 'undefined'"):  # once per document, not per width
+        page.evaluate(_axe_script())
+    response = page.evaluate("axe.run({resultTypes: ['violations']})")
     return [
         f"{where}: {v['id']} ({v['impact']}) {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
+        for v in response["violations"]
         if v.get("impact") in ("serious", "critical")
     ]
+
+
+@functools.cache
+def _axe_script() -> str:
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe().axe_script
 
 
 def sign_in(page, email: str, password: str = PASSWORD) -> None:
