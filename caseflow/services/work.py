@@ -20,7 +20,7 @@ from caseflow.services import access
 from caseflow.services.tasks import task_query
 from caseflow.workflow.definition import TransitionDef, WorkflowDefinition
 
-NOW_LIMIT = 200  # what one person must do now fits on a page; past this the rest is paged below
+NOW_LIMIT = 50  # the soonest of what one must do now; a page of hundreds would hide the first ones
 
 
 @dataclass
@@ -37,6 +37,11 @@ class Work:
     now: list[Item] = field(default_factory=list)
     follow: list[Item] = field(default_factory=list)
     follow_total: int = 0
+    own_total: int = 0  # the open tasks of the user's own agencies, shown or not
+
+    @property
+    def not_shown(self) -> int:
+        return max(self.own_total - NOW_LIMIT, 0)
 
 
 def acting_agency_ids(user: User) -> list[int]:
@@ -81,9 +86,11 @@ def my_work(user: User, definition: WorkflowDefinition, page: int, per_page: int
     work = Work()
     held_back: list[Item] = []
     if own:
-        mine = db.session.scalars(
-            base.where(Task.agency_id.in_(own)).order_by(Task.due_at, Task.id).limit(NOW_LIMIT)
-        ).all()
+        own_query = base.where(Task.agency_id.in_(own))
+        work.own_total = (
+            db.session.scalar(select(func.count()).select_from(own_query.order_by(None).subquery())) or 0
+        )
+        mine = db.session.scalars(own_query.order_by(Task.due_at, Task.id).limit(NOW_LIMIT)).all()
         for task in mine:
             item = classify(user, definition, task)
             if item is None:

@@ -41,6 +41,7 @@ def my_work() -> str:
         now_rows=groups[1],
         follow=groups[2],
         follow_total=work.follow_total,
+        not_shown=work.not_shown,
         page=page,
         pages=max((work.follow_total + PER_PAGE - 1) // PER_PAGE, 1),
         overdue=sum(1 for r in every if r["left"].overdue),
