@@ -112,6 +112,7 @@ def main() -> None:
         officer = sign_in(app, "canbo.dongkinh@demo.caseflow.vn")
         police = sign_in(app, "congan.dongkinh@demo.caseflow.vn")
         health = sign_in(app, "yte.dongkinh@demo.caseflow.vn")
+        chair = sign_in(app, "chutich.dongkinh@demo.caseflow.vn")
         supervisor = sign_in(app, "giamsat@demo.caseflow.vn")
         admin = sign_in(app, "admin@demo.caseflow.vn")
         anonymous = app.test_client()
@@ -119,9 +120,11 @@ def main() -> None:
             ("login", anonymous, "/login"),
             ("my work (officer)", officer, "/tasks"),
             ("my work (police)", police, "/tasks"),
+            ("my work (chair)", chair, "/tasks"),
             ("my work (supervisor)", supervisor, "/tasks"),
             ("intake form", officer, "/cases/new"),
             ("case page (officer)", officer, f"/cases/{officer_case}"),
+            ("case page (chair)", chair, f"/cases/{officer_case}"),
             ("case page (health staff)", health, f"/cases/{officer_case}"),
             ("case page (supervisor)", supervisor, f"/cases/{officer_case}"),
             ("case list (supervisor)", supervisor, "/cases"),

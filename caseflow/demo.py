@@ -1,22 +1,26 @@
 """Demo data for trying CaseFlow: Lạng Sơn province, a historic Chi Lăng district, agencies,
-a user per role and about thirty cases in every state, some of them overdue."""
+a user per role, and cases that tell the README's tour (an overdue emergency, a plan awaiting
+approval, a dismissed report...) with about thirty more in every state, their times consistent."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from caseflow.extensions import db
 from caseflow.models import Agency, Case, CaseEvent, OrgUnit, Task, User
 from caseflow.models.orgs import AGENCY_KINDS
 from caseflow.models.types import utcnow
 from caseflow.seed_calendar import seed_calendar
-from caseflow.services import audit_chain, intake, mergers, transition
+from caseflow.services import audit_chain, intake, mergers, tasks, transition
+from caseflow.services.calendar import load_calendar
 from caseflow.services.reference import add_org_unit
 from caseflow.workflow import current_engine
+from caseflow.workflow.clock import compute_due
 
 DEMO_PASSWORD = "caseflow-demo-2026"  # noqa: S105 - printed for demo users by design
 MERGER_DAY = date(2025, 7, 1)  # two-level local government (Decree 147/2025)
@@ -44,16 +48,6 @@ KIND_NAMES = {
     "mass_org": "Hội Liên hiệp Phụ nữ",
     "other": "Đoàn Thanh niên",
 }
-# Target state -> the triggers (after intake) that bring a case there.
-PATHS = {
-    "received": [],
-    "verified": ["verify"],
-    "planned": ["verify", "submit_plan"],
-    "intervention": ["verify", "submit_plan", "approve_plan"],
-    "follow_up": ["verify", "submit_plan", "approve_plan", "complete_measures", "start_follow_up"],
-    "closed": ["verify", "submit_plan", "approve_plan", "complete_measures", "start_follow_up", "close"],
-    "dismissed": ["dismiss"],
-}
 FIRST_NAMES = [
     "Nguyễn Văn An",
     "Trần Thị Bình",
@@ -66,6 +60,11 @@ FIRST_NAMES = [
     "Hà Minh Long",
     "Lăng Thị Mai",
 ]
+
+
+def agency_code(slug: str, kind: str) -> str:
+    """Codes people read on the admin pages: words joined by hyphens, not the kind's own code."""
+    return f"{slug}-{kind.replace('_', '-')}"
 
 
 def seed() -> Iterator[str]:
@@ -92,17 +91,17 @@ def seed() -> Iterator[str]:
         for kind in AGENCY_KINDS:
             db.session.add(
                 Agency(
-                    code=f"{slug}-{kind}",
+                    code=agency_code(slug, kind),
                     name=f"{KIND_NAMES[kind]} {name}",
                     kind=kind,
                     org_unit=unit,
-                    email=f"{kind}.{slug}@langson.example",
+                    email=f"{kind.replace('_', '.')}.{slug}@langson.example",
                 )
             )
     db.session.flush()
 
     users = [
-        ("admin@demo.caseflow.vn", "Quản trị hệ thống", "admin", province, None),
+        ("admin@demo.caseflow.vn", "Lương Thị Hằng (quản trị)", "admin", province, None),
         ("giamsat@demo.caseflow.vn", "Giám sát tỉnh", "supervisor", province, None),
         ("tongdai111@demo.caseflow.vn", "Tư vấn viên 111", "agency_staff", province, "LS-111"),
     ]
@@ -133,8 +132,8 @@ def seed() -> Iterator[str]:
             ),
         ]
     by_email = {}
-    for email, name, role, unit, agency_code in users:
-        agency = db.session.scalar(select(Agency).where(Agency.code == agency_code)) if agency_code else None
+    for email, name, role, unit, staff_of in users:
+        agency = db.session.scalar(select(Agency).where(Agency.code == staff_of)) if staff_of else None
         user = User(email=email, name=name, role=role, org_unit=unit, agency=agency)
         user.set_password(DEMO_PASSWORD)
         db.session.add(user)
@@ -164,7 +163,7 @@ def _seed_reform(district: OrgUnit, users: dict) -> Iterator[str]:
         for kind in ("commune_committee", "police", "health"):
             db.session.add(
                 Agency(
-                    code=f"{slug}-{kind}",
+                    code=agency_code(slug, kind),
                     name=f"{KIND_NAMES[kind]} {name}",
                     kind=kind,
                     org_unit=unit,
@@ -227,101 +226,331 @@ def _slug_of(code: str) -> str:
     return next(slug for c, _, slug in COMMUNES if c == code)
 
 
+@dataclass
+class Story:
+    """One demo case: received `ago` before the seed runs, then each step `after` its receipt.
+
+    The steps run now and the case's whole history (receipt, tasks, deadlines, trail) is moved back
+    by the same amount before each next step, so that every time the pages show agrees: a deadline
+    is its rule applied to the moment it counts from, never before the report arrived."""
+
+    commune: str  # slug
+    ago: timedelta
+    steps: list[tuple[timedelta, str, dict]] = field(default_factory=list)
+    harm: tuple[str, ...] = ("violence",)
+    channel: str = "hotline_111"
+    summary: str = "Tin báo mẫu cho bản trình diễn (dữ liệu giả)."
+    note: str | None = None
+
+
+H, D = timedelta(hours=1), timedelta(days=1)
+SERIOUS = {"risk_level": "high", "serious_harm": True, "caregiver_is_abuser": True}
+ROUTINE = {"risk_level": "medium", "serious_harm": False, "caregiver_is_abuser": False}
+FINDINGS = {"findings": "Đã xác minh tại gia đình và nhà trường."}
+CLOSE = {"no_longer_at_risk": True, "stable": True, "summary": "Trẻ đã an toàn, ổn định; gia đình hợp tác."}
+
+
+def _plan(measures: list[tuple[str, str, timedelta]]) -> dict:
+    """A plan whose measures are due `after` the moment it is submitted (see `_run`)."""
+    return {"plan": "Hỗ trợ tâm lý, khám sức khỏe và theo dõi việc học của trẻ.", "measures": measures}
+
+
+TOUR_PLAN = _plan(
+    [("health", "Khám sức khỏe, điều trị vết thương", 10 * D), ("education", "Theo dõi việc học", 20 * D)]
+)
+
+# The stories the README's tour walks through, in Phường Đông Kinh (others may append their own:
+# a separation, a merged commune's case).
+STORIES: list[Story] = [
+    # An emergency whose 12-hour police and health deadlines passed 8 hours ago.
+    Story(
+        "dongkinh",
+        20 * H,
+        [(1 * H, "verify", {**SERIOUS, **FINDINGS})],
+        harm=("violence",),
+        summary="Hàng xóm báo trẻ bị cha dượng đánh, có vết bầm.",
+    ),
+    # A plan the chair has to approve.
+    Story(
+        "dongkinh",
+        6 * D,
+        [(5 * H, "verify", {**ROUTINE, **FINDINGS}), (3 * D, "submit_plan", TOUR_PLAN)],
+        harm=("neglect",),
+        channel="school",
+    ),
+    # A report verification found unfounded.
+    Story(
+        "dongkinh",
+        4 * D,
+        [(6 * H, "dismiss", {"reason": "Đã xác minh: trẻ được chăm sóc đầy đủ, tin báo không có cơ sở."})],
+        harm=("neglect",),
+        channel="community",
+    ),
+    # A report received two hours ago: verification is due in ten.
+    Story("dongkinh", 2 * H, harm=("sexual_abuse",), channel="police"),
+    # A crime referred to the police while the protection work goes on.
+    Story(
+        "dongkinh",
+        3 * D,
+        [
+            (
+                4 * H,
+                "verify",
+                {**ROUTINE, **FINDINGS, "criminal_referral": True, "police_case_number": "CA-LS-2026-0312"},
+            )
+        ],
+        harm=("exploitation",),
+        channel="police",
+    ),
+    # A plan under way, one of its measures overdue.
+    Story(
+        "dongkinh",
+        16 * D,
+        [
+            (3 * H, "verify", {**ROUTINE, **FINDINGS}),
+            (
+                3 * D,
+                "submit_plan",
+                _plan([("health", "Khám sức khỏe định kỳ", 5 * D), ("education", "Hỗ trợ học tập", 30 * D)]),
+            ),
+            (4 * D, "approve_plan", {}),
+        ],
+        harm=("violence", "neglect"),
+    ),
+    # Follow-up after every measure was done.
+    Story(
+        "dongkinh",
+        40 * D,
+        [
+            (3 * H, "verify", {**ROUTINE, **FINDINGS}),
+            (4 * D, "submit_plan", TOUR_PLAN),
+            (5 * D, "approve_plan", {}),
+            (20 * D, "complete_measures", {}),
+            (21 * D, "start_follow_up", {}),
+        ],
+        harm=("abandonment",),
+    ),
+    # A case closed once the child was safe and stable.
+    Story(
+        "dongkinh",
+        60 * D,
+        [
+            (2 * H, "verify", {**ROUTINE, **FINDINGS}),
+            (4 * D, "submit_plan", TOUR_PLAN),
+            (6 * D, "approve_plan", {}),
+            (25 * D, "complete_measures", {}),
+            (26 * D, "start_follow_up", {}),
+            (50 * D, "close", CLOSE),
+        ],
+        harm=("violence",),
+    ),
+    # The child moved: the plan's commune hands the case to the new one.
+    Story(
+        "dongkinh",
+        9 * D,
+        [(4 * H, "verify", {**ROUTINE, **FINDINGS}), (2 * D, "handover", {"residence_commune": "06253"})],
+        harm=("neglect",),
+    ),
+]
+# Round after round (the benchmark seeds more): every state, on every commune, some overdue.
+ROUND = [
+    [],
+    [(2 * H, "verify", {**ROUTINE, **FINDINGS})],
+    [(2 * H, "verify", {**SERIOUS, **FINDINGS})],
+    [(2 * H, "verify", {**ROUTINE, **FINDINGS}), (2 * D, "submit_plan", TOUR_PLAN)],
+    [
+        (2 * H, "verify", {**ROUTINE, **FINDINGS}),
+        (2 * D, "submit_plan", TOUR_PLAN),
+        (3 * D, "approve_plan", {}),
+    ],
+    [
+        (2 * H, "verify", {**ROUTINE, **FINDINGS}),
+        (2 * D, "submit_plan", TOUR_PLAN),
+        (3 * D, "approve_plan", {}),
+        (6 * D, "complete_measures", {}),
+        (7 * D, "start_follow_up", {}),
+    ],
+    [(3 * H, "dismiss", {"reason": "Tin báo không có cơ sở."})],
+]
+AGES = [5 * H, 1 * D, 3 * D, 8 * D, 15 * D, 30 * D]
+
+
 def _seed_cases(communes: list, users: dict) -> int:
-    rng = random.Random(56)
-    engine = current_engine()
-    targets = [state for state in PATHS for _ in range(4)] + ["received", "verified"]
-    for n, target in enumerate(targets):
-        unit, slug = communes[n % len(communes)]
-        officer = users[f"canbo.{slug}@demo.caseflow.vn"]
-        chair = users[f"chutich.{slug}@demo.caseflow.vn"]
-        age_days = rng.choice([0, 1, 3, 8, 15, 30])
-        received = utcnow() - timedelta(days=age_days, hours=rng.randint(1, 10))
-        case = intake.open_case(
-            officer,
-            {
-                "incident_commune": unit.code,
-                "channel": rng.choice(["hotline_111", "police", "school", "community"]),
-                "received_at": received.isoformat(),
-                "harm_types": rng.sample(
-                    ["violence", "neglect", "sexual_abuse", "exploitation", "abandonment"], 2
+    """The tour's stories once (first call), then a round of cases in every state on each commune."""
+    rng = random.Random(56 + db.session.scalar(select(func.count()).select_from(Case)))
+    stories = [] if db.session.scalar(select(func.count()).select_from(Case)) else list(STORIES)
+    slugs = [slug for _, slug in communes]
+    for n in range(30 - len(stories)):
+        steps = ROUND[n % len(ROUND)]
+        last = max((after for after, _, _ in steps), default=timedelta(0))
+        ago = max(rng.choice(AGES), last + 2 * H)
+        stories.append(
+            Story(
+                slugs[n % len(slugs)],
+                ago,
+                steps,
+                harm=tuple(
+                    rng.sample(["violence", "neglect", "sexual_abuse", "exploitation", "abandonment"], 2)
                 ),
-                "summary": "Tin báo mẫu cho bản trình diễn (dữ liệu giả).",
-                "child": {
-                    "full_name": rng.choice(FIRST_NAMES),
-                    "estimated_age": rng.randint(3, 15),
-                    "sex": rng.choice(["female", "male"]),
-                    "address": f"Thôn {n + 1}, {unit.name}",
-                },
-                "informant": {"name": "Người báo tin", "phone": "0912000000", "consent": n % 2 == 0},
-            },
+                channel=rng.choice(["hotline_111", "police", "school", "community"]),
+            )
         )
-        for step in PATHS[target]:
-            _step(engine, case, step, officer, chair, rng)
-        _age(case, age_days)
+    units = {slug: unit for unit, slug in communes}
+    for n, story in enumerate(stories):
+        _run(story, units, users, rng, n)
     db.session.commit()
-    return len(targets)
+    return len(stories)
 
 
-def _step(engine, case: Case, step: str, officer: User, chair: User, rng: random.Random) -> None:  # noqa: ANN001
+def _run(story: Story, units: dict, users: dict, rng: random.Random, n: int) -> Case:
+    engine = current_engine()
+    unit = units[story.commune]
+    officer = users[f"canbo.{story.commune}@demo.caseflow.vn"]
+    chair = users[f"chutich.{story.commune}@demo.caseflow.vn"]
+    case = intake.open_case(
+        officer,
+        {
+            "incident_commune": unit.code,
+            "channel": story.channel,
+            "received_at": utcnow().isoformat(),
+            "harm_types": list(story.harm),
+            "summary": story.summary,
+            "child": {
+                "full_name": rng.choice(FIRST_NAMES),
+                "estimated_age": rng.randint(3, 15),
+                "sex": rng.choice(["female", "male"]),
+                "address": f"Thôn {n + 1}, {unit.name}",
+                "family": "Sống cùng mẹ và cha dượng." if n % 3 == 0 else None,
+            },
+            "informant": {"name": "Người báo tin", "phone": "0912000000", "consent": n % 2 == 0},
+        },
+    )
+    done = timedelta(0)  # how far into the story the case stands
+    for after, step, data in story.steps:
+        _travel(case, after - done)
+        done = after
+        _step(engine, case, step, data, officer, chair)
+    _travel(case, story.ago - done)
+    _settle_deadlines(engine, case)
+    return case
+
+
+def _step(engine, case: Case, step: str, data: dict, officer: User, chair: User) -> None:  # noqa: ANN001
     if step == "complete_measures":
+        # The agencies report their measures done (as they would from My work or the mailed link).
         for task in case.tasks:
             if task.status == "open" and task.kind == "measure":
-                task.status, task.completed_at, task.outcome = "done", utcnow(), "Đã thực hiện"
-        db.session.commit()
+                staff = db.session.scalar(
+                    select(User).where(User.agency_id == task.agency_id, User.role == "agency_staff")
+                )
+                outcome = {"outcome": "Đã thực hiện theo kế hoạch.", "note": None}
+                tasks.complete_task(engine, staff, task, outcome, None if staff else task.agency.name)
         return
-    data = {
-        "verify": {
-            "risk_level": rng.choice(["low", "medium", "high"]),
-            "serious_harm": rng.random() < 0.5,
-            "caregiver_is_abuser": rng.random() < 0.2,
-            "findings": "Đã xác minh tại gia đình.",
-        },
-        "dismiss": {"reason": "Tin báo không có cơ sở."},
-        "submit_plan": {
-            "plan": "Kế hoạch hỗ trợ, can thiệp.",
+    if step == "submit_plan":
+        now = utcnow()
+        slug = next(s for code, _, s in COMMUNES if code == case.residence_commune.code)
+        data = {
+            "plan": data["plan"],
             "measures": [
-                {
-                    "agency": f"{_slug(case)}-health",
-                    "description": "Khám sức khỏe",
-                    "due_at": (utcnow() + timedelta(days=10)).isoformat(),
-                },
-                {
-                    "agency": f"{_slug(case)}-education",
-                    "description": "Theo dõi việc học",
-                    "due_at": (utcnow() + timedelta(days=20)).isoformat(),
-                },
+                {"agency": agency_code(slug, kind), "description": text, "due_at": (now + due).isoformat()}
+                for kind, text, due in data["measures"]
             ],
-        },
-        "close": {"no_longer_at_risk": True, "stable": True, "summary": "Trẻ đã an toàn, ổn định."},
-    }.get(step, {})
-    actor = chair if step in ("approve_plan", "close") else officer
+        }
+    actor = chair if "officer" not in engine.definition.transitions[step].roles else officer
     transition.fire(engine, case, actor, step, case.version, data)
 
 
-def _slug(case: Case) -> str:
-    return next(slug for code, _, slug in COMMUNES if code == case.residence_commune.code)
-
-
-def _age(case: Case, days: int) -> None:
-    """Move a demo case back in time so some of its work is overdue, as in real life."""
-    if days == 0:
+def _travel(case: Case, delta: timedelta) -> None:
+    """Move everything the case has so far `delta` into the past, in SQL: events are append-only
+    for users, and the demo rewrites only its own fake history."""
+    if delta <= timedelta(0):
         return
-    shift = timedelta(days=days)
-    case.state_entered_at -= shift
-    for task in db.session.scalars(select(Task).where(Task.case_id == case.id)):
-        task.created_at -= shift
-        if task.kind != "measure":
-            task.due_at -= shift
-        if task.completed_at:
-            task.completed_at -= shift
-    if case.closed_at:
-        case.closed_at -= shift
     db.session.flush()
+    cases, task_rows, events = Case.__table__, Task.__table__, CaseEvent.__table__
+    row = db.session.execute(select(cases).where(cases.c.id == case.id)).one()
+    db.session.execute(
+        cases.update()
+        .where(cases.c.id == case.id)
+        .values(
+            received_at=row.received_at - delta,
+            state_entered_at=row.state_entered_at - delta,
+            created_at=row.created_at - delta,
+            closed_at=row.closed_at - delta if row.closed_at else None,
+            reopened_at=row.reopened_at - delta if row.reopened_at else None,
+            plan=_shift_plan(row.plan, delta),
+        )
+    )
+    for t in db.session.execute(select(task_rows).where(task_rows.c.case_id == case.id)).all():
+        db.session.execute(
+            task_rows.update()
+            .where(task_rows.c.id == t.id)
+            .values(
+                created_at=t.created_at - delta,
+                due_at=t.due_at - delta,
+                completed_at=t.completed_at - delta if t.completed_at else None,
+            )
+        )
     # Events are append-only for users; the demo rewrites its own fake history once, in SQL,
     # and seals the case's chain again over the new times.
     audit_chain.allow_rewrite(db.session)
-    table = CaseEvent.__table__
-    for event_id, at in db.session.execute(select(table.c.id, table.c.at).where(table.c.case_id == case.id)):
-        db.session.execute(table.update().where(table.c.id == event_id).values(at=at - shift))
+    for e in db.session.execute(select(events).where(events.c.case_id == case.id)).all():
+        db.session.execute(
+            events.update()
+            .where(events.c.id == e.id)
+            .values(at=e.at - delta, data=_shift_data(e.data, delta))
+        )
     audit_chain.reseal_case(db.session, case.id)
+    db.session.commit()
+    db.session.expire_all()
+
+
+def _shift_iso(value: str, delta: timedelta) -> str:
+    return (datetime.fromisoformat(value) - delta).isoformat()
+
+
+def _shift_data(data: dict | None, delta: timedelta) -> dict | None:
+    if not data or not isinstance(data.get("due_at"), str):
+        return data
+    return {**data, "due_at": _shift_iso(data["due_at"], delta)}
+
+
+def _shift_plan(plan: dict | None, delta: timedelta) -> dict | None:
+    if not plan or not isinstance(plan.get("measures"), list):
+        return plan
+    measures = [
+        {**m, "due_at": _shift_iso(m["due_at"], delta)} if isinstance(m.get("due_at"), str) else m
+        for m in plan["measures"]
+    ]
+    return {**plan, "measures": measures}
+
+
+def _settle_deadlines(engine, case: Case) -> None:  # noqa: ANN001
+    """A working-day deadline moved back by calendar days may land on a weekend: set it again from
+    the moment it counts from, by the same function the engine uses, and say so in the trail."""
+    calendar = load_calendar()
+    events = CaseEvent.__table__
+    created = {
+        (e.data or {}).get("task_id"): e
+        for e in db.session.execute(
+            select(events).where(events.c.case_id == case.id, events.c.kind == "task_created")
+        ).all()
+    }
+    for task in db.session.scalars(select(Task).where(Task.case_id == case.id)):
+        template = engine.definition.tasks.get(task.template)
+        if template is None or template.deadline.working_days is None:
+            continue
+        start = task.created_at if template.deadline.anchor != "received_at" else case.received_at
+        due = compute_due(start, calendar, working_days=template.deadline.working_days)
+        if due == task.due_at:
+            continue
+        task.due_at = due
+        event = created.get(task.id)
+        if event is not None:
+            audit_chain.allow_rewrite(db.session)
+            db.session.execute(
+                events.update()
+                .where(events.c.id == event.id)
+                .values(data={**event.data, "due_at": due.isoformat()})
+            )
+            audit_chain.reseal_case(db.session, case.id)
+    db.session.commit()

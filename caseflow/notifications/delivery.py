@@ -20,14 +20,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
-from flask_mail import Message
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from caseflow.extensions import db
 from caseflow.models import Notification, Task
 from caseflow.models.types import utcnow
-from caseflow.notifications.render import Rendered, render_digest, render_notification
+from caseflow.notifications.render import Rendered, build_message, render_digest, render_notification
 
 log = logging.getLogger("caseflow.notifications")
 
@@ -154,10 +153,8 @@ def send_mail(rendered: Rendered, recipient: str, message_id: str, name: str) ->
     """SMTP when MAIL_SERVER is set, else a .eml file under instance/mail/ (the embedded default)."""
     config = current_app.config
     domain = config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "caseflow"
-    message = Message(
-        subject=rendered.subject, recipients=[recipient], body=rendered.text, html=rendered.html
-    )
-    message.msgId = f"<{message_id}@{domain}>"
+    sender = config["MAIL_DEFAULT_SENDER"]
+    message = build_message(rendered, sender, recipient, f"<{message_id}@{domain}>")
     if not config.get("MAIL_SERVER"):
         folder = Path(current_app.instance_path) / "mail"
         folder.mkdir(parents=True, exist_ok=True)
@@ -169,7 +166,7 @@ def send_mail(rendered: Rendered, recipient: str, message_id: str, name: str) ->
         return
     host = _connect(config)
     try:
-        host.sendmail(message.sender, [recipient], message.as_bytes())
+        host.sendmail(sender, [recipient], message.as_bytes())
     finally:
         try:
             host.quit()
@@ -184,7 +181,7 @@ def local_hostname() -> str:
 
 
 def _connect(config: dict) -> smtplib.SMTP:
-    """Flask-Mail builds the message; the connection is ours because Flask-Mail 0.10 sets no
+    """The message is `render.build_message`'s; the connection is ours because Flask-Mail 0.10 sets no
     timeout (a stalled server would hold a worker, and the row's lease, for ever)."""
     cls = smtplib.SMTP_SSL if config.get("MAIL_USE_SSL") else smtplib.SMTP
     host = cls(

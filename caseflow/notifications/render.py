@@ -3,97 +3,92 @@
 The context is assembled here from an allow-list (case reference, task label, deadline,
 links): the child's name, birth date, address, school, the informant and every free-text
 field (summary, findings, task descriptions) are never loaded, so no template can leak them.
+Every word comes from the Babel catalogs, rendered in the recipient's locale; the message is
+built so that subjects keep every space and diacritic as mail clients decode them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import formatdate
 
-from flask import current_app, render_template
+from flask import current_app, g, has_request_context, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from caseflow.display import local_time
 from caseflow.models import Agency, Case, Notification, OrgUnit, Task
+from caseflow.workflow.clock import LOCAL_TZ
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+__all__ = [
+    "LOCAL_TZ",
+    "LOCALES",
+    "MESSAGES",
+    "Rendered",
+    "build_message",
+    "render_digest",
+    "render_notification",
+]
+
 LOCALES = ("vi", "en")
 
-# The mails about tasks: kind -> locale -> (subject, opening line). Placeholders: {ref},
-# {task}, {level}, {unit}. Mails about a case's transitions say what the workflow file's
-# `notifications:` says (see `_wording`).
-MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
-    "task_created": {
-        "vi": (
-            "[{ref}] Nhiệm vụ mới: {task}",
-            "Cơ quan của quý vị được giao một nhiệm vụ mới trong hồ sơ {ref}.",
-        ),
-        "en": ("[{ref}] New task: {task}", "Your agency has been given a new task on case {ref}."),
-    },
-    "warning": {
-        "vi": ("[{ref}] Sắp đến hạn: {task}", "Nhiệm vụ sau sắp đến hạn và chưa được hoàn thành."),
-        "en": ("[{ref}] Due soon: {task}", "The following task is due soon and is not done yet."),
-    },
-    "overdue": {
-        "vi": ("[{ref}] Quá hạn: {task}", "Nhiệm vụ sau đã quá hạn. Đề nghị thực hiện ngay."),
-        "en": ("[{ref}] Overdue: {task}", "The following task is overdue. Please act now."),
-    },
-    "still_overdue": {
-        "vi": (
-            "[{ref}] Vẫn quá hạn (nhắc lần {level}): {task}",
-            "Nhiệm vụ bảo vệ khẩn cấp sau thuộc {unit} đã quá hạn và vẫn chưa được thực hiện.",
-        ),
-        "en": (
-            "[{ref}] Still overdue (reminder {level}): {task}",
-            "This emergency protection task under {unit} is past its deadline and still not done.",
-        ),
-    },
-    "escalation": {
-        "vi": (
-            "[{ref}] Báo cáo quá hạn (cấp {level}): {task}",
-            "Một nhiệm vụ bảo vệ trẻ em thuộc {unit} đã quá hạn mà chưa được thực hiện.",
-        ),
-        "en": (
-            "[{ref}] Overdue task escalated (level {level}): {task}",
-            "A child-protection task under {unit} is overdue and not done.",
-        ),
-    },
+# The mails about tasks: kind -> (subject, opening line), in the Babel catalogs. Placeholders:
+# %(ref)s, %(task)s, %(level)s, %(unit)s. Mails about a case's transitions say what the workflow
+# file's `notifications:` says, in its own two languages, like its states (see `_wording`).
+MESSAGES = {
+    "task_created": (
+        _l("[%(ref)s] New task: %(task)s"),
+        _l("Your agency has been given a new task on case %(ref)s."),
+    ),
+    "warning": (
+        _l("[%(ref)s] Due soon: %(task)s"),
+        _l("The following task is due soon and is not done yet."),
+    ),
+    "overdue": (
+        _l("[%(ref)s] Overdue: %(task)s"),
+        _l("The following task is overdue. Please act now."),
+    ),
+    "still_overdue": (
+        _l("[%(ref)s] Still overdue (reminder %(level)s): %(task)s"),
+        _l("This emergency protection task under %(unit)s is past its deadline and still not done."),
+    ),
+    "escalation": (
+        _l("[%(ref)s] Overdue task escalated (level %(level)s): %(task)s"),
+        _l("A child-protection task under %(unit)s is overdue and not done."),
+    ),
 }
+# A kind another part adds before its words are written still reads as a sentence.
+FALLBACK = (_l("[%(ref)s] Case update"), _l("There is news on case %(ref)s."))
+DIGEST = (_l("Overdue tasks digest (%(count)s)"), _l("These tasks in your area are overdue:"))
 
-DIGEST = {
-    "vi": ("Tổng hợp nhiệm vụ quá hạn ({count})", "Các nhiệm vụ sau thuộc địa bàn quý vị đã quá hạn:"),
-    "en": ("Overdue tasks digest ({count})", "These tasks in your area are overdue:"),
-}
 
-LABELS = {
-    "vi": {
-        "case": "Hồ sơ",
-        "task": "Nhiệm vụ",
-        "due": "Hạn",
-        "agency": "Cơ quan thực hiện",
-        "open": "Xem hồ sơ",
-        "ack": "Xác nhận đã nhận nhiệm vụ",
-        "complete": "Báo cáo đã hoàn thành",
-        "actions_note": "Các liên kết dưới đây dùng một lần, không cần đăng nhập, hết hạn sau {hours} giờ.",
-        "tz": "giờ Việt Nam",
-        "footer": "Thư tự động từ CaseFlow. Không trả lời thư này. "
-        "Thông tin về trẻ được bảo mật theo Luật Trẻ em và Nghị định 56/2017/NĐ-CP.",
-    },
-    "en": {
-        "case": "Case",
-        "task": "Task",
-        "due": "Due",
-        "agency": "Agency",
-        "open": "Open the case",
-        "ack": "Acknowledge the task",
-        "complete": "Report the task done",
-        "actions_note": "The links below work once, without logging in, and expire in {hours} hours.",
-        "tz": "Vietnam time",
-        "footer": "Automatic mail from CaseFlow. Do not reply. "
-        "The child's identity is protected under the Law on Children and Decree 56/2017/ND-CP.",
-    },
-}
+def _labels() -> dict[str, str]:
+    """The mail's fixed words, looked up in the locale being rendered."""
+    return {
+        "case": _("Case"),
+        "task": _("Task"),
+        "due": _("Due"),
+        "agency": _("Agency"),
+        "open": _("Open the case"),
+        "ack": _("Acknowledge the task"),
+        "complete": _("Report the task done"),
+        "footer": _(
+            "Automatic mail from CaseFlow. Do not reply. "
+            "The child's identity is protected under the Law on Children and Decree 56/2017/ND-CP."
+        ),
+    }
 
 
 @dataclass
@@ -107,12 +102,27 @@ def locale_of(value: str | None) -> str:
     return value if value in LOCALES else "vi"
 
 
+@contextmanager
+def mail_locale(locale: str) -> Iterator[None]:
+    """Render in `locale` whatever the page's language: a mail can be rendered during a request
+    (in-process delivery), whose catalog the pages cache on `g`."""
+    cached = g.pop("_caseflow_catalog", None) if has_request_context() else None
+    try:
+        with force_locale(locale):
+            yield
+    finally:
+        if has_request_context():
+            g.pop("_caseflow_catalog", None)
+            if cached is not None:
+                g._caseflow_catalog = cached
+
+
 def format_due(moment: datetime | None, locale: str) -> str:
+    """A deadline as the pages show it, with the zone said, since a mail is read anywhere."""
     if moment is None:
         return ""
-    local = moment.astimezone(LOCAL_TZ)
-    shown = local.strftime("%H:%M %d/%m/%Y") if locale == "vi" else local.strftime("%Y-%m-%d %H:%M")
-    return f"{shown} ({LABELS[locale]['tz']})"
+    with mail_locale(locale_of(locale)):
+        return _("%(when)s (Vietnam time)", when=local_time(moment))
 
 
 def case_link(case_id: int) -> str:
@@ -124,18 +134,23 @@ def task_label(task: Task, locale: str) -> str:
 
     template = current_engine().definition.tasks.get(task.template)
     if template is None:
-        return task.kind
-    return template.label.get(locale) or next(iter(template.label.values()), task.kind)
+        with mail_locale(locale_of(locale)):
+            return _("a task")
+    return template.label.get(locale) or next(iter(template.label.values()), "")
 
 
-def _wording(kind: str, locale: str) -> tuple[str, str]:
-    """(subject, opening line) of a mail: the workflow file's for its notifications, else the task mails'."""
+def _wording(kind: str, locale: str, fmt: dict) -> tuple[str, str]:
+    """(subject, opening line) of a mail, in the locale being rendered: the workflow file's for its
+    notifications ({ref} placeholders), else the task mails' from the catalogs."""
     from caseflow.workflow import current_engine
 
     declared = current_engine().definition.notifications.get(kind)
     if declared is not None:
-        return declared.subject[locale], declared.message[locale]
-    return MESSAGES[kind][locale]
+        subject = declared.subject.get(locale) or declared.subject.get("vi", "")
+        message = declared.message.get(locale) or declared.message.get("vi", "")
+        return subject.format(**fmt), message.format(**fmt)
+    subject_msg, intro_msg = MESSAGES.get(kind, FALLBACK)
+    return str(subject_msg) % fmt, str(intro_msg) % fmt
 
 
 def _reference(case: Case | None) -> str:
@@ -179,33 +194,38 @@ def render_notification(session: Session, row: Notification) -> Rendered:
         "level": row.level,
         "unit": unit.name if unit else "",
     }
-    subject_fmt, intro_fmt = _wording(row.kind, locale)
-    actions = []
-    agency = session.get(Agency, task.agency_id) if task is not None else None
-    # Links only to the agency that holds the task now: a mail queued before a reroute gets none.
-    if row.kind == "task_created" and task is not None and task.status == "open" and agency is not None:
-        if agency.email == row.recipient:
-            from caseflow.actions.routes import completable_by_link
-            from caseflow.actions.tokens import action_link
+    with mail_locale(locale):
+        subject, intro = _wording(row.kind, locale, fmt)
+        labels = _labels()
+        actions = []
+        agency = session.get(Agency, task.agency_id) if task is not None else None
+        # Links only to the agency that holds the task now: a mail queued before a reroute gets none.
+        if row.kind == "task_created" and task is not None and task.status == "open" and agency is not None:
+            if agency.email == row.recipient:
+                from caseflow.actions.routes import completable_by_link
+                from caseflow.actions.tokens import action_link
 
-            actions = [(LABELS[locale]["ack"], action_link(task.id, "acknowledge", agency.id))]
-            if completable_by_link(task):
-                actions.append((LABELS[locale]["complete"], action_link(task.id, "complete", agency.id)))
-    context = {
-        "locale": locale,
-        "labels": LABELS[locale],
-        "intro": intro_fmt.format(**fmt),
-        "reference": fmt["ref"],
-        "link": case_link(case.id) if case else current_app.config["CASEFLOW_BASE_URL"],
-        "actions": actions,
-        "action_hours": current_app.config["EMAIL_ACTION_HOURS"],
-        **facts,
-    }
-    return Rendered(
-        subject=subject_fmt.format(**fmt),
-        text=render_template("email/notification.txt", **context),
-        html=render_template("email/notification.html", **context),
-    )
+                actions = [(labels["ack"], action_link(task.id, "acknowledge", agency.id))]
+                if completable_by_link(task):
+                    actions.append((labels["complete"], action_link(task.id, "complete", agency.id)))
+        hours = current_app.config["EMAIL_ACTION_HOURS"]
+        context = {
+            "locale": locale,
+            "labels": labels,
+            "intro": intro,
+            "reference": fmt["ref"],
+            "link": case_link(case.id) if case else current_app.config["CASEFLOW_BASE_URL"],
+            "actions": actions,
+            "actions_note": _(
+                "The links below work once, without signing in, and expire in %(hours)s hours.", hours=hours
+            ),
+            **facts,
+        }
+        return Rendered(
+            subject=subject,
+            text=render_template("email/notification.txt", **context),
+            html=render_template("email/notification.html", **context),
+        )
 
 
 def render_digest(session: Session, rows: list[Notification], locale: str) -> Rendered:
@@ -226,10 +246,36 @@ def render_digest(session: Session, rows: list[Notification], locale: str) -> Re
                 **task_facts(session, task, locale),
             }
         )
-    subject_fmt, intro = DIGEST[locale]
-    context = {"locale": locale, "labels": LABELS[locale], "intro": intro, "items": items}
-    return Rendered(
-        subject=subject_fmt.format(count=len(items)),
-        text=render_template("email/digest.txt", **context),
-        html=render_template("email/digest.html", **context),
-    )
+    subject_msg, intro_msg = DIGEST
+    with mail_locale(locale):
+        context = {"locale": locale, "labels": _labels(), "intro": str(intro_msg), "items": items}
+        return Rendered(
+            subject=str(subject_msg) % {"count": len(items)},
+            text=render_template("email/digest.txt", **context),
+            html=render_template("email/digest.html", **context),
+        )
+
+
+def build_message(rendered: Rendered, sender: str, recipient: str, message_id: str) -> Message:
+    """The mail as sent: UTF-8 text and HTML alternatives. The subject is folded by `Header`, which
+    keeps each space inside an encoded word; the newer header folder of Python 3.11 splits a long
+    Vietnamese subject at a space between two encoded words, and RFC 2047 decoding then drops that
+    space ("Bảo vệkhẩn cấp")."""
+    # CRLF, as SMTP wants: smtplib sends bytes as given, and a server reads bare LFs as one long line.
+    message = MIMEMultipart("alternative", policy=compat32.clone(linesep="\r\n"))
+    message["Subject"] = Header(rendered.subject, "utf-8")
+    message["From"] = sender
+    message["To"] = recipient
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = message_id
+    message.attach(MIMEText(rendered.text, "plain", _body_charset()))
+    message.attach(MIMEText(rendered.html, "html", _body_charset()))
+    return message
+
+
+def _body_charset() -> Charset:
+    # Quoted-printable, said here: Flask-Mail re-registers UTF-8 process-wide as raw 8-bit, whose
+    # long lines SMTP servers refuse.
+    charset = Charset("utf-8")
+    charset.body_encoding = QP
+    return charset

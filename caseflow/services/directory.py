@@ -63,3 +63,12 @@ def commune_by_code(fields: Fields, name: str, code: object) -> OrgUnit | None:
         fields.error(name, "names a commune that no longer exists")
         return None
     return unit
+
+
+def names_by_code(codes: set[str]) -> dict[str, str]:
+    """Agency and unit names for codes kept in a plan or the trail, so pages never show a code."""
+    if not codes:
+        return {}
+    names = dict(db.session.execute(select(Agency.code, Agency.name).where(Agency.code.in_(codes))).all())
+    names.update(db.session.execute(select(OrgUnit.code, OrgUnit.name).where(OrgUnit.code.in_(codes))).all())
+    return names

@@ -43,6 +43,23 @@ class CaseView:
     trail: bool  # the audit trail, notes included
     only_agency_id: int | None  # tasks of this agency only (None: every task)
 
+    # The pages' words for the same facts (templates ask `view.child`, `view.casework`...).
+    @property
+    def child(self) -> bool:
+        return self.identity
+
+    @property
+    def family(self) -> bool:  # the family's situation is as protected as the child
+        return self.identity
+
+    @property
+    def casework(self) -> bool:  # findings, plan, notes and the trail: the bodies running the case
+        return self.trail
+
+    @property
+    def agency_only(self) -> bool:
+        return self.only_agency_id is not None
+
     def shows(self, name: str) -> bool:
         return name in self.fields
 

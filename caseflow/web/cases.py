@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from caseflow.display import local_date
 from caseflow.models import Case
 from caseflow.models.types import utcnow
 from caseflow.services import access, cases, directory, intake, transition
@@ -17,8 +18,19 @@ from caseflow.services.effects import applicable
 from caseflow.services.errors import Conflict, Forbidden, Invalid
 from caseflow.services.pathway import pathway_of
 from caseflow.services.visibility import case_view
-from caseflow.web.forms import CompleteTaskForm, IntakeForm, NoteForm, action_data, action_form, attach_errors
+from caseflow.web.forms import (
+    SHOWN_WITH,
+    CompleteTaskForm,
+    IntakeForm,
+    NoteForm,
+    action_data,
+    action_form,
+    attach_errors,
+    blank_measure,
+    edit_measure_rows,
+)
 from caseflow.web.helpers import completed_by_step, data_rows, locale, roles_required, task_label, time_left
+from caseflow.web.trail import completed_via, describe
 from caseflow.workflow import current_engine
 from caseflow.workflow.clock import to_local
 
@@ -76,7 +88,12 @@ def act(case_id: int, trigger: str) -> Response | tuple[str, int]:
     if spec is None:
         abort(404)
     case = cases.get_case(current_user, case_id)
-    form = action_form(spec, *_choices_for(case), formdata=request.form)
+    choices = _choices_for(case)
+    form = action_form(spec, *choices, formdata=request.form)
+    if edit_measure_rows(form, spec, request.form, choices[0]):
+        # "Add a measure" or "Remove" pressed without scripts: the same form comes back with a row
+        # more or less, and nothing is saved.
+        return _case_page(case_id, failed=(trigger, form), status=200)
     if not form.validate():
         return _case_page(case_id, failed=(trigger, form), status=422)
     try:
@@ -153,64 +170,91 @@ def _case_page(
     engine = current_engine()
     definition = engine.definition
     case = cases.read_case(engine, current_user, case_id)
-    is_agency = current_user.role == "agency_staff"
     view = case_view(current_user, case)
     now, calendar = utcnow(), load_calendar()
+    trail = cases.trail_of(case) if view.casework else []
+    via = completed_via(trail)
     shown_tasks = view.tasks(case)
     task_rows = [
         {
             "task": t,
             "left": time_left(t, now, calendar) if t.status == "open" else None,
+            "by_step": completed_by_step(t),
+            "via": via.get(t.id),
             "may_complete": t.status == "open"
             and not completed_by_step(t)
             and access.may_complete(current_user, t, definition),
         }
         for t in shown_tasks
     ]
-    actions = []
+    actions, others = [], []
     choices = None
     for trigger in engine.allowed_from(case.state):
-        if not access.may_fire(current_user, definition, case, trigger):
-            continue
         spec = definition.transitions[trigger]
         if not applicable(spec, case):  # e.g. extend a separation that is not running
             continue
+        if not access.may_fire(current_user, definition, case, trigger):
+            others.append(spec)
+            continue
+        choices = choices or _choices_for(case)
         if failed and failed[0] == trigger:
             form = failed[1]
             form.version.data = str(case.version)  # after a 409 the user resubmits against what they now see
         else:
-            choices = choices or _choices_for(case)
             form = action_form(spec, *choices)
             form.version.data = str(case.version)
-        actions.append({"spec": spec, "form": form, "open": bool(failed and failed[0] == trigger)})
-    trail = cases.trail_of(case) if view.trail else []
-    notes = [e for e in trail if e.kind == "note"]
+        actions.append(
+            {
+                "spec": spec,
+                "form": form,
+                "open": bool(failed and failed[0] == trigger),
+                "blank_measure": blank_measure(spec, choices[0]),
+            }
+        )
     show_reads = request.args.get("reads") == "1"
-    events = [e for e in trail if show_reads or e.kind != "read"]
+    lines = describe([e for e in trail if show_reads or e.kind != "read"], case)
     return render_template(
         "pages/case.html",
         case=case,
         definition=definition,
-        is_agency=is_agency,
         view=view,
-        identity=case.child if view.identity else None,
+        is_agency=view.agency_only,
+        identity=case.child if view.child else None,
         informant=case.informant if view.informant else None,
         task_rows=task_rows,
         actions=actions,
-        events=events,
-        notes=notes,
+        others=[] if view.agency_only else others,
+        lines=lines,
+        notes=[line for line in lines if line.kind == "note"],
         reads=sum(1 for e in trail if e.kind == "read"),
         show_reads=show_reads,
         note_form=note_form or NoteForm(),
         complete_form=CompleteTaskForm(),
         pathway=pathway_of(definition, case.state, trail),
+        shown_with=SHOWN_WITH,
+        plan_measures=_plan_measures(case) if view.casework else [],
         messages=messages or [],
         conflict=conflict,
         now=now,
         age=_age(case, now),
         earlier=visible_earlier_references(current_user, case),
-        data_rows=[] if is_agency else data_rows(definition, case),
+        data_rows=data_rows(definition, case) if view.casework else [],
     ), status
+
+
+def _plan_measures(case: Case) -> list[dict]:
+    """The plan's measures as the chair approves them: each agency by its name, each date local."""
+    measures = [m for m in (case.plan or {}).get("measures") or [] if isinstance(m, dict)]
+    codes = {m.get("agency") for m in measures if isinstance(m.get("agency"), str)}
+    names = directory.names_by_code(codes)
+    return [
+        {
+            "agency": names.get(m.get("agency"), ""),
+            "description": m.get("description") or "",
+            "due": local_date(m.get("due_at")),
+        }
+        for m in measures
+    ]
 
 
 def _age(case: Case, now: datetime) -> int | None:

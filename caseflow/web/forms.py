@@ -35,7 +35,9 @@ from caseflow.web import helpers
 from caseflow.workflow.clock import END_OF_DAY, LOCAL_TZ
 from caseflow.workflow.definition import FieldSpec, TransitionDef
 
-MEASURE_ROWS = 4
+MEASURE_ROWS = 1  # the page adds rows ("Add a measure"), with or without scripts
+# A field that only means something when another is ticked: the page shows it with that one.
+SHOWN_WITH = {"police_case_number": "criminal_referral"}
 
 # WTForms ships no Vietnamese: its own messages are listed here so the extractor puts them
 # in our catalog, and the forms below translate them through Flask-Babel.
@@ -241,6 +243,45 @@ def action_form(
     return form
 
 
+def _measure_field(form: FlaskForm, transition: TransitionDef) -> tuple[str, object] | None:
+    for spec in transition.fields:
+        if spec.type == "measures":
+            return spec.name, form[spec.name]
+    return None
+
+
+def blank_measure(transition: TransitionDef, agencies: list[tuple[str, str]]) -> Form | None:
+    """An empty measure row named with the placeholder `__i__`, which the page's script numbers
+    when it adds a row."""
+    for spec in transition.fields:
+        if spec.type == "measures":
+            row = MeasureForm(prefix=f"{transition.trigger}-{spec.name}-__i__-")
+            row.agency.choices = [("", _l("Choose..."))] + agencies
+            return row
+    return None
+
+
+def edit_measure_rows(
+    form: FlaskForm, transition: TransitionDef, formdata: object, agencies: list[tuple[str, str]]
+) -> bool:
+    """Without scripts, "Add a measure" and "Remove" are submit buttons: add or drop a row and
+    tell the caller to show the form again unsaved. False when neither was pressed."""
+    found = _measure_field(form, transition)
+    if found is None:
+        return False
+    _, rows = found
+    if formdata.get("add_measure"):
+        if len(rows.entries) < (rows.max_entries or 20):
+            rows.append_entry()
+            rows.entries[-1].form.agency.choices = [("", _l("Choose..."))] + agencies
+        return True
+    remove = formdata.get("remove_measure")
+    if remove is not None:
+        rows.entries = [e for e in rows.entries if e.name.rsplit("-", 1)[-1] != remove] or rows.entries[:1]
+        return True
+    return False
+
+
 def _field_for(spec: FieldSpec) -> object:
     label = helpers.field_label(spec)
     if spec.type == "bool" and spec.must_be is True:
@@ -369,7 +410,7 @@ def attach_errors(form: Form, fields: dict[str, str], strip: str = "") -> list[s
             if target is None:
                 break
         if target is None or not hasattr(target, "errors"):
-            unplaced.append(f"{name}: {why}")
+            unplaced.append(helpers.error_text(why))
             continue
         if isinstance(target.errors, dict) or not isinstance(target.errors, list):
             target.errors = []

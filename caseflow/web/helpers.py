@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 
@@ -14,10 +14,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from caseflow import display
+from caseflow.display import TimeLeft
 from caseflow.models import Case, Task
 from caseflow.services import access, case_fields
 from caseflow.workflow import current_engine
-from caseflow.workflow.clock import WorkingCalendar, to_local
+from caseflow.workflow.clock import WorkingCalendar
 from caseflow.workflow.definition import FieldSpec, WorkflowDefinition
 
 CHANNEL_LABELS = {
@@ -66,26 +68,6 @@ AGENCY_KIND_LABELS = {
     "hotline": _l("Hotline"),
     "mass_org": _l("Mass organisation"),
     "other": _l("Other"),
-}
-EVENT_LABELS = {
-    "created": _l("Report recorded"),
-    "transition": _l("Step taken"),
-    "task_created": _l("Task assigned"),
-    "task_completed": _l("Task completed"),
-    "task_cancelled": _l("Task cancelled"),
-    "task_rerouted": _l("Task rerouted"),
-    "note": _l("Note"),
-    "read": _l("Case opened"),
-    "notification": _l("Notification"),
-    "escalation": _l("Escalation"),
-    "email_action": _l("Action by e-mail link"),
-    "form_recorded": _l("Form recorded"),
-    "document_downloaded": _l("Document downloaded"),
-    "attachment_added": _l("File attached"),
-    "attachment_downloaded": _l("Attachment downloaded"),
-    "task_rescheduled": _l("Deadline moved"),
-    "unit_merged": _l("Moved to the successor commune (merger of communes)"),
-    "adhoc_report": _l("Ad-hoc report to the province"),
 }
 ANCHOR_LABELS = {"received_at": _l("receipt of the report"), "entered": _l("the start of the step")}
 FIELD_LABELS = {
@@ -136,9 +118,20 @@ def trigger_label(trigger: str) -> str:
     return transition.label.get(locale(), trigger) if transition else trigger
 
 
+def kind_label(kind: str | None) -> str:
+    """A task kind named by its first template's label (for trail lines whose task is gone)."""
+    for template in current_engine().definition.tasks.values():
+        if template.kind == kind:
+            return template.label.get(locale()) or next(iter(template.label.values()), "")
+    return _("a task")
+
+
 def task_label(task: Task) -> str:
     template = current_engine().definition.tasks.get(task.template)
-    label = template.label.get(locale(), task.kind) if template else task.kind
+    if template is None:
+        label = kind_label(task.kind)
+    else:
+        label = template.label.get(locale()) or next(iter(template.label.values()), kind_label(task.kind))
     return f"{label}: {task.description}" if task.description else label
 
 
@@ -163,50 +156,9 @@ def rule_text(rule: str) -> str:
     return _("%(n)s working days from %(anchor)s", n=n, anchor=where)
 
 
-def local(moment: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
-    return to_local(moment).strftime(fmt) if moment else ""
-
-
-def local_day(value: str | None) -> str:
-    """A day kept as ISO text (a separation's `until`), as people write it: 15/03/2027."""
-    try:
-        return date.fromisoformat(value).strftime("%d/%m/%Y") if value else ""
-    except (TypeError, ValueError):
-        return value or ""
-
-
-def local_iso(value: str | None) -> str:
-    """An ISO time kept in the audit trail, shown in Vietnam time like every other time."""
-    try:
-        return local(datetime.fromisoformat(value)) if value else ""
-    except (TypeError, ValueError):
-        return value or ""
-
-
-def time_left(task: Task, now: datetime, calendar: WorkingCalendar) -> dict[str, Any]:
-    """Time left on the clock the task's rule runs on: hours for hour rules, working days for
-    working-day rules (the law counts those, not calendar days), calendar days for plan dates."""
-    overdue = task.status == "open" and task.due_at < now
-    if (task.rule or "").startswith("working_days"):
-        days = calendar.working_days_between(to_local(now).date(), to_local(task.due_at).date())
-        if overdue:
-            text = _("Overdue by %(n)s working days", n=max(-days, 1))
-        elif days == 0:
-            text = _("Due today")
-        else:
-            text = _("%(n)s working days left", n=days)
-        soon = not overdue and days <= 1
-    elif (task.rule or "").startswith("hours"):
-        seconds = (task.due_at - now).total_seconds()
-        hours, minutes = divmod(int(abs(seconds)) // 60, 60)
-        amount = _("%(h)s h %(m)s min", h=hours, m=minutes)
-        text = _("Overdue by %(t)s", t=amount) if overdue else _("%(t)s left", t=amount)
-        soon = not overdue and seconds < 3 * 3600
-    else:
-        days = (to_local(task.due_at).date() - to_local(now).date()).days
-        text = _("Overdue by %(n)s days", n=max(-days, 1)) if overdue else _("%(n)s days left", n=days)
-        soon = not overdue and days <= 2
-    return {"text": text, "overdue": overdue, "soon": soon}
+def time_left(task: Task, now: datetime, calendar: WorkingCalendar) -> TimeLeft:
+    """Time left on the clock the task's own rule runs on (see `caseflow.display.time_left`)."""
+    return display.time_left(task.due_at, task.rule, now, calendar)
 
 
 def field_label(spec: FieldSpec) -> str:
@@ -238,9 +190,10 @@ def label(mapping: dict, value: str | None) -> str:
 
 
 def register_filters(app: Flask) -> None:
-    app.add_template_filter(local, "local")
-    app.add_template_filter(local_iso, "local_iso")
-    app.add_template_filter(local_day, "local_day")
+    app.add_template_filter(display.local_time, "local")
+    app.add_template_filter(display.local_time, "local_iso")
+    app.add_template_filter(display.local_date, "local_date")
+    app.add_template_filter(display.local_date, "local_day")
     app.add_template_filter(state_label, "state_label")
     app.add_template_filter(trigger_label, "trigger_label")
     app.add_template_filter(task_label, "task_label")
@@ -257,7 +210,6 @@ def template_globals() -> dict[str, Any]:
         "ROLE_LABELS": ROLE_LABELS,
         "LEVEL_LABELS": LEVEL_LABELS,
         "AGENCY_KIND_LABELS": AGENCY_KIND_LABELS,
-        "EVENT_LABELS": EVENT_LABELS,
         "FIELD_LABELS": FIELD_LABELS,
         "label": label,
         "current_locale": locale(),

@@ -21,6 +21,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from caseflow.display import local_time as local
 from caseflow.extensions import db
 from caseflow.models import OrgUnit
 from caseflow.models.types import utcnow
@@ -34,7 +35,6 @@ from caseflow.web.helpers import (
     CHANNEL_LABELS,
     HARM_LABELS,
     RISK_LABELS,
-    local,
     locale,
     roles_required,
     state_label,

@@ -1,4 +1,5 @@
-"""My work: the open tasks the user must act on, by deadline, with time left on the legal clock."""
+"""My work: what the user must decide and do now, by deadline, then what they follow, with time left
+on each deadline's own clock."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from caseflow.models.types import utcnow
-from caseflow.services import access, tasks
+from caseflow.services import tasks
 from caseflow.services.calendar import load_calendar
 from caseflow.services.errors import Conflict, Forbidden, Invalid
+from caseflow.services.work import Item
+from caseflow.services.work import my_work as my_work_of
 from caseflow.web import safe_next
 from caseflow.web.forms import CompleteTaskForm
 from caseflow.web.helpers import ROLE_LABELS, completed_by_step, label, roles_required, time_left
@@ -24,25 +27,24 @@ WORKER_ROLES = ("officer", "chair", "agency_staff", "supervisor")
 @roles_required(*WORKER_ROLES)
 def my_work() -> str:
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    items, total = tasks.list_tasks(current_user, page, PER_PAGE, status="open")
+    work = my_work_of(current_user, current_engine().definition, page, PER_PAGE)
     now, calendar = utcnow(), load_calendar()
-    rows = [
-        {
-            "task": t,
-            "left": time_left(t, now, calendar),
-            "by_step": completed_by_step(t),
-            "may_complete": not completed_by_step(t)
-            and access.may_complete(current_user, t, current_engine().definition),
-        }
-        for t in items
-    ]
+
+    def row(item: Item) -> dict:
+        return {"item": item, "task": item.task, "left": time_left(item.task, now, calendar)}
+
+    groups = [[row(i) for i in group] for group in (work.decide, work.now, work.follow)]
+    every = [r for group in groups for r in group]
     return render_template(
         "pages/tasks.html",
-        rows=rows,
-        total=total,
+        decide=groups[0],
+        now_rows=groups[1],
+        follow=groups[2],
+        follow_total=work.follow_total,
+        not_shown=work.not_shown,
         page=page,
-        pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
-        overdue=sum(1 for r in rows if r["left"]["overdue"]),
+        pages=max((work.follow_total + PER_PAGE - 1) // PER_PAGE, 1),
+        overdue=sum(1 for r in every if r["left"].overdue),
         form=CompleteTaskForm(),
     )
 

@@ -1,11 +1,12 @@
 """Web fixtures: a signed-in test client, and a live server with Chromium for the browser tests.
 
-Web tests run on SQLite only: what they check is the pages, and the browser tests share one
-SQLite file between the server thread and the test.
+Web tests run on both backends, like the API's: the live server's thread and the test read the
+same database (the SQLite file, or the PostgreSQL database made for this run).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from pathlib import Path
@@ -28,12 +29,6 @@ CHROMIUM_ARGS = [
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-@pytest.fixture
-def backend() -> str:
-    """Pins every web test to SQLite (overrides the parametrized fixture of tests/conftest.py)."""
-    return "sqlite"
 
 
 def csrf_token(html: str) -> str:
@@ -84,8 +79,8 @@ def web(app, world):
 
 
 @pytest.fixture
-def live_server(app, world):
-    """The app served by werkzeug on a free port in a thread, over the test's SQLite file."""
+def live_server(app):
+    """The app served by werkzeug on a free port in a thread, over the test's database."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -132,6 +127,26 @@ def shoot(page, name: str) -> None:
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}-phone-first-screen.png"))  # what a phone shows first
     page.set_viewport_size(original)
+
+
+def serious_violations(page, where: str) -> list[str]:
+    """axe-core's serious and critical findings on the page as shown (axe injected from the
+    installed package, no network)."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):  # once per document, not per width
+        page.evaluate(_axe_script())
+    response = page.evaluate("axe.run({resultTypes: ['violations']})")
+    return [
+        f"{where}: {v['id']} ({v['impact']}) {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]
+
+
+@functools.cache
+def _axe_script() -> str:
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe().axe_script
 
 
 def sign_in(page, email: str, password: str = PASSWORD) -> None:

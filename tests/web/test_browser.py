@@ -54,7 +54,7 @@ def test_the_procedure_in_the_browser(new_page, world):
     # The officer records a report (form 01) and lands on the new case's page.
     case_id = _record_report(officer)
     assert CHILD not in officer.title() and CHILD not in officer.url
-    assert "Đã tiếp nhận" in officer.locator("ol.steps li[aria-current=step]").inner_text()
+    assert "Đã tiếp nhận" in officer.locator(".case-head .badge.state").inner_text()
     shoot(officer, "case-received")
 
     # Verification with serious harm: police and health get emergency tasks.
@@ -94,13 +94,28 @@ def test_the_procedure_in_the_browser(new_page, world):
     if plan.get_attribute("open") is None:
         plan.locator("summary").click()
     officer.fill("#submit_plan-plan", "Hỗ trợ tâm lý, theo dõi việc học, khám sức khỏe.")
+    due = (datetime.now(UTC) + timedelta(days=10)).strftime("%Y-%m-%d")
     officer.select_option("#submit_plan-measures-0-agency", "A-health")
     officer.fill("#submit_plan-measures-0-description", "Khám và điều trị vết thương")
-    officer.fill(
-        "#submit_plan-measures-0-due_date", (datetime.now(UTC) + timedelta(days=10)).strftime("%Y-%m-%d")
-    )
-    _submit(officer, plan.locator("button[type=submit]"))
-    assert _db_case(case_id).state == "planned"
+    officer.fill("#submit_plan-measures-0-due_date", due)
+    # Rows are added and removed in place: the page does not reload (the URL and the typed text stay).
+    url = officer.url
+    for _ in range(2):
+        plan.locator("button.add-measure").click()
+    rows = plan.locator("[data-measure-list] > fieldset.measure")
+    assert rows.count() == 3 and officer.url == url
+    assert rows.nth(2).locator("legend").inner_text() == "Biện pháp 3"
+    assert officer.evaluate("document.activeElement.id") == "submit_plan-measures-2-agency"
+    rows.nth(1).locator("button.remove-measure").click()
+    assert rows.count() == 2 and rows.nth(1).locator("legend").inner_text() == "Biện pháp 2"
+    assert officer.input_value("#submit_plan-measures-0-description") == "Khám và điều trị vết thương"
+    officer.select_option("#submit_plan-measures-2-agency", "A-education")
+    officer.fill("#submit_plan-measures-2-description", "Theo dõi việc học hằng tuần")
+    officer.fill("#submit_plan-measures-2-due_date", due)
+    _submit(officer, plan.locator("button.primary[type=submit]"))
+    saved = _db_case(case_id)
+    assert saved.state == "planned"
+    assert [m["agency"] for m in saved.plan["measures"]] == ["A-health", "A-education"]
 
     chair = new_page()
     sign_in(chair, "chair_a@test.vn")
@@ -109,7 +124,7 @@ def test_the_procedure_in_the_browser(new_page, world):
     if approve.get_attribute("open") is None:
         approve.locator("summary").click()
     _submit(chair, approve.locator("button[type=submit]"))
-    assert "Đang can thiệp" in chair.locator("ol.steps li[aria-current=step]").inner_text()
+    assert "Đang can thiệp" in chair.locator(".case-head .badge.state").inner_text()
     shoot(chair, "case-intervention-chair")
     assert _db_case(case_id).state == "intervention"
 
