@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from caseflow.extensions import db
 from caseflow.models import Notification, OrgUnit, ReportObligation, User
 from caseflow.models.types import utcnow
-from caseflow.notifications.render import LABELS, Rendered, format_due, locale_of
+from caseflow.notifications.render import Rendered, _labels, format_due, locale_of, mail_locale
 from caseflow.services import obligations
 from caseflow.workflow import current_engine
 from caseflow.workflow.clock import LOCAL_TZ
@@ -202,9 +202,11 @@ def render_obligation(session: Session, row: Notification) -> Rendered:
     report = known[obligation.code].label[locale] if obligation.code in known else obligation.code
     fmt = {"report": report, "unit": commune.name, "level": row.level}
     subject, intro = MESSAGES[row.kind][locale]
+    with mail_locale(locale):
+        labels = _labels() | TEXTS[locale]
     context = {
         "locale": locale,
-        "labels": LABELS[locale] | TEXTS[locale],
+        "labels": labels,
         "intro": intro.format(**fmt),
         "report": f"{report} {obligation.year}",
         "period": f"{obligation.period_from:%d/%m/%Y} - {obligation.period_to:%d/%m/%Y}",

@@ -57,7 +57,8 @@ def test_agency_staff_see_each_task_as_one_card_with_its_action(web, open_case, 
         fire(open_case(), "verify", "officer_a@test.vn", SERIOUS)
     body = web("police_a").text("/tasks")
     now = _section(body, "now-h")
-    assert now.count('<li class="task') == 2 and now.count('action="/tasks/') == 2
+    # Two cases, each with the police's emergency task and its evidence task (Art. 31).
+    assert now.count('<li class="task') == 4 and now.count('action="/tasks/') == 4
     assert 'id="follow-h"' not in body
 
 
