@@ -227,6 +227,7 @@ def record_json(record: FormRecord, show_identity: bool) -> dict:
         "recorded_at": record.recorded_at.isoformat(),
         "recorded_by": record.recorded_by.email if record.recorded_by else (record.recorded_with or "system"),
         "recorded_with": record.recorded_with,
+        "reason": record.reason,
         "data": values_of(record, show_identity),
     }
 

@@ -86,8 +86,17 @@ def test_an_edit_adds_a_revision_and_keeps_the_older_one(api, open_case):
     case = open_case()
     first = _put(api, case, "needs_meeting", MEETING, 0)
     assert first["revision"] == 1 and first["data"]["participants"][0]["name"] == "Trần Thị Hoa"
-    second = _put(api, case, "needs_meeting", {**MEETING, "conclusions": "Lập kế hoạch"}, 1)
-    assert second["revision"] == 2
+    resp = api.put(
+        f"/api/v1/cases/{case['id']}/forms/needs_meeting",
+        OFFICER,
+        json={
+            "data": {**MEETING, "conclusions": "Lập kế hoạch"},
+            "revision": 1,
+            "reason": "Bổ sung kết luận",
+        },
+    )
+    second = resp.get_json()
+    assert second["revision"] == 2 and second["reason"] == "Bổ sung kết luận"
     assert _forms(api, case)["needs_meeting"]["data"]["conclusions"] == "Lập kế hoạch"
     kept = db.session.scalar(
         select(func.count()).select_from(FormRecord).where(FormRecord.code == "needs_meeting")
