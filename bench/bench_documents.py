@@ -44,6 +44,8 @@ def _value(spec, i: int):  # noqa: ANN001, ANN202 - a field of the loaded declar
         return 9
     if spec.type == "choice":
         return spec.options[0].value
+    if spec.type == "choices":
+        return [o.value for o in spec.options[:3]]
     if spec.type == "person":
         kinds = {"number": 35, "date": "1990-01-01", "choice": "female"}
         return {p: kinds.get(PERSON_PARTS[p], "Nguyễn Thị Lan") for p in spec.parts}

@@ -102,6 +102,14 @@ def _value(spec: FormField, value: Any, where: str, errors: _Errors, partial: bo
             if clean is not None:
                 person[part] = clean
         return person or None
+    if spec.type == "choices":
+        if value is None or value == []:
+            return None
+        allowed = [o.value for o in spec.options]
+        if not isinstance(value, list) or any(v not in allowed for v in value):
+            errors.add(where, f"must be a list of: {', '.join(allowed)}")
+            return None
+        return [v for v in allowed if v in value]  # in the declaration's order, each once
     if spec.type == "rows":
         if value is None or value == []:
             return None

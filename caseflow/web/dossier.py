@@ -47,6 +47,7 @@ FORM_ERRORS = (
     ("must be a date", _l("Give a date.")),
     ("must be an ISO 8601", _l("Give a date and a time.")),
     ("must be a number", _l("Give a number.")),
+    ("must be a list of", _l("Choose from the options.")),
     ("is not a field of this form", _l("This field is not part of the form.")),
 )
 
@@ -109,6 +110,8 @@ def _posted(form: FormDef, values: Any) -> dict:
                 if any(v is not None for v in row.values()):
                     rows.append({k: v for k, v in row.items() if v is not None})
             data[spec.name] = rows or None
+        elif spec.type == "choices":
+            data[spec.name] = [v for v in values.getlist(name) if v] or None
         else:
             data[spec.name] = _scalar_in(spec.type, values.get(name))
     return {k: v for k, v in data.items() if v is not None}
@@ -181,6 +184,8 @@ def _inputs(form: FormDef, values: dict, errors: dict[str, str], raw: Any = None
                         {"id": name, "value": shown, "error": errors.get(f"{spec.name}-{i}-{column.name}")}
                     )
                 item["rows"].append(cells)
+        elif spec.type == "choices":
+            item["values"] = raw.getlist(base) if raw is not None else list(value or [])
         else:
             item["value"] = raw.get(base, "") if raw is not None else _shown(spec.type, value)
         out.append(item)

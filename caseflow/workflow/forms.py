@@ -17,7 +17,7 @@ import yaml
 from caseflow.resources import resource_dir
 from caseflow.workflow.definition import WorkflowDefinition, WorkflowError, _Loader
 
-FIELD_TYPES = ("text", "date", "datetime", "bool", "choice", "number", "person", "rows")
+FIELD_TYPES = ("text", "date", "datetime", "bool", "choice", "choices", "number", "person", "rows")
 ROW_FIELD_TYPES = ("text", "date", "datetime", "bool", "choice", "number")
 # The parts a `person` field may have, and the type of each.
 PERSON_PARTS = {
@@ -173,8 +173,8 @@ def _label(path: str, node: Any, raw: Any, what: str) -> dict[str, str]:
 
 def _options(path: str, node: Any, raw: Any, lists: dict[str, Any], name: str) -> tuple[Option, ...]:
     source = raw.get("options")
-    if "options_from" in raw:
-        listed = raw["options_from"]
+    if "options_from" in raw or "list" in raw:  # a list of the workflow file's choice_lists
+        listed = raw.get("options_from", raw.get("list"))
         if listed not in lists:
             raise _fail(path, node, f"field {name!r}: options_from names no choice list {listed!r}")
         source = lists[listed]
@@ -208,7 +208,7 @@ def _field(path: str, node: Any, lists: dict[str, Any], *, in_rows: bool = False
     options: tuple[Option, ...] = ()
     parts: tuple[str, ...] = ()
     columns: tuple[FormField, ...] = ()
-    if kind == "choice":
+    if kind in ("choice", "choices"):  # one option, or several
         options = _options(path, node, node, lists, name)
     if kind == "person":
         parts = tuple(node.get("parts") or DEFAULT_PERSON_PARTS)

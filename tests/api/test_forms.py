@@ -149,6 +149,9 @@ def test_bad_fields_are_a_422_naming_each_one(api, open_case):
         api, case, "mau_01", {"received_at": "2026-11-30T08:00:00+07:00", "channel": "fax"}, 1, expect=422
     )
     assert set(body["error"]["fields"]) == {"data.channel", "data.what_happened"}
+    bad = {"summary": "x", "reviewed_on": "2026-11-30", "services": ["medical_care", "massage"]}
+    body = _put(api, case, "mau_06", bad, 0, expect=422)
+    assert set(body["error"]["fields"]) == {"data.services"}
     body = _put(api, case, "mau_01", {"child": {"age": "nine", "shoe": 1}}, 1, expect=422)
     assert {"data.child.age", "data.child.shoe"} <= set(body["error"]["fields"])
     assert (

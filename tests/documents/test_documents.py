@@ -54,6 +54,9 @@ def _filled(form: FormDef) -> tuple[dict, list[str]]:
         elif spec.type == "choice":
             option = spec.options[-1]
             data[spec.name], shown = option.value, option.label["vi"]
+        elif spec.type == "choices":
+            chosen = [spec.options[0], spec.options[-1]]
+            data[spec.name], shown = [o.value for o in chosen], "; ".join(o.label["vi"] for o in chosen)
         elif spec.type == "person":
             person = {}
             for part in spec.parts:
