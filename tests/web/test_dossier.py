@@ -169,3 +169,14 @@ def test_several_choices_are_ticked_and_kept_in_the_declarations_order(web, worl
     page = officer.text(url)
     assert re.search(r'name="f-services" value="medical_care" checked', page)
     assert not re.search(r'name="f-services" value="legal_aid" checked', page)
+
+
+def test_a_supervisor_reads_a_form_without_the_identity_and_cannot_save_it(web, world):
+    case_id = _case(world)
+    page = web("supervisor_p").text(f"/cases/{case_id}/forms/mau_01")
+    assert "Bé Thử Nghiệm" not in page and "Người Báo" not in page
+    assert "Thông tin được bảo vệ" in page
+    assert '<fieldset class="form-body" disabled>' in page and 'type="submit">Lưu' not in page
+    url = f"/cases/{case_id}/forms/mau_01"
+    resp = web("supervisor_p").post(url, {"f-what_happened": "x", "revision": "1"}, token_from=url)
+    assert resp.status_code == 403
