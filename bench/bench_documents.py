@@ -26,6 +26,7 @@ from bench.bench_pages import build, sign_in  # noqa: E402
 
 GOAL_MS = 1000
 OFFICER = "canbo.dongkinh@demo.caseflow.vn"
+CHAIR = "chutich.dongkinh@demo.caseflow.vn"
 SENTENCE = "Cháu được cô giáo chủ nhiệm phát hiện có vết bầm ở tay, gia đình đã được trao đổi và hướng dẫn. "
 
 
@@ -62,9 +63,11 @@ def fill(app, case_id: int) -> None:
     from caseflow.workflow import current_engine, current_forms
 
     with app.test_request_context():
-        user = db.session.scalar(select(User).where(User.email == OFFICER))
+        officer = db.session.scalar(select(User).where(User.email == OFFICER))
+        chair = db.session.scalar(select(User).where(User.email == CHAIR))
         case = db.session.get(Case, case_id)
         for form in current_forms().forms.values():
+            user = officer if officer.role in form.roles else chair
             latest = forms.latest_records(case).get(form.code)
             data = {spec.name: _value(spec, i) for i, spec in enumerate(form.fields)}
             forms.save(

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from caseflow.extensions import db
 from caseflow.models import Agency, Case, FormRecord, OrgUnit, User
+from caseflow.models.types import utcnow
 from caseflow.services import access
 from caseflow.services.errors import Conflict, Forbidden, Invalid, NotFound
 from caseflow.services.validation import parse_moment
@@ -269,6 +270,11 @@ def _defaults(form: FormDef, values: dict, now: datetime) -> dict:
     return values
 
 
+def defaults_of(form: FormDef) -> dict:
+    """The values a new form starts with."""
+    return _defaults(form, {}, utcnow())
+
+
 def _next_revision(case: Case, code: str) -> int:
     current = db.session.scalar(
         select(func.max(FormRecord.revision)).where(FormRecord.case_id == case.id, FormRecord.code == code)
@@ -286,8 +292,10 @@ def save(engine: Engine, user: User, case: Case, code: str, payload: object) -> 
     from caseflow.services.writes import case_write
 
     form = form_def(code)
-    if not access.may_write_dossier(user, case):
-        raise Forbidden("Only the officer or chair of the case's communes writes its forms")
+    if not access.may_write_dossier(user, case) or user.role not in form.roles:
+        raise Forbidden(
+            "Only the officer or chair of the case's communes writes its forms (a decision: the chair)"
+        )
     if not isinstance(payload, dict):
         raise Invalid({"body": "must be a JSON object"})
     revision = payload.get("revision")

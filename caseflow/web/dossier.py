@@ -217,7 +217,8 @@ def _form_page(
         case.id, "read", actor=current_user, data={"view": "form", "code": form.code, "identity_shown": shown}
     )
     db.session.commit()
-    values = form_service.values_of(record, shown)
+    # A form not yet written opens with its defaults (today's date, the decision's grounds).
+    values = form_service.values_of(record, shown) if record else form_service.defaults_of(form)
     page_errors = {_html_name(k): _why(v) for k, v in (errors or {}).items()}
     names = {spec.name for spec in form.fields}
     unplaced = [v for k, v in page_errors.items() if k.split("-")[0] not in names]
@@ -228,7 +229,7 @@ def _form_page(
         record=record,
         fields=_inputs(form, values, page_errors, raw),
         hidden_identity=not shown and bool(form.identity_fields),
-        may_write=access.may_write_dossier(current_user, case),
+        may_write=access.may_write_dossier(current_user, case) and current_user.role in form.roles,
         revision=record.revision if record else 0,
         errors=page_errors,
         unplaced=unplaced,

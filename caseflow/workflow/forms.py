@@ -35,6 +35,7 @@ PERSON_PARTS = {
 SEX_VALUES = ("female", "male", "unknown")
 DEFAULT_PERSON_PARTS = ("name", "age", "job")
 ISSUERS = ("incident", "residence")
+DEFAULT_WRITERS = ("officer", "chair")
 KINDS = ("record", "decision")
 # The assessment's conclusion is the one thing of the case a form decides (its risk level):
 # every other case column is the procedure's own, changed by triggers.
@@ -111,6 +112,7 @@ class FormDef:
     risk_grid: RiskGrid | None = None
     requires_when: tuple[tuple[str, tuple[str, ...]], ...] = ()
     states: tuple[str, ...] = ()  # the steps of the procedure at which this form is written
+    roles: tuple[str, ...] = DEFAULT_WRITERS  # who writes it (a decision: only the chair)
 
     def field(self, name: str) -> FormField | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -278,6 +280,9 @@ def _form(path: str, raw: Any, lists: dict[str, Any]) -> FormDef:
     grid = None
     if raw.get("risk_grid") is not None:
         grid = _grid(path, raw["risk_grid"], code, by_name)
+    roles = tuple(raw.get("roles") or DEFAULT_WRITERS)
+    if any(role not in DEFAULT_WRITERS for role in roles):
+        raise _fail(path, raw, f"form {code!r}: roles can only be {', '.join(DEFAULT_WRITERS)}")
     requires_when = []
     for flag, needed in (raw.get("requires_when") or {}).items():
         if flag not in by_name or by_name[flag].type != "bool":
@@ -301,6 +306,7 @@ def _form(path: str, raw: Any, lists: dict[str, Any]) -> FormDef:
         risk_grid=grid,
         requires_when=tuple(requires_when),
         states=tuple(raw.get("states") or ()),
+        roles=roles,
     )
 
 

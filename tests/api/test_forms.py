@@ -257,3 +257,10 @@ def test_two_edits_of_the_same_revision_give_one_200_and_one_409(app, api, open_
     db.session.rollback()
     rows = db.session.scalars(select(FormRecord).where(FormRecord.code == "needs_meeting")).all()
     assert [r.revision for r in rows] == [1]
+
+
+def test_only_the_chair_writes_a_decision_form(api, open_case):
+    case = open_case()
+    decision = {"decision_number": "7/QĐ-UBND", "decision_date": "2026-11-30"}
+    assert _put(api, case, "mau_05", decision, 0, expect=403)["error"]["code"] == "forbidden"
+    assert _put(api, case, "mau_05", decision, 0, as_=CHAIR)["revision"] == 1
