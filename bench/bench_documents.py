@@ -12,17 +12,21 @@ Goal: the dossier PDF under 1 s at p95.
 from __future__ import annotations
 
 import argparse
+import os
+import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_pages import build, measure, sign_in  # noqa: E402
+from bench.bench_pages import build, sign_in  # noqa: E402
 
 GOAL_MS = 1000
 OFFICER = "canbo.dongkinh@demo.caseflow.vn"
+CHAIR = "chutich.dongkinh@demo.caseflow.vn"
 SENTENCE = "Cháu được cô giáo chủ nhiệm phát hiện có vết bầm ở tay, gia đình đã được trao đổi và hướng dẫn. "
 
 
@@ -41,6 +45,8 @@ def _value(spec, i: int):  # noqa: ANN001, ANN202 - a field of the loaded declar
         return 9
     if spec.type == "choice":
         return spec.options[0].value
+    if spec.type == "choices":
+        return [o.value for o in spec.options[:3]]
     if spec.type == "person":
         kinds = {"number": 35, "date": "1990-01-01", "choice": "female"}
         return {p: kinds.get(PERSON_PARTS[p], "Nguyễn Thị Lan") for p in spec.parts}
@@ -57,9 +63,11 @@ def fill(app, case_id: int) -> None:
     from caseflow.workflow import current_engine, current_forms
 
     with app.test_request_context():
-        user = db.session.scalar(select(User).where(User.email == OFFICER))
+        officer = db.session.scalar(select(User).where(User.email == OFFICER))
+        chair = db.session.scalar(select(User).where(User.email == CHAIR))
         case = db.session.get(Case, case_id)
         for form in current_forms().forms.values():
+            user = officer if officer.role in form.roles else chair
             latest = forms.latest_records(case).get(form.code)
             data = {spec.name: _value(spec, i) for i, spec in enumerate(form.fields)}
             forms.save(
@@ -69,6 +77,23 @@ def fill(app, case_id: int) -> None:
                 form.code,
                 {"data": data, "revision": latest.revision if latest else 0},
             )
+
+
+def measure(client, url: str, runs: int) -> tuple[float, float, float, float, int]:  # noqa: ANN001
+    """Wall-clock and CPU p50/p95 in ms. CPU time is this process's own: on a loaded machine
+    (other processes on the same cores) it still says what one rendering costs."""
+    for _ in range(3):  # warm the fonts, the stylesheet and the template compiler
+        status = client.get(url).status_code
+    wall, cpu = [], []
+    for _ in range(runs):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        resp = client.get(url)
+        resp.get_data()
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+        status = resp.status_code
+    w, c = statistics.quantiles(wall, n=20), statistics.quantiles(cpu, n=20)
+    return statistics.median(wall), w[18], statistics.median(cpu), c[18], status
 
 
 def main() -> None:
@@ -96,13 +121,22 @@ def main() -> None:
             ("dossier PDF (6 forms)", f"/cases/{case_id}/documents/dossier.pdf"),
         ]
         results = [(name, *measure(officer, url, args.runs)) for name, url in rows]
-        base50, base95 = results[0][1], results[0][2]
-        print(f"{'what':24} {'status':>6} {'p50 ms':>8} {'p95 ms':>8} {'x page p50':>11} {'x page p95':>11}")
-        for name, p50, p95, status in results:
-            print(f"{name:24} {status:>6} {p50:8.1f} {p95:8.1f} {p50 / base50:11.1f} {p95 / base95:11.1f}")
-        dossier95 = results[-1][2]
+        _, base50, base95, cbase50, cbase95, _ = results[0]
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        print(
+            f"{'what':24} {'status':>6} {'p50 ms':>8} {'p95 ms':>8} {'x page':>7} {'x page':>7}"
+            f" {'CPU p50':>8} {'CPU p95':>8} {'x page':>7} {'x page':>7}"
+        )
+        for name, p50, p95, c50, c95, status in results:
+            print(
+                f"{name:24} {status:>6} {p50:8.1f} {p95:8.1f} {p50 / base50:7.1f} {p95 / base95:7.1f}"
+                f" {c50:8.1f} {c95:8.1f} {c50 / cbase50:7.1f} {c95 / cbase95:7.1f}"
+            )
+        dossier95, dossier_cpu95 = results[-1][2], results[-1][4]
         verdict = "OK" if dossier95 < GOAL_MS else "MISSED"
-        print(f"dossier PDF p95 {dossier95:.0f} ms (goal < {GOAL_MS} ms): {verdict}")
+        print(
+            f"dossier PDF p95 {dossier95:.0f} ms wall, {dossier_cpu95:.0f} ms CPU (goal < {GOAL_MS} ms): {verdict}"
+        )
 
 
 if __name__ == "__main__":

@@ -117,6 +117,8 @@ def _scalar_text(kind: str, value: Any, spec: FormField | None, words: dict[str,
         return moment.strftime("%H:%M %d/%m/%Y") if moment else str(value)
     if kind == "choice" and spec is not None:
         return spec.option_label(value, LOCALE)
+    if kind == "choices" and spec is not None:
+        return "; ".join(spec.option_label(v, LOCALE) for v in value)
     if kind == "number" and isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from caseflow.extensions import db
 from caseflow.models import Agency, Case, FormRecord, OrgUnit, User
+from caseflow.models.types import utcnow
 from caseflow.services import access
 from caseflow.services.errors import Conflict, Forbidden, Invalid, NotFound
 from caseflow.services.validation import parse_moment
@@ -102,6 +103,14 @@ def _value(spec: FormField, value: Any, where: str, errors: _Errors, partial: bo
             if clean is not None:
                 person[part] = clean
         return person or None
+    if spec.type == "choices":
+        if value is None or value == []:
+            return None
+        allowed = [o.value for o in spec.options]
+        if not isinstance(value, list) or any(v not in allowed for v in value):
+            errors.add(where, f"must be a list of: {', '.join(allowed)}")
+            return None
+        return [v for v in allowed if v in value]  # in the declaration's order, each once
     if spec.type == "rows":
         if value is None or value == []:
             return None
@@ -227,6 +236,7 @@ def record_json(record: FormRecord, show_identity: bool) -> dict:
         "recorded_at": record.recorded_at.isoformat(),
         "recorded_by": record.recorded_by.email if record.recorded_by else (record.recorded_with or "system"),
         "recorded_with": record.recorded_with,
+        "reason": record.reason,
         "data": values_of(record, show_identity),
     }
 
@@ -260,6 +270,11 @@ def _defaults(form: FormDef, values: dict, now: datetime) -> dict:
     return values
 
 
+def defaults_of(form: FormDef) -> dict:
+    """The values a new form starts with."""
+    return _defaults(form, {}, utcnow())
+
+
 def _next_revision(case: Case, code: str) -> int:
     current = db.session.scalar(
         select(func.max(FormRecord.revision)).where(FormRecord.case_id == case.id, FormRecord.code == code)
@@ -277,8 +292,10 @@ def save(engine: Engine, user: User, case: Case, code: str, payload: object) -> 
     from caseflow.services.writes import case_write
 
     form = form_def(code)
-    if not access.may_write_dossier(user, case):
-        raise Forbidden("Only the officer or chair of the case's communes writes its forms")
+    if not access.may_write_dossier(user, case) or user.role not in form.roles:
+        raise Forbidden(
+            "Only the officer or chair of the case's communes writes its forms (a decision: the chair)"
+        )
     if not isinstance(payload, dict):
         raise Invalid({"body": "must be a JSON object"})
     revision = payload.get("revision")

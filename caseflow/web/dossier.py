@@ -47,6 +47,7 @@ FORM_ERRORS = (
     ("must be a date", _l("Give a date.")),
     ("must be an ISO 8601", _l("Give a date and a time.")),
     ("must be a number", _l("Give a number.")),
+    ("must be a list of", _l("Choose from the options.")),
     ("is not a field of this form", _l("This field is not part of the form.")),
 )
 
@@ -109,6 +110,8 @@ def _posted(form: FormDef, values: Any) -> dict:
                 if any(v is not None for v in row.values()):
                     rows.append({k: v for k, v in row.items() if v is not None})
             data[spec.name] = rows or None
+        elif spec.type == "choices":
+            data[spec.name] = [v for v in values.getlist(name) if v] or None
         else:
             data[spec.name] = _scalar_in(spec.type, values.get(name))
     return {k: v for k, v in data.items() if v is not None}
@@ -181,6 +184,8 @@ def _inputs(form: FormDef, values: dict, errors: dict[str, str], raw: Any = None
                         {"id": name, "value": shown, "error": errors.get(f"{spec.name}-{i}-{column.name}")}
                     )
                 item["rows"].append(cells)
+        elif spec.type == "choices":
+            item["values"] = raw.getlist(base) if raw is not None else list(value or [])
         else:
             item["value"] = raw.get(base, "") if raw is not None else _shown(spec.type, value)
         out.append(item)
@@ -212,7 +217,8 @@ def _form_page(
         case.id, "read", actor=current_user, data={"view": "form", "code": form.code, "identity_shown": shown}
     )
     db.session.commit()
-    values = form_service.values_of(record, shown)
+    # A form not yet written opens with its defaults (today's date, the decision's grounds).
+    values = form_service.values_of(record, shown) if record else form_service.defaults_of(form)
     page_errors = {_html_name(k): _why(v) for k, v in (errors or {}).items()}
     names = {spec.name for spec in form.fields}
     unplaced = [v for k, v in page_errors.items() if k.split("-")[0] not in names]
@@ -223,7 +229,7 @@ def _form_page(
         record=record,
         fields=_inputs(form, values, page_errors, raw),
         hidden_identity=not shown and bool(form.identity_fields),
-        may_write=access.may_write_dossier(current_user, case),
+        may_write=access.may_write_dossier(current_user, case) and current_user.role in form.roles,
         revision=record.revision if record else 0,
         errors=page_errors,
         unplaced=unplaced,

@@ -17,7 +17,7 @@ import yaml
 from caseflow.resources import resource_dir
 from caseflow.workflow.definition import WorkflowDefinition, WorkflowError, _Loader
 
-FIELD_TYPES = ("text", "date", "datetime", "bool", "choice", "number", "person", "rows")
+FIELD_TYPES = ("text", "date", "datetime", "bool", "choice", "choices", "number", "person", "rows")
 ROW_FIELD_TYPES = ("text", "date", "datetime", "bool", "choice", "number")
 # The parts a `person` field may have, and the type of each.
 PERSON_PARTS = {
@@ -35,6 +35,7 @@ PERSON_PARTS = {
 SEX_VALUES = ("female", "male", "unknown")
 DEFAULT_PERSON_PARTS = ("name", "age", "job")
 ISSUERS = ("incident", "residence")
+DEFAULT_WRITERS = ("officer", "chair")
 KINDS = ("record", "decision")
 # The assessment's conclusion is the one thing of the case a form decides (its risk level):
 # every other case column is the procedure's own, changed by triggers.
@@ -111,6 +112,7 @@ class FormDef:
     risk_grid: RiskGrid | None = None
     requires_when: tuple[tuple[str, tuple[str, ...]], ...] = ()
     states: tuple[str, ...] = ()  # the steps of the procedure at which this form is written
+    roles: tuple[str, ...] = DEFAULT_WRITERS  # who writes it (a decision: only the chair)
 
     def field(self, name: str) -> FormField | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -173,8 +175,8 @@ def _label(path: str, node: Any, raw: Any, what: str) -> dict[str, str]:
 
 def _options(path: str, node: Any, raw: Any, lists: dict[str, Any], name: str) -> tuple[Option, ...]:
     source = raw.get("options")
-    if "options_from" in raw:
-        listed = raw["options_from"]
+    if "options_from" in raw or "list" in raw:  # a list of the workflow file's choice_lists
+        listed = raw.get("options_from", raw.get("list"))
         if listed not in lists:
             raise _fail(path, node, f"field {name!r}: options_from names no choice list {listed!r}")
         source = lists[listed]
@@ -208,7 +210,7 @@ def _field(path: str, node: Any, lists: dict[str, Any], *, in_rows: bool = False
     options: tuple[Option, ...] = ()
     parts: tuple[str, ...] = ()
     columns: tuple[FormField, ...] = ()
-    if kind == "choice":
+    if kind in ("choice", "choices"):  # one option, or several
         options = _options(path, node, node, lists, name)
     if kind == "person":
         parts = tuple(node.get("parts") or DEFAULT_PERSON_PARTS)
@@ -278,6 +280,9 @@ def _form(path: str, raw: Any, lists: dict[str, Any]) -> FormDef:
     grid = None
     if raw.get("risk_grid") is not None:
         grid = _grid(path, raw["risk_grid"], code, by_name)
+    roles = tuple(raw.get("roles") or DEFAULT_WRITERS)
+    if any(role not in DEFAULT_WRITERS for role in roles):
+        raise _fail(path, raw, f"form {code!r}: roles can only be {', '.join(DEFAULT_WRITERS)}")
     requires_when = []
     for flag, needed in (raw.get("requires_when") or {}).items():
         if flag not in by_name or by_name[flag].type != "bool":
@@ -301,6 +306,7 @@ def _form(path: str, raw: Any, lists: dict[str, Any]) -> FormDef:
         risk_grid=grid,
         requires_when=tuple(requires_when),
         states=tuple(raw.get("states") or ()),
+        roles=roles,
     )
 
 

@@ -86,8 +86,17 @@ def test_an_edit_adds_a_revision_and_keeps_the_older_one(api, open_case):
     case = open_case()
     first = _put(api, case, "needs_meeting", MEETING, 0)
     assert first["revision"] == 1 and first["data"]["participants"][0]["name"] == "Trần Thị Hoa"
-    second = _put(api, case, "needs_meeting", {**MEETING, "conclusions": "Lập kế hoạch"}, 1)
-    assert second["revision"] == 2
+    resp = api.put(
+        f"/api/v1/cases/{case['id']}/forms/needs_meeting",
+        OFFICER,
+        json={
+            "data": {**MEETING, "conclusions": "Lập kế hoạch"},
+            "revision": 1,
+            "reason": "Bổ sung kết luận",
+        },
+    )
+    second = resp.get_json()
+    assert second["revision"] == 2 and second["reason"] == "Bổ sung kết luận"
     assert _forms(api, case)["needs_meeting"]["data"]["conclusions"] == "Lập kế hoạch"
     kept = db.session.scalar(
         select(func.count()).select_from(FormRecord).where(FormRecord.code == "needs_meeting")
@@ -140,6 +149,9 @@ def test_bad_fields_are_a_422_naming_each_one(api, open_case):
         api, case, "mau_01", {"received_at": "2026-11-30T08:00:00+07:00", "channel": "fax"}, 1, expect=422
     )
     assert set(body["error"]["fields"]) == {"data.channel", "data.what_happened"}
+    bad = {"summary": "x", "reviewed_on": "2026-11-30", "services": ["medical_care", "massage"]}
+    body = _put(api, case, "mau_06", bad, 0, expect=422)
+    assert set(body["error"]["fields"]) == {"data.services"}
     body = _put(api, case, "mau_01", {"child": {"age": "nine", "shoe": 1}}, 1, expect=422)
     assert {"data.child.age", "data.child.shoe"} <= set(body["error"]["fields"])
     assert (
@@ -245,3 +257,10 @@ def test_two_edits_of_the_same_revision_give_one_200_and_one_409(app, api, open_
     db.session.rollback()
     rows = db.session.scalars(select(FormRecord).where(FormRecord.code == "needs_meeting")).all()
     assert [r.revision for r in rows] == [1]
+
+
+def test_only_the_chair_writes_a_decision_form(api, open_case):
+    case = open_case()
+    decision = {"decision_number": "7/QĐ-UBND", "decision_date": "2026-11-30"}
+    assert _put(api, case, "mau_05", decision, 0, expect=403)["error"]["code"] == "forbidden"
+    assert _put(api, case, "mau_05", decision, 0, as_=CHAIR)["revision"] == 1

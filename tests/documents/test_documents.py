@@ -54,6 +54,9 @@ def _filled(form: FormDef) -> tuple[dict, list[str]]:
         elif spec.type == "choice":
             option = spec.options[-1]
             data[spec.name], shown = option.value, option.label["vi"]
+        elif spec.type == "choices":
+            chosen = [spec.options[0], spec.options[-1]]
+            data[spec.name], shown = [o.value for o in chosen], "; ".join(o.label["vi"] for o in chosen)
         elif spec.type == "person":
             person = {}
             for part in spec.parts:
@@ -86,7 +89,7 @@ def dossier(api, open_case):
         revision = 1 if form.code == "mau_01" else 0
         resp = api.put(
             f"/api/v1/cases/{case['id']}/forms/{form.code}",
-            OFFICER,
+            OFFICER if "officer" in form.roles else "chair_a@test.vn",
             json={"data": data, "revision": revision},
         )
         assert resp.status_code == 200, (form.code, resp.get_json())

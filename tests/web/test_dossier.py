@@ -152,3 +152,31 @@ def test_documents_and_attachments_through_the_pages(web, world):
     )
     assert resp.status_code == 302
     assert "Chỉ đính kèm được tệp PDF, JPEG, PNG và Word (DOCX)." in officer.text(page_url)
+
+
+def test_several_choices_are_ticked_and_kept_in_the_declarations_order(web, world):
+    case_id = _case(world)
+    officer = web("officer_a")
+    url = f"/cases/{case_id}/forms/mau_06"
+    form = {
+        "f-reviewed_on": "2026-11-30",
+        "f-summary": "Trẻ ổn định",
+        "f-services": ["psychological_therapy", "medical_care"],
+        "revision": "0",
+    }
+    assert officer.post(url, form, token_from=url).status_code == 302
+    assert _latest(case_id, "mau_06").data["services"] == ["medical_care", "psychological_therapy"]
+    page = officer.text(url)
+    assert re.search(r'name="f-services" value="medical_care" checked', page)
+    assert not re.search(r'name="f-services" value="legal_aid" checked', page)
+
+
+def test_a_supervisor_reads_a_form_without_the_identity_and_cannot_save_it(web, world):
+    case_id = _case(world)
+    page = web("supervisor_p").text(f"/cases/{case_id}/forms/mau_01")
+    assert "Bé Thử Nghiệm" not in page and "Người Báo" not in page
+    assert "Thông tin được bảo vệ" in page
+    assert '<fieldset class="form-body" disabled>' in page and 'type="submit">Lưu' not in page
+    url = f"/cases/{case_id}/forms/mau_01"
+    resp = web("supervisor_p").post(url, {"f-what_happened": "x", "revision": "1"}, token_from=url)
+    assert resp.status_code == 403

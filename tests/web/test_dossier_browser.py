@@ -71,6 +71,7 @@ def test_an_officer_writes_mau_03_and_the_minutes_on_a_phone_and_downloads_the_d
         page.click("form.annex-form button[type=submit]")
     _fits(page)
 
+    shoot(page, "case-dossier")
     with page.expect_download() as download:
         page.click("a:has-text('Tải hồ sơ trình phê duyệt')")
     assert download.value.suggested_filename.endswith("-dossier.pdf")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import caseflow.services.effects  # noqa: F401 - registers the names the workflow file uses
 from caseflow.workflow.definition import WorkflowError, load_definition
 from caseflow.workflow.forms import load_forms
 from tests.conftest import ROOT
