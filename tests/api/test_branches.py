@@ -483,3 +483,23 @@ def test_a_new_report_on_the_same_child_names_the_earlier_one_to_those_who_may_s
     closed = fire(first, "dismiss", "officer_a@test.vn", {"reason": "Unfounded"})
     reopened = fire(closed, "reopen", "officer_a@test.vn", {"reason": "New report"})
     assert again["reference"] in reopened["possible_earlier_reports"]
+
+
+def test_the_separations_end_is_warned_and_escalated_like_any_deadline(api, separated, fire):
+    from caseflow.notifications.escalation import run_scan
+
+    [expiry] = _open(separated, "separation_expiry")
+    due = datetime.fromisoformat(expiry["due_at"])
+    run_scan(due - timedelta(hours=2))  # inside the last quarter of the ten days it was given
+    run_scan(due + timedelta(minutes=5))
+    db.session.expire_all()
+    kinds = db.session.scalars(
+        select(Notification.kind).where(Notification.task_id == expiry["id"]).order_by(Notification.id)
+    ).all()
+    assert kinds[0] == "task_created" and "warning" in kinds and "overdue" in kinds
+    warned = db.session.scalars(
+        select(Notification.recipient).where(
+            Notification.task_id == expiry["id"], Notification.kind == "warning"
+        )
+    ).all()
+    assert warned == ["commune_committee.a@agency.test"]
