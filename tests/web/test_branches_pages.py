@@ -176,3 +176,11 @@ def test_the_hotline_sees_the_cases_it_reported_but_not_the_child(web, open_case
     page = hotline.text(f"/cases/{case['id']}")
     assert case["reference"] in page and "Đã xác minh, đánh giá" in page
     assert CHILD not in page and "Người Báo" not in page
+
+
+def test_the_officer_sees_a_possible_earlier_report_and_the_supervisor_does_not(web, open_case):
+    first = open_case("A")
+    again = open_case("A", child={**new_case_payload()["child"], "full_name": "be thu  nghiem"})
+    note = f"Có thể đã có thông báo trước đây: {first['reference']}"
+    assert note in web("officer_a").text(f"/cases/{again['id']}")
+    assert first["reference"] not in web("supervisor_p").text(f"/cases/{again['id']}")
