@@ -89,6 +89,10 @@ def test_separation_is_the_chairs_decision_with_a_deadline_task_at_its_end(api, 
     assert "shelter" not in listed[0]["separation"]  # lists never say where the child is
     assert {"extend_separation", "end_separation"} <= set(case["allowed_triggers"])
     assert "separate" not in case["allowed_triggers"]
+    events = api.get(f"/api/v1/cases/{case['id']}/events", "supervisor_p@test.vn").get_json()["items"]
+    [decision] = [e for e in events if e["kind"] == "transition" and e["data"]["trigger"] == "separate"]
+    assert decision["data"]["decision_number"] == "07/QĐ-UBND"
+    assert "Nhà tạm lánh" not in str(events) and "Bà ngoại" not in str(events)  # where the child is
 
 
 def test_separation_beyond_fifteen_days_is_refused_unless_an_authority_ordered_it(api, open_case, fire):
