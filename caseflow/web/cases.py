@@ -73,7 +73,7 @@ def act(case_id: int, trigger: str) -> Response | tuple[str, int]:
     spec = engine.definition.transitions.get(trigger)
     if spec is None:
         abort(404)
-    case = cases.get_case(current_user, case_id)
+    case = cases.get_case(current_user, case_id, to_decide=True)
     form = action_form(spec, *_choices_for(case), formdata=request.form)
     if not form.validate():
         return _case_page(case_id, failed=(trigger, form), status=422)
@@ -180,7 +180,8 @@ def _case_page(
             form = action_form(spec, *choices)
             form.version.data = str(case.version)
         actions.append({"spec": spec, "form": form, "open": bool(failed and failed[0] == trigger)})
-    trail = [] if is_agency else cases.trail_of(case)
+    asked = access.only_asked_to_take_over(current_user, case)
+    trail = [] if is_agency or asked else cases.trail_of(case)
     notes = [e for e in trail if e.kind == "note"]
     show_reads = request.args.get("reads") == "1"
     events = [e for e in trail if show_reads or e.kind != "read"]
@@ -205,6 +206,7 @@ def _case_page(
         now=now,
         age=_age(case, now),
         earlier=visible_earlier_references(current_user, case),
+        asked=asked,
         data_rows=[] if is_agency else data_rows(definition, case),
     ), status
 

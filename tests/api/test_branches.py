@@ -404,6 +404,9 @@ def test_handover_waits_for_the_receiving_commune_and_moves_the_measures_on_acce
     seen = api.get(f"/api/v1/cases/{case['id']}", "officer_b@test.vn").get_json()
     assert "child" not in seen and seen["allowed_triggers"] == ["accept_handover", "decline_handover"]
     assert api.get("/api/v1/cases", "officer_b@test.vn").get_json()["total"] == 0  # not B's work yet
+    assert api.get(f"/api/v1/cases/{case['id']}/events", "officer_b@test.vn").status_code == 404
+    note = api.post(f"/api/v1/cases/{case['id']}/notes", "officer_b@test.vn", json={"text": "x"})
+    assert note.status_code == 404
     assert api.get(f"/api/v1/cases/{case['id']}", "officer_c@test.vn").status_code == 404
     assert _transition(api, case, "accept_handover", "officer_a@test.vn").status_code == 403
 

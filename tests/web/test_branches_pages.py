@@ -127,7 +127,7 @@ def test_the_receiving_commune_accepts_a_handover_from_the_case_page(web, open_c
     officer_b = web("officer_b")
     url = f"/cases/{case['id']}"
     page = officer_b.text(url)
-    assert "đang chờ xã đó trả lời" in page and CHILD not in page
+    assert "đang chờ xã đó trả lời" in page and CHILD not in page and "Nhật ký hồ sơ" not in page
     assert 'id="action-accept_handover"' in page and 'id="action-submit_plan"' not in page
     resp = officer_b.post(
         f"{url}/actions/accept_handover", {"accept_handover-version": case["version"]}, token_from=url
