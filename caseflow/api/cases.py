@@ -68,7 +68,7 @@ def fire_transition(case_id: int):  # noqa: ANN201
     if not isinstance(data, dict):
         raise Invalid({"body": "must be a JSON object"})
     engine = current_engine()
-    case = cases.get_case(current_user(), case_id, for_display=True)
+    case = cases.get_case(current_user(), case_id, for_display=True, to_decide=True)
     with cases.kept_after_commit():  # the response shows what was just written: no read-back
         transition.fire(
             engine, case, current_user(), data.get("trigger"), data.get("version"), data.get("data")

@@ -78,7 +78,9 @@ class Case(db.Model):
     # Art. 25.3: the criminal proceedings running beside the protection workflow.
     proceedings: Mapped[dict | None] = mapped_column(JSON)
     # A handover waits for the receiving commune to accept it; meanwhile that commune sees the case.
-    pending_handover_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
+    # No foreign key in the schema (SQLite would rebuild the table to add one); set only by the
+    # handover effect from a unit it looked up.
+    pending_handover_id: Mapped[int | None] = mapped_column(Integer, index=True)
     # Earlier cases of the same child (the duplicate check at intake and on reopening).
     related_case_ids: Mapped[list | None] = mapped_column(JSON)
     # Figures for the reports (Circular 13/2021), codes of the workflow file's choice lists
@@ -99,7 +101,9 @@ class Case(db.Model):
 
     incident_commune: Mapped[OrgUnit] = relationship(foreign_keys=[incident_commune_id])
     residence_commune: Mapped[OrgUnit] = relationship(foreign_keys=[residence_commune_id])
-    pending_handover: Mapped[OrgUnit | None] = relationship(foreign_keys=[pending_handover_id])
+    pending_handover: Mapped[OrgUnit | None] = relationship(
+        primaryjoin="foreign(Case.pending_handover_id) == OrgUnit.id", viewonly=True
+    )
     reported_by_agency: Mapped[Agency | None] = relationship()
     child: Mapped[Child | None] = relationship(back_populates="case", uselist=False)
     informant: Mapped[Informant | None] = relationship(uselist=False)

@@ -109,6 +109,15 @@ def case_detail_scope(user: User) -> ColumnElement[bool]:
     return case_scope(user)
 
 
+def only_asked_to_take_over(user: User, case: Case) -> bool:
+    """The user's commune is asked to take the case over and is not yet one of its communes."""
+    return (
+        user.role in COMMUNE_ROLES
+        and case.pending_handover_id == user.org_unit_id
+        and user.org_unit_id not in (case.incident_commune_id, case.residence_commune_id)
+    )
+
+
 def task_scope(user: User) -> ColumnElement[bool]:
     """A WHERE clause on Task (joined to Case): the tasks `user` may read."""
     if user.role == "agency_staff":

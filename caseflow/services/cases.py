@@ -22,10 +22,14 @@ MAX_NOTE_CHARS = 10_000
 MAX_ID = 2**31 - 1
 
 
-def get_case(user: User, case_id: int, *, for_update: bool = False, for_display: bool = False) -> Case:
+def get_case(
+    user: User, case_id: int, *, for_update: bool = False, for_display: bool = False, to_decide: bool = False
+) -> Case:
     """A case the user may see, or 404 (existence outside the caller's reach is not revealed).
 
     `for_display`: also load, in the same query, all its JSON shows (see `kept_after_commit`).
+    `to_decide`: also a case a handover asks the user's commune to take over (to open it and
+    answer; its notes, trail and files stay out of reach until it accepts).
     """
     if not 0 < case_id <= MAX_ID:
         raise NotFound("No such case")
@@ -33,7 +37,7 @@ def get_case(user: User, case_id: int, *, for_update: bool = False, for_display:
     # quarter more CPU than the rows a case's few tasks repeat.
     query = (
         select(Case)
-        .where(Case.id == case_id, access.case_detail_scope(user))
+        .where(Case.id == case_id, access.case_detail_scope(user) if to_decide else access.case_scope(user))
         .options(joinedload(Case.tasks).joinedload(Task.agency, innerjoin=True))
     )
     if for_display:
@@ -46,7 +50,7 @@ def get_case(user: User, case_id: int, *, for_update: bool = False, for_display:
 
 def read_case(engine: Engine, user: User, case_id: int) -> Case:
     """Load a case for display and write the read into its trail (Decree 56 Art. 33)."""
-    case = get_case(user, case_id)
+    case = get_case(user, case_id, to_decide=True)
     shown_identity = access.can_see_identity(user, case)
     audit.add(case.id, "read", actor=user, data={"identity_shown": shown_identity})
     db.session.commit()

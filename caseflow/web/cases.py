@@ -87,7 +87,7 @@ def act(case_id: int, trigger: str) -> Response | tuple[str, int]:
     spec = engine.definition.transitions.get(trigger)
     if spec is None:
         abort(404)
-    case = cases.get_case(current_user, case_id)
+    case = cases.get_case(current_user, case_id, to_decide=True)
     choices = _choices_for(case)
     form = action_form(spec, *choices, formdata=request.form)
     if edit_measure_rows(form, spec, request.form, choices[0]):
@@ -172,7 +172,8 @@ def _case_page(
     case = cases.read_case(engine, current_user, case_id)
     view = case_view(current_user, case)
     now, calendar = utcnow(), load_calendar()
-    trail = cases.trail_of(case) if view.casework else []
+    asked_only = access.only_asked_to_take_over(current_user, case)
+    trail = cases.trail_of(case) if view.casework and not asked_only else []
     via = completed_via(trail)
     shown_tasks = view.tasks(case)
     task_rows = [
@@ -211,6 +212,7 @@ def _case_page(
                 "blank_measure": blank_measure(spec, choices[0]),
             }
         )
+    asked = asked_only
     show_reads = request.args.get("reads") == "1"
     lines = describe([e for e in trail if show_reads or e.kind != "read"], case)
     return render_template(
@@ -238,6 +240,7 @@ def _case_page(
         now=now,
         age=_age(case, now),
         earlier=visible_earlier_references(current_user, case),
+        asked=asked,
         data_rows=data_rows(definition, case) if view.casework else [],
     ), status
 

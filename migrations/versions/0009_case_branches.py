@@ -22,21 +22,19 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('separation', sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column('proceedings', sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column('pending_handover_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('related_case_ids', sa.JSON(), nullable=True))
-        batch_op.create_foreign_key(
-            'fk_cases_pending_handover', 'org_units', ['pending_handover_id'], ['id']
-        )
-        batch_op.create_index('ix_cases_pending_handover_id', ['pending_handover_id'])
+    # Plain ALTER TABLE ADD COLUMN. pending_handover_id carries no foreign key (like the tasks'
+    # copies of their communes): on SQLite adding one rebuilds `cases`, which the rows of other
+    # tables refer to; the transition that sets it takes the unit from the org-unit table.
+    op.add_column('cases', sa.Column('separation', sa.JSON(), nullable=True))
+    op.add_column('cases', sa.Column('proceedings', sa.JSON(), nullable=True))
+    op.add_column('cases', sa.Column('pending_handover_id', sa.Integer(), nullable=True))
+    op.add_column('cases', sa.Column('related_case_ids', sa.JSON(), nullable=True))
+    op.create_index('ix_cases_pending_handover_id', 'cases', ['pending_handover_id'])
 
 
 def downgrade():
+    op.drop_index('ix_cases_pending_handover_id', table_name='cases')
     with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.drop_index('ix_cases_pending_handover_id')
-        batch_op.drop_constraint('fk_cases_pending_handover', type_='foreignkey')
         batch_op.drop_column('related_case_ids')
         batch_op.drop_column('pending_handover_id')
         batch_op.drop_column('proceedings')

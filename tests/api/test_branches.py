@@ -89,6 +89,10 @@ def test_separation_is_the_chairs_decision_with_a_deadline_task_at_its_end(api, 
     assert "shelter" not in listed[0]["separation"]  # lists never say where the child is
     assert {"extend_separation", "end_separation"} <= set(case["allowed_triggers"])
     assert "separate" not in case["allowed_triggers"]
+    events = api.get(f"/api/v1/cases/{case['id']}/events", "supervisor_p@test.vn").get_json()["items"]
+    [decision] = [e for e in events if e["kind"] == "transition" and e["data"]["trigger"] == "separate"]
+    assert decision["data"]["decision_number"] == "07/QĐ-UBND"
+    assert "Nhà tạm lánh" not in str(events) and "Bà ngoại" not in str(events)  # where the child is
 
 
 def test_separation_beyond_fifteen_days_is_refused_unless_an_authority_ordered_it(api, open_case, fire):
@@ -400,6 +404,9 @@ def test_handover_waits_for_the_receiving_commune_and_moves_the_measures_on_acce
     seen = api.get(f"/api/v1/cases/{case['id']}", "officer_b@test.vn").get_json()
     assert "child" not in seen and seen["allowed_triggers"] == ["accept_handover", "decline_handover"]
     assert api.get("/api/v1/cases", "officer_b@test.vn").get_json()["total"] == 0  # not B's work yet
+    assert api.get(f"/api/v1/cases/{case['id']}/events", "officer_b@test.vn").status_code == 404
+    note = api.post(f"/api/v1/cases/{case['id']}/notes", "officer_b@test.vn", json={"text": "x"})
+    assert note.status_code == 404
     assert api.get(f"/api/v1/cases/{case['id']}", "officer_c@test.vn").status_code == 404
     assert _transition(api, case, "accept_handover", "officer_a@test.vn").status_code == 403
 
@@ -483,3 +490,23 @@ def test_a_new_report_on_the_same_child_names_the_earlier_one_to_those_who_may_s
     closed = fire(first, "dismiss", "officer_a@test.vn", {"reason": "Unfounded"})
     reopened = fire(closed, "reopen", "officer_a@test.vn", {"reason": "New report"})
     assert again["reference"] in reopened["possible_earlier_reports"]
+
+
+def test_the_separations_end_is_warned_and_escalated_like_any_deadline(api, separated, fire):
+    from caseflow.notifications.escalation import run_scan
+
+    [expiry] = _open(separated, "separation_expiry")
+    due = datetime.fromisoformat(expiry["due_at"])
+    run_scan(due - timedelta(hours=2))  # inside the last quarter of the ten days it was given
+    run_scan(due + timedelta(minutes=5))
+    db.session.expire_all()
+    kinds = db.session.scalars(
+        select(Notification.kind).where(Notification.task_id == expiry["id"]).order_by(Notification.id)
+    ).all()
+    assert kinds[0] == "task_created" and "warning" in kinds and "overdue" in kinds
+    warned = db.session.scalars(
+        select(Notification.recipient).where(
+            Notification.task_id == expiry["id"], Notification.kind == "warning"
+        )
+    ).all()
+    assert warned == ["commune_committee.a@agency.test"]

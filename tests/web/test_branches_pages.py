@@ -127,7 +127,7 @@ def test_the_receiving_commune_accepts_a_handover_from_the_case_page(web, open_c
     officer_b = web("officer_b")
     url = f"/cases/{case['id']}"
     page = officer_b.text(url)
-    assert "đang chờ xã đó trả lời" in page and CHILD not in page
+    assert "đang chờ xã đó trả lời" in page and CHILD not in page and "Nhật ký hồ sơ" not in page
     assert 'id="action-accept_handover"' in page and 'id="action-submit_plan"' not in page
     resp = officer_b.post(
         f"{url}/actions/accept_handover", {"accept_handover-version": case["version"]}, token_from=url
@@ -176,3 +176,11 @@ def test_the_hotline_sees_the_cases_it_reported_but_not_the_child(web, open_case
     page = hotline.text(f"/cases/{case['id']}")
     assert case["reference"] in page and "Đã xác minh, đánh giá" in page
     assert CHILD not in page and "Người Báo" not in page
+
+
+def test_the_officer_sees_a_possible_earlier_report_and_the_supervisor_does_not(web, open_case):
+    first = open_case("A")
+    again = open_case("A", child={**new_case_payload()["child"], "full_name": "be thu  nghiem"})
+    note = f"Có thể đã có thông báo trước đây: {first['reference']}"
+    assert note in web("officer_a").text(f"/cases/{again['id']}")
+    assert first["reference"] not in web("supervisor_p").text(f"/cases/{again['id']}")

@@ -18,6 +18,9 @@ from caseflow.workflow.registry import effect
 
 # Art. 32.3: "không quá 15 ngày" in all, unless the competent authority decides otherwise.
 MAX_DAYS = 15
+# Where the child is and who cares for it: kept in the decision on the case (shown only to
+# those who may see the child), never copied into the trail that supervisors read.
+WHEREABOUTS = ("shelter", "alternative_carer")
 END_OF_DAY = time(23, 59, 59)
 
 
@@ -87,6 +90,8 @@ def start_separation(run: Any, transition: Any) -> None:
     }
     run.change(run.case, separation=record)
     run.create_task(_expiry_template(run), due=expiry_moment(values["until"]))
+    for key in WHEREABOUTS:  # a leading underscore keeps a value out of the transition's event
+        values["_" + key] = values.pop(key)
 
 
 @effect("extend_separation")
