@@ -134,6 +134,53 @@ class Directory:
         return out
 
 
+# -- the ladder of a unit, for work that is not a task -----------------------------------------
+# The reports a commune owes (caseflow/notifications/obligations.py, reports branch) climb the
+# same jurisdiction ladder one level per day after their due day: `Ladder().rungs(commune)`
+# gives the chair, then the supervisors of each unit above; `_due_level` the level reached.
+
+
+@dataclass(frozen=True)
+class Timing:
+    reminder_after: timedelta
+    interval: timedelta
+
+
+@dataclass
+class Rung:
+    """One level of the unit ladder: who hears, and for which unit."""
+
+    level: int
+    unit: OrgUnit | None
+    users: list[User]
+
+
+def timing() -> Timing:
+    return Timing(reminder_after=timedelta(0), interval=timedelta(days=1))
+
+
+class Ladder:
+    """The chair of a commune (or of its successor), then the supervisors of each unit above."""
+
+    def __init__(self) -> None:
+        self._directory = Directory()
+
+    def rungs(self, commune: OrgUnit) -> list[Rung]:
+        commune = current_unit(commune)
+        rungs = [Rung(1, commune, self._directory.users(commune.id, "chair"))]
+        for unit in commune.ancestors():
+            rungs.append(Rung(len(rungs) + 1, unit, self._directory.users(unit.id, "supervisor")))
+        return rungs
+
+
+def _due_level(due_at: datetime, now: datetime, t: Timing, top: int) -> int:
+    """The highest level whose time has come (0: not yet)."""
+    late = now - due_at - t.reminder_after
+    if late < timedelta(0):
+        return 0
+    return min(top, 1 + int(late / t.interval))
+
+
 def _commune_of(task: Task) -> OrgUnit:
     """The commune that holds the task (where it happened or where the child lives), or the
     unit that took it over if it has since merged: escalation follows successors."""
