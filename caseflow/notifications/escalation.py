@@ -26,14 +26,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import DateTime, Float, func, literal, select, update
+from sqlalchemy import DateTime, Float, case, func, literal, null, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 
 from caseflow import heartbeat
 from caseflow.extensions import db
 from caseflow.models import Agency, Notification, OrgUnit, Task, User
-from caseflow.models.types import utcnow
+from caseflow.models.types import UTCDateTime, utcnow
 from caseflow.notifications import dispatch, dispatch_digests
 from caseflow.notifications.delivery import DIGEST_KIND, overdue
 from caseflow.notifications.render import LOCAL_TZ
@@ -340,13 +340,19 @@ def _escalate_batch(
     tasks = db.session.scalars(
         select(Task).where(Task.id.in_(task_ids)).order_by(Task.id).options(selectinload(Task.case))
     ).all()
-    groups: dict[tuple[int, int, datetime | None], list[Plan]] = {}
+    groups: dict[tuple[int, int], list[Plan]] = {}
     for task in tasks:
         plan = _plan(task, now, r, calendar)
-        groups.setdefault((plan.seen, plan.target, plan.next_at), []).append(plan)
+        groups.setdefault((plan.seen, plan.target), []).append(plan)
     sent = 0
     with db.session.no_autoflush:
-        for (seen, target, next_at), plans in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1])):
+        for (seen, target), plans in sorted(groups.items()):
+            # Each task's next moment differs (it follows its own deadline): one CASE on the id,
+            # so a group is still one UPDATE, not one per task.
+            next_at = case(
+                {p.task.id: literal(p.next_at, UTCDateTime()) if p.next_at else null() for p in plans},
+                value=Task.id,
+            )
             claimed = set(
                 db.session.scalars(
                     update(Task)
