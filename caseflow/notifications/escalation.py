@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import DateTime, Float, case, func, literal, null, select, update
+from sqlalchemy import DateTime, Float, case, func, literal, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 
@@ -349,9 +349,12 @@ def _escalate_batch(
         for (seen, target), plans in sorted(groups.items()):
             # Each task's next moment differs (it follows its own deadline): one CASE on the id,
             # so a group is still one UPDATE, not one per task.
+            # ELSE the column itself: PostgreSQL then types the CASE as the column's, even when
+            # every branch is NULL (the top of a ladder).
             next_at = case(
-                {p.task.id: literal(p.next_at, UTCDateTime()) if p.next_at else null() for p in plans},
+                {p.task.id: literal(p.next_at, UTCDateTime()) for p in plans},
                 value=Task.id,
+                else_=Task.next_escalation_at,
             )
             claimed = set(
                 db.session.scalars(
