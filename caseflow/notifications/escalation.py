@@ -26,14 +26,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import DateTime, Float, func, literal, select, update
+from sqlalchemy import DateTime, Float, case, func, literal, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 
 from caseflow import heartbeat
 from caseflow.extensions import db
 from caseflow.models import Agency, Notification, OrgUnit, Task, User
-from caseflow.models.types import utcnow
+from caseflow.models.types import UTCDateTime, utcnow
 from caseflow.notifications import dispatch, dispatch_digests, obligations
 from caseflow.notifications.delivery import DIGEST_KIND, overdue
 from caseflow.notifications.render import LOCAL_TZ
@@ -132,6 +132,53 @@ class Directory:
                 for user in self.users(unit.id, role):
                     add(Recipient(user.email, user.locale or "vi", unit, False, bool(user.daily_digest)))
         return out
+
+
+# -- the ladder of a unit, for work that is not a task -----------------------------------------
+# The reports a commune owes (caseflow/notifications/obligations.py, reports branch) climb the
+# same jurisdiction ladder one level per day after their due day: `Ladder().rungs(commune)`
+# gives the chair, then the supervisors of each unit above; `_due_level` the level reached.
+
+
+@dataclass(frozen=True)
+class Timing:
+    reminder_after: timedelta
+    interval: timedelta
+
+
+@dataclass
+class Rung:
+    """One level of the unit ladder: who hears, and for which unit."""
+
+    level: int
+    unit: OrgUnit | None
+    users: list[User]
+
+
+def timing() -> Timing:
+    return Timing(reminder_after=timedelta(0), interval=timedelta(days=1))
+
+
+class Ladder:
+    """The chair of a commune (or of its successor), then the supervisors of each unit above."""
+
+    def __init__(self) -> None:
+        self._directory = Directory()
+
+    def rungs(self, commune: OrgUnit) -> list[Rung]:
+        commune = current_unit(commune)
+        rungs = [Rung(1, commune, self._directory.users(commune.id, "chair"))]
+        for unit in commune.ancestors():
+            rungs.append(Rung(len(rungs) + 1, unit, self._directory.users(unit.id, "supervisor")))
+        return rungs
+
+
+def _due_level(due_at: datetime, now: datetime, t: Timing, top: int) -> int:
+    """The highest level whose time has come (0: not yet)."""
+    late = now - due_at - t.reminder_after
+    if late < timedelta(0):
+        return 0
+    return min(top, 1 + int(late / t.interval))
 
 
 def _commune_of(task: Task) -> OrgUnit:
@@ -293,13 +340,22 @@ def _escalate_batch(
     tasks = db.session.scalars(
         select(Task).where(Task.id.in_(task_ids)).order_by(Task.id).options(selectinload(Task.case))
     ).all()
-    groups: dict[tuple[int, int, datetime | None], list[Plan]] = {}
+    groups: dict[tuple[int, int], list[Plan]] = {}
     for task in tasks:
         plan = _plan(task, now, r, calendar)
-        groups.setdefault((plan.seen, plan.target, plan.next_at), []).append(plan)
+        groups.setdefault((plan.seen, plan.target), []).append(plan)
     sent = 0
     with db.session.no_autoflush:
-        for (seen, target, next_at), plans in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1])):
+        for (seen, target), plans in sorted(groups.items()):
+            # Each task's next moment differs (it follows its own deadline): one CASE on the id,
+            # so a group is still one UPDATE, not one per task.
+            # ELSE the column itself: PostgreSQL then types the CASE as the column's, even when
+            # every branch is NULL (the top of a ladder).
+            next_at = case(
+                {p.task.id: literal(p.next_at, UTCDateTime()) for p in plans},
+                value=Task.id,
+                else_=Task.next_escalation_at,
+            )
             claimed = set(
                 db.session.scalars(
                     update(Task)

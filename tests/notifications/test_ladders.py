@@ -298,3 +298,23 @@ def test_each_task_and_rung_is_mailed_once_however_often_the_scan_runs(
         moment += timedelta(minutes=47)
     sent = Counter(box.new())
     assert sent and set(sent.values()) == {1}
+
+
+def test_the_unit_ladder_for_work_that_is_not_a_task_climbs_from_the_chair(app, world):
+    """Reports a commune owes climb it one level a day: the chair, the district, the province."""
+    from caseflow.notifications.escalation import Ladder, _due_level, timing
+
+    rungs = Ladder().rungs(world.units["C"])
+    assert [[u.email for u in r.users] for r in rungs] == [
+        ["chair_c@test.vn"],
+        ["supervisor_d@test.vn"],
+        ["supervisor_p@test.vn"],
+    ]
+    due = vn(2026, 5, 15, 23, 59, 59)
+    assert [_due_level(due, due + timedelta(days=d), timing(), len(rungs)) for d in (-1, 0, 1, 2, 9)] == [
+        0,
+        1,
+        2,
+        3,
+        3,
+    ]
