@@ -67,6 +67,7 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=20)
     parser.add_argument("--url", help="reuse a database seeded by bench_api.py --keep")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--lists-only", action="store_true", help="time the case lists only")
     args = parser.parse_args()
 
     import psycopg
@@ -106,6 +107,7 @@ def main() -> int:
             client = app.test_client()
             print(f"{total} cases; the province supervisor, {args.samples} samples each (p50 / p95 ms):")
             for label, path, n in (
+                ("baseline: GET /me", "/api/v1/me", args.samples * 5),  # the machine's own load
                 ("annual report, JSON", report, args.samples),
                 ("annual report, XLSX", report + "&format=xlsx", max(args.samples // 2, 5)),
                 ("annual report, CSV", report + "&format=csv", max(args.samples // 2, 5)),
@@ -113,6 +115,8 @@ def main() -> int:
                 ("case list, page 2", "/api/v1/cases?per_page=50&page=2", args.samples * 5),
                 ("case list, overdue", "/api/v1/cases?per_page=50&overdue=true", args.samples * 2),
             ):
+                if args.lists_only and "reports" in path:
+                    continue
                 timed(client, path, token, 2)  # warm up: caches, compiled statements
                 p50, p95, size = timed(client, path, token, n)
                 print(f"  {label:24s} {p50:8.1f} {p95:8.1f}   ({size} bytes)")

@@ -6,6 +6,7 @@ from flask import Response, current_app, jsonify, request
 from flask_babel import force_locale
 
 from caseflow.api import bp, current_user, json_body, require_auth
+from caseflow.models import User
 from caseflow.models.types import utcnow
 from caseflow.services import obligations, report_files, reports
 from caseflow.services.errors import Invalid
@@ -15,15 +16,19 @@ REPORT_ROLES = ("supervisor", "officer", "chair")
 FORMATS = ("json", "xlsx", "csv")
 
 
-def periodic_report(user, unit_code, start, end, fmt):  # noqa: ANN001, ANN201 - shared with the pages
+def periodic_report(user: User, unit_code: str | None, start: str | None, end: str | None, fmt: str) -> dict:
     """The labelled report for the caller, suppressed when it leaves the commune."""
     period = reports.parse_period(start, end)
     unit = reports.report_unit(user, unit_code)
-    definition = current_engine().definition
-    figures = reports.compute(definition, unit, period)
-    if reports.leaves_commune(user, unit, export=fmt != "json"):
-        figures = reports.suppress(figures, current_app.config["REPORT_MIN_COUNT"])
-    return report_files.labelled(definition, figures, user.locale or "vi")
+    return report_files.prepared(
+        current_engine().definition,
+        user,
+        unit,
+        period,
+        export=fmt != "json",
+        min_count=current_app.config["REPORT_MIN_COUNT"],
+        locale=user.locale or "vi",
+    )
 
 
 @bp.get("/reports/periodic")

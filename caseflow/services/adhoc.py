@@ -37,7 +37,12 @@ def report_if_serious(run: TransitionRun) -> None:
     case: a case verified again after a reopen was reported already."""
     found = reasons(run)
     case = run.case
-    if not found or db.session.scalar(select(AdhocReport.id).where(AdhocReport.case_id == case.id)):
+    if not found:
+        return
+    # The case's versioned write first: of two verifications racing, the loser stops here with
+    # a 409 (StaleDataError), before its report or its mails meet the winner's unique keys.
+    run.write_changes()
+    if db.session.scalar(select(AdhocReport.id).where(AdhocReport.case_id == case.id)):
         return
     commune = case.incident_commune
     province = ([commune, *commune.ancestors()])[-1]

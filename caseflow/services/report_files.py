@@ -16,8 +16,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from caseflow.extensions import db
-from caseflow.models import Agency
-from caseflow.services.reports import NOT_RECORDED, dimension_codes
+from caseflow.models import Agency, OrgUnit, User
+from caseflow.services.reports import NOT_RECORDED, Period, compute, dimension_codes, leaves_commune, suppress
 from caseflow.workflow.clock import LOCAL_TZ
 from caseflow.workflow.definition import WorkflowDefinition
 
@@ -136,6 +136,24 @@ def labelled(definition: WorkflowDefinition, report: dict[str, Any], locale: str
             )
         indicators.append({**item, "label": str(INDICATOR_LABELS[item["code"]]), "breakdowns": breakdowns})
     return {**report, "level_label": str(LEVEL_LABELS.get(report["level"], "")), "indicators": indicators}
+
+
+def prepared(
+    definition: WorkflowDefinition,
+    user: User,
+    unit: OrgUnit,
+    period: Period,
+    *,
+    export: bool,
+    min_count: int,
+    locale: str,
+) -> dict[str, Any]:
+    """The report as `user` may receive it: computed, suppressed once it leaves the commune
+    (any file, any supervisor), and labelled in `locale`."""
+    figures = compute(definition, unit, period)
+    if leaves_commune(user, unit, export=export):
+        figures = suppress(figures, min_count)
+    return labelled(definition, figures, locale)
 
 
 def _shown(value: Any) -> Any:

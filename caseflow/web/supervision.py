@@ -213,11 +213,15 @@ def periodic_report() -> str:
     """The periodic report on a printable page; the same figures as the API and the files."""
     period, unit, error = _period_and_unit()
     unit = unit or current_user.org_unit
-    figures = reports.compute(current_engine().definition, unit, period)
-    suppressed = reports.leaves_commune(current_user, unit, export=False)
-    if suppressed:
-        figures = reports.suppress(figures, current_app.config["REPORT_MIN_COUNT"])
-    report = report_files.labelled(current_engine().definition, figures, locale())
+    report = report_files.prepared(
+        current_engine().definition,
+        current_user,
+        unit,
+        period,
+        export=False,
+        min_count=current_app.config["REPORT_MIN_COUNT"],
+        locale=locale(),
+    )
     args = {"from": period.start.isoformat(), "to": period.end.isoformat(), "unit": unit.code}
     return render_template(
         "pages/supervision_report.html",
@@ -237,11 +241,15 @@ def periodic_file(fmt: str) -> Response:
     """The report as a file: it leaves CaseFlow, so its small counts are always suppressed."""
     period, unit, _error = _period_and_unit()
     unit = unit or current_user.org_unit
-    definition = current_engine().definition
-    figures = reports.suppress(
-        reports.compute(definition, unit, period), current_app.config["REPORT_MIN_COUNT"]
+    report = report_files.prepared(
+        current_engine().definition,
+        current_user,
+        unit,
+        period,
+        export=True,  # a file leaves CaseFlow: its small counts are always suppressed
+        min_count=current_app.config["REPORT_MIN_COUNT"],
+        locale=locale(),
     )
-    report = report_files.labelled(definition, figures, locale())
     name = f"bao-cao-{unit.code}-{period.start.isoformat()}-{period.end.isoformat()}.{fmt}"
     if fmt == "csv":
         body, mimetype = report_files.to_csv(report).encode("utf-8"), "text/csv; charset=utf-8"

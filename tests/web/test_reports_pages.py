@@ -7,6 +7,7 @@ import io
 import re
 from datetime import UTC, datetime
 
+import pytest
 from openpyxl import load_workbook
 
 from caseflow.notifications.escalation import run_scan
@@ -102,3 +103,26 @@ def test_adhoc_page_lists_serious_cases_by_reference(web, register):  # noqa: F8
         assert register.cases[n]["reference"] in html
     assert "Xâm hại tình dục" in html and "Trẻ Thử" not in html
     assert web("officer_a").get("/supervision/adhoc").status_code == 403
+
+
+@pytest.mark.browser
+def test_phone_bars_keep_their_length_and_the_workspace_is_shot(new_page, open_case):
+    from tests.web.conftest import PHONE, shoot, sign_in
+
+    for _ in range(12):
+        open_case("A")
+    for _ in range(10):
+        open_case("B")
+    page = new_page(PHONE)
+    sign_in(page, "supervisor_p@test.vn")
+    page.goto("/supervision")
+    widths = page.eval_on_selector_all(
+        "span.bar.open", "bars => bars.map(b => b.getBoundingClientRect().width)"
+    )
+    longest, shorter = sorted(widths, reverse=True)[:2]
+    assert longest > 60, "a bar on a phone is a bar, not a square"
+    assert abs(shorter / longest - 10 / 12) < 0.02  # drawn to scale: 10 is 10/12 of 12
+    assert page.locator("figure.trend svg rect").count() >= 3
+    shoot(page, "supervision")
+    page.goto("/reports/periodic")
+    shoot(page, "periodic-report")
