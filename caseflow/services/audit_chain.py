@@ -155,7 +155,7 @@ def _seal_new_events(session: Session, flush_context, instances) -> None:  # noq
     rows = [_row_of(obj) for obj in new]
     seal_rows(session, rows)
     for obj, row in zip(new, rows, strict=True):
-        obj.seq, obj.prev_hash, obj.hash = row["seq"], row["prev_hash"], row["hash"]
+        obj.seq, obj.prev_hash, obj.hash = row.get("seq"), row.get("prev_hash"), row.get("hash")
 
 
 @dataclass
