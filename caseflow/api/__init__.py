@@ -173,7 +173,7 @@ def _no_store(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    from caseflow.api import calendar, cases, openapi, reference, tasks  # noqa: F401 - registers routes
+    from caseflow.api import calendar, cases, openapi, personal_data, reference, tasks  # noqa: F401 - registers routes
 
     csrf.exempt(bp)  # bearer tokens are not sent by browsers on their own: no CSRF to defend
     app.register_blueprint(bp)

@@ -23,6 +23,11 @@ EVENT_KINDS = (
     "notification",
     "escalation",
     "email_action",
+    "export",
+    "access_log",
+    "correction",
+    "disclosure",
+    "anonymised",
 )
 
 

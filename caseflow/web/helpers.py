@@ -72,6 +72,11 @@ EVENT_LABELS = {
     "notification": _l("Notification"),
     "escalation": _l("Escalation"),
     "email_action": _l("Action by e-mail link"),
+    "export": _l("Record exported for an access request"),
+    "access_log": _l("Access log exported"),
+    "correction": _l("Identity corrected"),
+    "disclosure": _l("Disclosure with consent"),
+    "anonymised": _l("Anonymised after the retention period"),
 }
 ANCHOR_LABELS = {"received_at": _l("receipt of the report"), "entered": _l("the start of the step")}
 FIELD_LABELS = {
