@@ -23,10 +23,14 @@ def _enroll(app, email: str) -> str:
     assert browser.login(email).status_code == 302
     page = browser.text("/account/two-factor")
     secret = re.search(r'name="secret"[^>]*value="([A-Z2-7]+)"', page).group(1)
-    wrong = browser.client.post("/account/two-factor", data={"secret": secret, "code": "000000", "csrf_token": csrf_token(page)})
+    wrong = browser.client.post(
+        "/account/two-factor", data={"secret": secret, "code": "000000", "csrf_token": csrf_token(page)}
+    )
     assert wrong.status_code == 422
     code = pyotp.TOTP(secret).now()
-    done = browser.client.post("/account/two-factor", data={"secret": secret, "code": code, "csrf_token": csrf_token(page)})
+    done = browser.client.post(
+        "/account/two-factor", data={"secret": secret, "code": code, "csrf_token": csrf_token(page)}
+    )
     assert done.status_code == 302
     return secret
 
@@ -34,19 +38,28 @@ def _enroll(app, email: str) -> str:
 def test_a_chair_with_an_app_needs_its_code_on_the_page_and_for_a_token(app, client, world):
     secret = _enroll(app, "chair_a@test.vn")
     assert db.session.scalar(db.select(User.totp_secret).where(User.email == "chair_a@test.vn")) == secret
-    stored = db.session.execute(db.text("SELECT totp_secret FROM users WHERE email = 'chair_a@test.vn'")).scalar()
+    stored = db.session.execute(
+        db.text("SELECT totp_secret FROM users WHERE email = 'chair_a@test.vn'")
+    ).scalar()
     assert stored.startswith("cf1$")  # encrypted at rest
     browser = Browser(app.test_client())
     assert browser.login("chair_a@test.vn").status_code == 401  # the password alone is not enough
     page = browser.client.get("/login").get_data(as_text=True)
     ok = browser.client.post(
         "/login",
-        data={"email": "chair_a@test.vn", "password": PASSWORD, "code": pyotp.TOTP(secret).now(), "csrf_token": csrf_token(page)},
+        data={
+            "email": "chair_a@test.vn",
+            "password": PASSWORD,
+            "code": pyotp.TOTP(secret).now(),
+            "csrf_token": csrf_token(page),
+        },
     )
     assert ok.status_code == 302
     body = {"email": "chair_a@test.vn", "password": PASSWORD}
     assert client.post("/api/v1/auth/token", json=body).status_code == 401
-    assert client.post("/api/v1/auth/token", json={**body, "totp": pyotp.TOTP(secret).now()}).status_code == 200
+    assert (
+        client.post("/api/v1/auth/token", json={**body, "totp": pyotp.TOTP(secret).now()}).status_code == 200
+    )
 
 
 def test_officers_have_no_second_factor_page(app, world):
