@@ -106,10 +106,14 @@ def new_password() -> str:
 
 
 def reset_password(user_id: int) -> str:
-    """A new random password for the administrator to hand over; the old sessions end."""
+    """A new random password for the administrator to hand over; the old sessions and the second
+    factor end (both go on the administrators' trail)."""
     user = get_user(user_id)
     password = new_password()
     user.set_password(password)
+    # A reset is also how someone who lost the phone with their authenticator app gets back in:
+    # they set up the app again after signing in.
+    user.totp_secret = None
     revoke_api_tokens(user)
     db.session.commit()
     return password

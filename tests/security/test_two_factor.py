@@ -81,3 +81,22 @@ def test_a_required_second_factor_is_set_up_before_any_other_page(app, world):
     chair = Browser(app.test_client())
     chair.login("chair_a@test.vn")
     assert chair.get("/tasks").status_code == 200  # chairs are not required by this setting
+
+
+def test_an_admin_reset_also_removes_the_app_and_is_on_the_admin_trail(app, world):
+    from caseflow.models import AdminEvent
+
+    _enroll(app, "chair_b@test.vn")
+    chair_id = world.users["chair_b"].id
+    admin = Browser(app.test_client())
+    assert admin.login("admin@test.vn").status_code == 302
+    resp = admin.post(f"/admin/users/{chair_id}/reset-password", token_from="/admin/users")
+    assert resp.status_code in (200, 302)
+    db.session.expire_all()
+    assert db.session.get(User, chair_id).totp_secret is None
+    event = db.session.scalar(
+        db.select(AdminEvent)
+        .where(AdminEvent.target == "user:chair_b@test.vn")
+        .order_by(AdminEvent.seq.desc())
+    )
+    assert event.actor_label == "admin@test.vn" and event.data["totp_secret"] == "(changed)"
