@@ -114,6 +114,12 @@ class Config:
     # entries, the current first. Unset: the key file (default instance/data_key, generated).
     CASEFLOW_DATA_KEY = os.environ.get("CASEFLOW_DATA_KEY") or None
     CASEFLOW_DATA_KEY_FILE = os.environ.get("CASEFLOW_DATA_KEY_FILE") or None
+    # Roles (of chair, supervisor, admin) that must sign in with an authenticator app as well.
+    CASEFLOW_TOTP_REQUIRED_ROLES = os.environ.get("CASEFLOW_TOTP_REQUIRED_ROLES", "")
+    # Closed cases are anonymised this many years after closing (`flask caseflow retention`).
+    CASEFLOW_RETENTION_YEARS = float(os.environ.get("CASEFLOW_RETENTION_YEARS", "10"))
+    # No report is received before Decree 56 came into force (a local date): earlier is a typo.
+    CASEFLOW_EARLIEST_RECEIVED_AT = os.environ.get("CASEFLOW_EARLIEST_RECEIVED_AT", "2017-07-01")
     # Rate limits (caseflow/security.py), in the `limits` notation; storage: Redis when REDIS_URL
     # is set, memory otherwise. The per-account limit counts failures and spares addresses the
     # account signed in from lately.

@@ -11,7 +11,7 @@ import shutil
 import time
 from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, jsonify
+from flask import Blueprint, Flask, current_app, jsonify, request
 from sqlalchemy import func, select, text
 
 from caseflow import heartbeat
@@ -56,7 +56,28 @@ def healthz():  # noqa: ANN201
     if warnings:
         body["status"] = "degraded"
         body["warnings"] = warnings
+    if not _may_see_details():
+        body = {k: v for k, v in body.items() if k in PUBLIC_FIELDS}
     return jsonify(body)
+
+
+# What anyone may read: the contract's fields and the reasons for "degraded". The counts (mail
+# failing, the scan's age, the disk left) are for this machine's monitoring and signed-in users.
+PUBLIC_FIELDS = ("status", "database", "queue", "warnings")
+
+
+def _may_see_details() -> bool:
+    if request.remote_addr in ("127.0.0.1", "::1"):
+        return True
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        from caseflow.services.tokens import user_for_token
+
+        return user_for_token(token.strip()) is not None
+    from flask_login import current_user
+
+    return bool(current_user and current_user.is_authenticated)
 
 
 def _scan_warnings(body: dict) -> list[str]:

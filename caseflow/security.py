@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from flask import Flask, Response, current_app, redirect, request, session, url_for
 from flask_limiter.errors import RateLimitExceeded
-from flask_login import logout_user
+from flask_login import current_user, logout_user
 from limits.storage import storage_from_string
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -130,6 +130,24 @@ def _check_session_browser() -> Response | None:
     return redirect(url_for("auth.login"))
 
 
+# Where a user who must set up a second factor may still go.
+TWO_FACTOR_OPEN = ("auth.two_factor_setup", "auth.logout", "auth.language", "static", "auth.favicon")
+
+
+def _require_two_factor() -> Response | None:
+    """Roles the setting names must add an authenticator app before any other page."""
+    if request.path.startswith(SESSIONLESS_PREFIXES) or request.endpoint in TWO_FACTOR_OPEN:
+        return None
+    user = current_user
+    if not user or not user.is_authenticated or user.totp_secret:
+        return None
+    from caseflow.services import two_factor
+
+    if two_factor.required_for(user):
+        return redirect(url_for("auth.two_factor_setup"))
+    return None
+
+
 def _headers(response: Response) -> Response:
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
@@ -165,4 +183,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(RateLimitExceeded, _too_many)
     app.register_error_handler(429, _too_many)
     app.before_request(_check_session_browser)
+    app.before_request(_require_two_factor)
     app.after_request(_headers)

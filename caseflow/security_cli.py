@@ -47,3 +47,18 @@ def rotate_key(new_key: bool) -> None:
         )
     counts = reencrypt_all()
     click.echo(", ".join(f"{name}: {n}" for name, n in counts.items()))
+
+
+@group.command("retention")
+@click.option("--dry-run", is_flag=True, help="List the cases that would be anonymised; change nothing.")
+def retention(dry_run: bool) -> None:
+    """Anonymise closed cases past CASEFLOW_RETENTION_YEARS: identity and free text go, the
+    statistics stay, the trail keeps its chain."""
+    from caseflow.services.personal_data import anonymise_due, retention_years
+
+    done = anonymise_due(dry_run=dry_run)
+    verb = "would be anonymised" if dry_run else "anonymised"
+    click.echo(
+        f"{len(done)} case(s) closed over {retention_years():g} years ago {verb}"
+        + (": " + ", ".join(done) if done else "")
+    )

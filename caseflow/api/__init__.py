@@ -173,7 +173,17 @@ def _no_store(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    from caseflow.api import attachments, calendar, cases, forms, openapi, reference, reports, tasks  # noqa: F401 - registers routes
+    from caseflow.api import (  # noqa: F401 - registers routes
+        attachments,
+        calendar,
+        cases,
+        forms,
+        openapi,
+        personal_data,
+        reference,
+        reports,
+        tasks,
+    )
 
     csrf.exempt(bp)  # bearer tokens are not sent by browsers on their own: no CSRF to defend
     app.register_blueprint(bp)

@@ -19,7 +19,11 @@ def token():  # noqa: ANN201
     if not isinstance(data, dict):
         data = {}
     value, expires = issue_token(
-        data.get("email"), data.get("password"), current_app.config["API_TOKEN_HOURS"], request.remote_addr
+        data.get("email"),
+        data.get("password"),
+        current_app.config["API_TOKEN_HOURS"],
+        request.remote_addr,
+        data.get("totp"),  # the authenticator code, for users who set one up
     )
     return jsonify({"token": value, "expires_at": expires.isoformat()})
 

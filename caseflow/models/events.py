@@ -27,6 +27,11 @@ EVENT_KINDS = (
     "document_downloaded",
     "attachment_added",
     "attachment_downloaded",
+    "export",
+    "access_log",
+    "correction",
+    "disclosure",
+    "anonymised",
 )
 
 

@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from caseflow.extensions import db
 from caseflow.models.orgs import Agency, OrgUnit
-from caseflow.models.types import UTCDateTime, utcnow
+from caseflow.models.types import EncryptedText, UTCDateTime, utcnow
 
 ROLES = ("admin", "officer", "chair", "agency_staff", "supervisor")
 MIN_PASSWORD_LENGTH = 12
@@ -39,6 +39,8 @@ class User(UserMixin, db.Model):
     # Changing it logs out every session of the user (Flask-Login's alternative id).
     session_token: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The authenticator app's secret (services/two_factor.py), encrypted; None: no second factor.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText("users.totp_secret"))
 
     org_unit: Mapped[OrgUnit | None] = relationship()
     agency: Mapped[Agency | None] = relationship()

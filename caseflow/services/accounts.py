@@ -10,7 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from caseflow.extensions import db
 from caseflow.models import ApiToken, User
-from caseflow.services import passwords, throttle
+from caseflow.services import passwords, throttle, two_factor
 from caseflow.services.errors import Invalid, NotFound, TooManyAttempts, Unauthorized
 
 
@@ -32,12 +32,14 @@ def _dummy_check(password: str) -> None:
     check_password_hash(_DUMMY_HASH[method], password)
 
 
-def authenticate(email: str, password: str, address: str | None = None) -> User:
+def authenticate(email: str, password: str, address: str | None = None, code: object = None) -> User:
     """The active user with that email and password.
 
     The same message for an unknown email and a wrong password, in the same time, so the form
     does not tell an attacker which accounts exist. Failures slow down this (account, address)
-    pair only (`throttle`): a stranger guessing elsewhere cannot keep the owner out.
+    pair only (`throttle`): a stranger guessing elsewhere cannot keep the owner out. A user with
+    an authenticator app must give its code too; a wrong code is the same failure, so the answer
+    never tells that the password was right.
     """
     email = (email or "").strip().lower()
     wait = throttle.wait_seconds(email, address)
@@ -49,6 +51,8 @@ def authenticate(email: str, password: str, address: str | None = None) -> User:
         ok = False
     else:
         ok = user.check_password(password or "") and user.active
+        if ok and user.totp_secret:
+            ok = two_factor.code_ok(user.totp_secret, code)
     if not ok:
         throttle.failed(email, address)
         raise Unauthorized("Wrong email or password")
@@ -102,10 +106,14 @@ def new_password() -> str:
 
 
 def reset_password(user_id: int) -> str:
-    """A new random password for the administrator to hand over; the old sessions end."""
+    """A new random password for the administrator to hand over; the old sessions and the second
+    factor end (both go on the administrators' trail)."""
     user = get_user(user_id)
     password = new_password()
     user.set_password(password)
+    # A reset is also how someone who lost the phone with their authenticator app gets back in:
+    # they set up the app again after signing in.
+    user.totp_secret = None
     revoke_api_tokens(user)
     db.session.commit()
     return password

@@ -25,7 +25,10 @@ WATCHED: dict[type, tuple[str, tuple[str, ...]]] = {
         "user",
         ("email", "name", "role", "org_unit_id", "agency_id", "active", "password_hash", "totp_secret"),
     ),
-    OrgUnit: ("org_unit", ("code", "name", "level", "parent_id", "path", "valid_to", "merged_into_id")),
+    OrgUnit: (
+        "org_unit",
+        ("code", "name", "level", "abbrev", "parent_id", "path", "valid_from", "valid_to", "successor_id"),
+    ),
     Agency: ("agency", ("code", "name", "kind", "org_unit_id", "email")),
     CalendarDay: ("calendar", ("day", "kind", "name")),
 }

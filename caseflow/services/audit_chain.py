@@ -155,7 +155,7 @@ def _seal_new_events(session: Session, flush_context, instances) -> None:  # noq
     rows = [_row_of(obj) for obj in new]
     seal_rows(session, rows)
     for obj, row in zip(new, rows, strict=True):
-        obj.seq, obj.prev_hash, obj.hash = row["seq"], row["prev_hash"], row["hash"]
+        obj.seq, obj.prev_hash, obj.hash = row.get("seq"), row.get("prev_hash"), row.get("hash")
 
 
 @dataclass
@@ -171,7 +171,8 @@ class Break:
     def __str__(self) -> str:
         where = f"event #{self.seq}" if self.seq is not None else "an event"
         ident = f" (id {self.event_id})" if self.event_id is not None else ""
-        return f"case {self.reference or self.case_id}: {where}{ident} {self.why}"
+        trail = "the administration trail" if self.case_id == 0 else f"case {self.reference or self.case_id}"
+        return f"{trail}: {where}{ident} {self.why}"
 
 
 def _events_by_case(session: Session, batch: int = 2000) -> Iterator[tuple[int, list[dict]]]:

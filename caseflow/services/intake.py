@@ -100,6 +100,10 @@ def open_case(user: User, payload: object) -> Case:
     received_at = fields.moment("received_at") or now
     if received_at > now + CLOCK_SKEW:
         fields.error("received_at", "is in the future")
+    earliest = date.fromisoformat(str(current_app.config.get("CASEFLOW_EARLIEST_RECEIVED_AT", "2017-07-01")))
+    if received_at.astimezone(LOCAL_TZ).date() < earliest:
+        # A report "received in 1899" is a typing mistake, and would skew every statistic.
+        fields.error("received_at", f"is before CaseFlow's earliest date ({earliest.isoformat()})")
     channel = fields.choice("channel", CHANNELS, required=True)
     harm_types = fields.choices("harm_types", HARM_TYPES, required=True)
     summary = fields.string("summary", required=True, max_length=current_app.config["MAX_SUMMARY_CHARS"])

@@ -15,12 +15,12 @@ from caseflow.services.errors import Unauthorized
 
 
 def issue_token(
-    email: object, password: object, hours: int, address: str | None = None
+    email: object, password: object, hours: int, address: str | None = None, code: object = None
 ) -> tuple[str, datetime]:
     if not isinstance(email, str) or not isinstance(password, str):
         raise Unauthorized("Wrong email or password")
     # The sign-in page's check, delays included: the API must not be a side door for guessing.
-    user = accounts.authenticate(email, password, address)
+    user = accounts.authenticate(email, password, address, code)
     token = secrets.token_urlsafe(32)
     expires = utcnow() + timedelta(hours=hours)
     db.session.add(ApiToken(token_hash=ApiToken.hash(token), user=user, expires_at=expires))

@@ -7,6 +7,7 @@ import time
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     flash,
     redirect,
@@ -20,10 +21,17 @@ from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 
 from caseflow.security import bind_session_to_browser
-from caseflow.services import accounts
+from caseflow.services import accounts, two_factor
 from caseflow.services.errors import Invalid, TooManyAttempts, Unauthorized
 from caseflow.web import LOCALES, safe_next
-from caseflow.web.forms import LanguageForm, LoginForm, PasswordChangeForm, PostForm, attach_errors
+from caseflow.web.forms import (
+    LanguageForm,
+    LoginForm,
+    PasswordChangeForm,
+    PostForm,
+    TwoFactorForm,
+    attach_errors,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -56,7 +64,9 @@ def login() -> Response | str | tuple[str, int]:
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.email.data, form.password.data, request.remote_addr)
+            user = accounts.authenticate(
+                form.email.data, form.password.data, request.remote_addr, form.code.data
+            )
         except TooManyAttempts as exc:
             form.form_errors.append(
                 _(
@@ -115,6 +125,29 @@ def password() -> Response | str | tuple[str, int]:
         return redirect(home_url())
     status = 422 if form.errors else 200
     return render_template("pages/password.html", form=form), status
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+@login_required
+def two_factor_setup() -> Response | str | tuple[str, int]:
+    """Add an authenticator app: the page shows a new secret, a code made from it keeps it."""
+    user = current_user._get_current_object()
+    if not two_factor.may_use(user):
+        abort(404)
+    form = TwoFactorForm()
+    if form.validate_on_submit():
+        if two_factor.enroll(user, form.secret.data or "", form.code.data):
+            flash(_("The authenticator app is set up. Sign-in now asks for its code."), "success")
+            return redirect(home_url())
+        form.code.errors = [_("The code does not match. Check the app's clock and try again.")]
+        status = 422
+    else:
+        status = 422 if form.errors else 200
+        form.secret.data = two_factor.new_secret()
+    uri = two_factor.provisioning_uri(user, form.secret.data)
+    return render_template(
+        "pages/two_factor.html", form=form, uri=uri, enrolled=bool(user.totp_secret)
+    ), status
 
 
 @bp.post("/language")

@@ -105,6 +105,12 @@ class MultiCheckboxField(SelectMultipleField):
 class LoginForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    code = StringField(_l("Authenticator code (if you set one up)"), validators=[Optional(), Length(max=10)])
+
+
+class TwoFactorForm(FlaskForm):
+    secret = HiddenField()
+    code = StringField(_l("The 6-digit code your app shows"), validators=[DataRequired(), Length(max=10)])
 
 
 class PasswordChangeForm(FlaskForm):

@@ -35,6 +35,11 @@ EVENT_LABELS = {
     "task_rescheduled": _l("Deadline moved"),
     "unit_merged": _l("Moved to the successor commune (merger of communes)"),
     "adhoc_report": _l("Ad-hoc report to the province"),
+    "export": _l("Record exported for an access request"),
+    "access_log": _l("Access log exported"),
+    "correction": _l("Identity corrected"),
+    "disclosure": _l("Disclosure with consent"),
+    "anonymised": _l("Anonymised after the retention period"),
 }
 EMAIL_ACTIONS = {"acknowledge": _l("acknowledged"), "complete": _l("reported done")}
 # Written by caseflow/actions/routes.py as "<agency name> (<code>) qua liên kết email".

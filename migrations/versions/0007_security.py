@@ -92,6 +92,8 @@ def upgrade():
         batch.create_index("ix_children_name_index", ["name_index"])
     with op.batch_alter_table("cases") as batch:
         batch.add_column(sa.Column("anonymised_at", sa.DateTime(), nullable=True))
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("totp_secret", sa.Text(), nullable=True))
     with op.batch_alter_table("case_events") as batch:
         batch.add_column(sa.Column("seq", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("prev_hash", sa.String(64), nullable=True))
@@ -275,6 +277,8 @@ def downgrade():
     op.drop_table("admin_events")
     with op.batch_alter_table("cases") as batch:
         batch.drop_column("anonymised_at")
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("totp_secret")
     with op.batch_alter_table("children") as batch:
         batch.drop_index("ix_children_name_index")
         batch.drop_column("name_index")

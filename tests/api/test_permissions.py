@@ -242,6 +242,15 @@ def _read_walk(call: Walker, who: str, scene: Scene) -> None:
             expect,
             json={"trigger": "approve_plan", "version": case["version"], "data": {}},
         )
+        # Personal data (services/personal_data.py): the export is the chair's, the access log the
+        # chair's and the supervisors'; the role is checked before the reach.
+        call("GET", f"{base}/export", 403 if who.split("_")[0] != "chair" else 200 if visible else 404)
+        log_roles = ("chair", "supervisor")
+        call(
+            "GET",
+            f"{base}/access-log",
+            403 if who.split("_")[0] not in log_roles else 200 if visible else 404,
+        )
 
     # -- tasks ------------------------------------------------------------------------------------
     all_tasks = [t for case in scene.cases.values() for t in case["tasks"]]
@@ -300,6 +309,12 @@ def _write_walk(call: Walker, who: str, scene: Scene, completed: set[int]) -> No
         expect = 404 if key not in role.cases else 422 if writer else 403  # 422: past every check
         call("PUT", f"{base}/forms/needs_meeting", expect, json={"data": {"shoe_size": 1}, "revision": 0})
         call("POST", f"{base}/attachments", expect, data={"kind": "evidence"})
+        # Corrections and disclosures: the commune handling the case; an empty body shows the
+        # caller got past every permission check (422), without changing anything.
+        commune_role = role.commune is not None
+        expect = 403 if not commune_role else 422 if key in role.cases else 404
+        call("POST", f"/api/v1/cases/{case['id']}/child/corrections", expect, json={})
+        call("POST", f"/api/v1/cases/{case['id']}/disclosures", expect, json={})
     for name, task in scene.tasks.items():
         if not _visible_task(role, scene, task):
             expect = 404
@@ -381,6 +396,10 @@ def test_walk_covers_exactly_the_known_endpoints(app):
         ("POST", "/api/v1/cases/<int:case_id>/transitions"),
         ("POST", "/api/v1/cases/<int:case_id>/notes"),
         ("GET", "/api/v1/cases/<int:case_id>/events"),
+        ("GET", "/api/v1/cases/<int:case_id>/export"),
+        ("GET", "/api/v1/cases/<int:case_id>/access-log"),
+        ("POST", "/api/v1/cases/<int:case_id>/child/corrections"),
+        ("POST", "/api/v1/cases/<int:case_id>/disclosures"),
         ("GET", "/api/v1/tasks"),
         ("POST", "/api/v1/tasks/<int:task_id>/complete"),
         ("GET", "/api/v1/dashboard/overdue"),

@@ -62,3 +62,29 @@ def test_a_valid_pair_of_surrogates_is_an_ordinary_character(api, world, open_ca
     )
     assert resp.status_code == 201
     assert resp.get_json()["data"]["text"] == "ok \U0001f600"
+
+
+def test_a_form_carrying_surrogate_bytes_keeps_the_case_page_whole(app, world, open_case):
+    """Forms arrive as bytes: bytes that are not UTF-8 (a surrogate encoded as CESU-8) never become a
+    lone surrogate (the form parser keeps them escaped), so the note is stored and the page renders."""
+    from tests.web.conftest import Browser, csrf_token
+
+    case = open_case()
+    browser = Browser(app.test_client())
+    assert browser.login("officer_a@test.vn").status_code == 302
+    token = csrf_token(browser.text(f"/cases/{case['id']}"))
+    body = b"csrf_token=" + token.encode() + b"&text=bad+%ED%A0%80+note"
+    resp = browser.client.post(
+        f"/cases/{case['id']}/notes", data=body, content_type="application/x-www-form-urlencoded"
+    )
+    assert resp.status_code == 302
+    page = browser.get(f"/cases/{case['id']}")
+    assert page.status_code == 200
+    from sqlalchemy import select
+
+    from caseflow.extensions import db
+    from caseflow.models import CaseEvent
+
+    note = db.session.scalar(select(CaseEvent).where(CaseEvent.kind == "note"))
+    note.data["text"].encode("utf-8")  # storable text: no lone surrogate got through
+    assert note.data["text"].startswith("bad ") and note.data["text"] in page.get_data(as_text=True)
