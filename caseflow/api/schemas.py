@@ -298,6 +298,19 @@ class InformantOut(Body):
     phone: str | None
 
 
+class PlannedMeasure(Body):
+    agency: str
+    description: str
+    due_at: Moment
+
+
+class Plan(Body):
+    """The support plan as submitted: its text and its measures."""
+
+    text: str
+    measures: list[PlannedMeasure]
+
+
 class Case(CaseSummary):
     """One case. `child` and `informant` only for roles that may see identity."""
 
@@ -305,7 +318,7 @@ class Case(CaseSummary):
     serious_harm: bool | None
     caregiver_is_abuser: bool | None
     findings: str | None
-    plan: str | None
+    plan: Plan | None
     criminal_referral: bool | None
     police_case_number: str | None
     closure_reason: str | None
