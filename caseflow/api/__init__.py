@@ -7,6 +7,7 @@ To add an endpoint (in a new module of this package, imported in `init_app` belo
    keys ignored), query models `schemas.Query`, response models `schemas.Body` (every key the
    view always returns is required, keys only some roles get have a default of None; extra
    keys allowed). Model names must be unique across the package: they name the components.
+   A trigger's `data` needs no model of yours: `triggers.py` builds them from the YAML.
 2. Decorate the view, `endpoint` *below* `require_auth` (the token is checked first):
 
        @bp.put("/cases/<int:case_id>/forms/<code>")
@@ -180,8 +181,9 @@ def _no_store(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    from caseflow.api import calendar, cases, reference, spec, tasks  # noqa: F401 - registers routes
+    from caseflow.api import calendar, cases, reference, spec, tasks, triggers  # noqa: F401 - registers routes
 
+    triggers.init_app(app)  # each trigger's data model, from the loaded workflow file
     csrf.exempt(bp)  # bearer tokens are not sent by browsers on their own: no CSRF to defend
     app.register_blueprint(bp)
     app.after_request(_no_store)

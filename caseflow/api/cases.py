@@ -16,7 +16,7 @@ from caseflow.api.schemas import (
     TransitionEnvelope,
 )
 from caseflow.api.spec import add_model, body, checked_body, endpoint
-from caseflow.api.triggers import models_for
+from caseflow.api.triggers import trigger_models
 from caseflow.models.cases import HARM_TYPES, RISK_LEVELS
 from caseflow.services import cases, intake, transition
 from caseflow.services.errors import Invalid
@@ -96,7 +96,7 @@ def get_case(case_id: int):  # noqa: ANN201
 def _trigger_bodies(op: dict, components: dict, definition: WorkflowDefinition) -> None:
     """The body as the workflow in force declares it: one schema per trigger, tagged by `trigger`."""
     components.pop(TransitionEnvelope.__name__, None)
-    ref = add_model(components, models_for(definition).request)
+    ref = add_model(components, trigger_models().request)
     op["requestBody"]["content"]["application/json"]["schema"] = ref
 
 
@@ -108,7 +108,7 @@ def fire_transition(case_id: int):  # noqa: ANN201
     data = body()
     engine = current_engine()
     case = cases.get_case(current_user(), case_id, for_display=True)
-    model = models_for(engine.definition).data.get(data["trigger"])
+    model = trigger_models().data.get(data["trigger"])
     if model is not None:  # an unknown trigger is the service's 422, naming the known ones
         checked_body(model, data.get("data") or {}, "data.")
     with cases.kept_after_commit():  # the response shows what was just written: no read-back

@@ -66,8 +66,8 @@ def endpoint(
 ) -> Callable:
     """Declare an API view's models: `ok` maps each success status to its body model (None: no
     body), `errors` the error statuses it can answer beyond the ones implied (401 with auth,
-    400 and 422 with a body, 422 with a query). The view reads the checked body with `body()`
-    and the checked query with `query_args()`; both are the plain JSON the services take.
+    400 and 422 with a body, 422 with a query). The view reads the checked body with `body()`,
+    the plain JSON the services take, and the checked query from `request.args` as before.
     `check=False` documents the body without checking it (the view reads `json_body()`)."""
     codes = set(errors) | set(AUTH_ERRORS if auth else ())
     codes |= set(BODY_ERRORS if json and check else (400,) if json else ())
@@ -85,7 +85,7 @@ def endpoint(
         @wraps(view)
         def checked(*args: Any, **kwargs: Any) -> Any:
             if query is not None:
-                g.api_query = _checked_query(query)
+                _check_query(query)
             if json is not None and check:
                 g.api_body = checked_body(json)
             return view(*args, **kwargs)
@@ -102,10 +102,6 @@ def body() -> Any:
     return g.api_body
 
 
-def query_args() -> dict[str, str]:
-    return g.api_query
-
-
 def checked_body(model: type[BaseModel], data: Any = None, prefix: str = "") -> Any:
     """`data` (default: the request's JSON, 400 if malformed) checked against `model`: a 422
     naming each bad field by its path, `prefix` first (`data.` for a trigger's data)."""
@@ -120,14 +116,13 @@ def checked_body(model: type[BaseModel], data: Any = None, prefix: str = "") -> 
     return data
 
 
-def _checked_query(model: type[BaseModel]) -> dict[str, str]:
+def _check_query(model: type[BaseModel]) -> None:
     # An empty parameter (`?state=`) means "not given", as the views have always read it.
     args = {name: value for name, value in request.args.items() if value != ""}
     try:
         model.model_validate(args)
     except ValidationError as exc:
         raise Invalid(field_errors(exc)) from None
-    return args
 
 
 # An error on an item of a list of plain values names the list, as the services do

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
 
+from flask import Flask, current_app
 from pydantic import BaseModel, Field, RootModel, create_model
 
 from caseflow.api.schemas import Code, Day, Moment, Request, text
@@ -89,10 +90,11 @@ def build(definition: WorkflowDefinition) -> TriggerModels:
     return TriggerModels(data=data, request=request)
 
 
-def models_for(definition: WorkflowDefinition) -> TriggerModels:
-    """Built once per loaded definition (the engine lives as long as the app)."""
-    cached = getattr(definition, "_api_trigger_models", None)
-    if cached is None:
-        cached = build(definition)
-        definition._api_trigger_models = cached  # noqa: SLF001 - a cache riding on the definition
-    return cached
+def init_app(app: Flask) -> None:
+    # At start-up, beside the engine: a field the models cannot express stops the app here.
+    app.extensions["caseflow_trigger_models"] = build(app.extensions["caseflow_engine"].definition)
+
+
+def trigger_models() -> TriggerModels:
+    """The models of the workflow in force (the app's loaded definition)."""
+    return current_app.extensions["caseflow_trigger_models"]
