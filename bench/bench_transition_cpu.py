@@ -97,7 +97,7 @@ def _time_phases() -> dict[str, float]:
     import caseflow.notifications as notifications
     import caseflow.services.serialize as serialize
     import caseflow.services.transition as transition
-    from caseflow.services import cases, routing, tokens
+    from caseflow.services import cases, routing, task_builder, tokens
 
     spent: dict[str, float] = {}  # in the order wrapped: the tree of calls
 
@@ -124,7 +124,7 @@ def _time_phases() -> dict[str, float]:
     timed(run, "apply_effects", "  effects (apply_effects)")
     timed(run, "write_changes", "    UPDATE case and tasks")
     timed(run, "finish_tasks", "    route + INSERT new tasks")
-    timed(routing, "agencies_for", "      route (agencies_for)", transition)
+    timed(routing, "agencies_for", "      route (agencies_for)", task_builder)
     timed(run, "write_held_rows", "    INSERT events and mails")
     timed(notifications, "dispatch", "  RQ enqueue after commit")
     timed(serialize, "case_json", "response JSON", api_cases)

@@ -10,9 +10,9 @@ from caseflow.actions.tokens import BadLink, read_token
 from caseflow.extensions import db
 from caseflow.models import Agency, Case, Task, UsedActionToken
 from caseflow.notifications.render import format_due, locale_of, task_label
+from caseflow.services import audit
 from caseflow.services.errors import Conflict, DomainError
 from caseflow.services.tasks import complete_task
-from caseflow.services.transition import TransitionRun
 from caseflow.workflow import current_engine
 
 bp = Blueprint("actions", __name__, url_prefix="/actions")
@@ -118,9 +118,11 @@ def perform(token: str):  # noqa: ANN201
         )
     # The token row, the event and the change commit together: a failed action leaves the link usable.
     db.session.add(UsedActionToken(jti=jti, task_id=task.id, action=action))
-    run = TransitionRun(current_engine(), task.case, None, {}, label)
-    run.record(
-        "email_action", data={"task_id": task.id, "action": action, "agency": agency.code if agency else None}
+    audit.add(
+        task.case_id,
+        "email_action",
+        actor_label=label,
+        data={"task_id": task.id, "action": action, "agency": agency.code if agency else None},
     )
     try:
         if action == "complete":

@@ -83,9 +83,14 @@ def list_cases():  # noqa: ANN201
     return jsonify(page_json([case_summary_json(c) for c in items], total, page, per_page))
 
 
+def _case_data_fields(op: dict, components: dict, definition: WorkflowDefinition) -> None:
+    """A case's `data` as the workflow in force declares it: each `store: data` field."""
+    components[Case.__name__]["properties"]["data"] = add_model(components, trigger_models().case_data)
+
+
 @bp.get("/cases/<int:case_id>")
 @require_auth()
-@endpoint(ok={200: Case}, errors=(404,))
+@endpoint(ok={200: Case}, errors=(404,), refine=_case_data_fields)
 def get_case(case_id: int):  # noqa: ANN201
     """One case (the read is recorded in its trail)"""
     engine = current_engine()

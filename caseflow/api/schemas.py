@@ -322,6 +322,7 @@ class Case(CaseSummary):
     criminal_referral: bool | None
     police_case_number: str | None
     closure_reason: str | None
+    data: dict[str, Any] = Field(description="the trigger fields the workflow file keeps `store: data`")
     state_entered_at: Moment | None
     tasks: list[Task]
     allowed_triggers: list[str] = Field(description="the triggers the caller may fire now")

@@ -15,8 +15,8 @@ from typing import Annotated, Any, Literal, Union
 from flask import Flask, current_app
 from pydantic import BaseModel, Field, RootModel, create_model
 
-from caseflow.api.schemas import Code, Day, Moment, Request, text
-from caseflow.services.transition import MAX_MEASURES
+from caseflow.api.schemas import Body, Code, Day, Moment, Request, text
+from caseflow.services.trigger_input import MAX_MEASURES
 from caseflow.workflow.definition import FieldSpec, TransitionDef, WorkflowDefinition
 
 
@@ -63,11 +63,24 @@ def data_model(transition: TransitionDef) -> type[BaseModel]:
 
 @dataclass(frozen=True)
 class TriggerModels:
-    """Per loaded definition: each trigger's data model, and the request body as a tagged union
-    (for the document: schemathesis and clients see which data goes with which trigger)."""
+    """Per loaded definition: each trigger's data model, the request body as a tagged union
+    (for the document: schemathesis and clients see which data goes with which trigger), and
+    the case's `data` map, where the fields the YAML keeps `store: data` are shown."""
 
     data: dict[str, type[BaseModel]]
     request: type[RootModel]
+    case_data: type[BaseModel]
+
+
+def case_data_model(definition: WorkflowDefinition) -> type[BaseModel]:
+    """Every `store: data` field, optional and nullable: older cases predate a field, and a
+    field may be optional; keys from an older workflow file stay allowed."""
+    fields: dict[str, Any] = {}
+    for transition in definition.transitions.values():
+        for spec in transition.fields:
+            if spec.store == "data" and spec.name not in fields:
+                fields[spec.name] = (_field_type(spec) | None, None)
+    return create_model("CaseData", __base__=Body, **fields)
 
 
 def build(definition: WorkflowDefinition) -> TriggerModels:
@@ -87,7 +100,7 @@ def build(definition: WorkflowDefinition) -> TriggerModels:
         )
     union = Annotated[Union[tuple(bodies)], Field(discriminator="trigger")]  # noqa: UP007 - built at run time
     request = create_model("TransitionRequest", __base__=RootModel[union])
-    return TriggerModels(data=data, request=request)
+    return TriggerModels(data=data, request=request, case_data=case_data_model(definition))
 
 
 def init_app(app: Flask) -> None:

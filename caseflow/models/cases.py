@@ -58,6 +58,9 @@ class Case(db.Model):
     plan: Mapped[dict | None] = mapped_column(JSON)
     criminal_referral: Mapped[bool] = mapped_column(Boolean, default=False)
     police_case_number: Mapped[str | None] = mapped_column(String(64))
+    # The values of trigger fields declared `store: data` in the workflow file, by field name:
+    # a province's new field needs no migration (caseflow/workflow/definition.py, FieldSpec).
+    data: Mapped[dict | None] = mapped_column(JSON)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reported_by_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

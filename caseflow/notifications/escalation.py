@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,12 +30,14 @@ from sqlalchemy import DateTime, Float, func, literal, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 
+from caseflow import heartbeat
 from caseflow.extensions import db
-from caseflow.models import Agency, CaseEvent, Notification, OrgUnit, Task, User
+from caseflow.models import Agency, Notification, OrgUnit, Task, User
 from caseflow.models.types import utcnow
 from caseflow.notifications import dispatch, dispatch_digests
 from caseflow.notifications.delivery import DIGEST_KIND, overdue
 from caseflow.notifications.render import LOCAL_TZ
+from caseflow.services import audit, outbox
 from caseflow.workflow import current_engine
 
 log = logging.getLogger("caseflow.escalation")
@@ -167,7 +170,7 @@ def _notification(
     digest_at: datetime | None = None,
 ) -> Notification:
     return Notification(
-        dedupe_key=f"{kind}:{task.id}:{level}:{email}"[:200],
+        dedupe_key=outbox.dedupe_key(kind, task.case_id, task.id, level, email),
         kind=DIGEST_KIND if digest_at else kind,
         case_id=task.case_id,
         task_id=task.id,
@@ -217,20 +220,18 @@ def _write_levels(
                     )
                 )
                 recipients.append(user.email)
-        db.session.add(
-            CaseEvent(
-                case_id=task.case_id,
-                at=now,
-                actor_label="system",
-                kind="escalation",
-                data={
-                    "task_id": task.id,
-                    "level": level,
-                    "unit": unit.code if unit else None,
-                    "recipients": recipients,
-                    "due_at": task.due_at.isoformat(),
-                },
-            )
+        audit.add(
+            task.case_id,
+            "escalation",
+            at=now,
+            actor_label="system",
+            data={
+                "task_id": task.id,
+                "level": level,
+                "unit": unit.code if unit else None,
+                "recipients": recipients,
+                "due_at": task.due_at.isoformat(),
+            },
         )
 
 
@@ -332,19 +333,17 @@ def send_warnings(now: datetime | None = None) -> int:
         for task in db.session.scalars(select(Task).where(Task.id.in_(claimed)).order_by(Task.id)):
             agency = ladder.agency(task.agency_id)
             db.session.add(_notification("warning", task, 0, agency.email, agency.locale, None))
-            db.session.add(
-                CaseEvent(
-                    case_id=task.case_id,
-                    at=now,
-                    actor_label="system",
-                    kind="notification",
-                    data={
-                        "task_id": task.id,
-                        "warning": True,
-                        "recipients": [agency.email],
-                        "due_at": task.due_at.isoformat(),
-                    },
-                )
+            audit.add(
+                task.case_id,
+                "notification",
+                at=now,
+                actor_label="system",
+                data={
+                    "task_id": task.id,
+                    "warning": True,
+                    "recipients": [agency.email],
+                    "due_at": task.due_at.isoformat(),
+                },
             )
             sent += 1
         db.session.commit()
@@ -385,11 +384,13 @@ def send_due_digests(now: datetime | None = None) -> int:
 def run_scan(now: datetime | None = None) -> dict:
     """One scan: sweep first (so rows this scan writes are not handed over twice), then the
     warnings, the ladder and the digests that have come due."""
+    started = time.monotonic()
     now = now or utcnow()
     stats = {"swept": sweep(now)}
     stats["warnings"] = send_warnings(now)
     stats["escalations"] = escalate_overdue(now)
     stats["digests"] = send_due_digests(now)
+    heartbeat.record_scan(time.monotonic() - started)
     return stats
 
 

@@ -20,7 +20,9 @@ from caseflow.models import Agency, Case, Notification, OrgUnit, Task
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 LOCALES = ("vi", "en")
 
-# kind -> locale -> (subject, opening line). Placeholders: {ref}, {task}, {level}, {unit}.
+# The mails about tasks: kind -> locale -> (subject, opening line). Placeholders: {ref},
+# {task}, {level}, {unit}. Mails about a case's transitions say what the workflow file's
+# `notifications:` says (see `_wording`).
 MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
     "task_created": {
         "vi": (
@@ -46,35 +48,6 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
             "[{ref}] Overdue task escalated (level {level}): {task}",
             "A child-protection task under {unit} is overdue and not done.",
         ),
-    },
-    "plan_submitted": {
-        "vi": (
-            "[{ref}] Kế hoạch chờ phê duyệt",
-            "Kế hoạch hỗ trợ, can thiệp của hồ sơ {ref} đang chờ quý vị phê duyệt.",
-        ),
-        "en": ("[{ref}] Plan awaiting approval", "The intervention plan of case {ref} awaits your approval."),
-    },
-    "plan_approved": {
-        "vi": (
-            "[{ref}] Kế hoạch đã được phê duyệt",
-            "Kế hoạch hỗ trợ, can thiệp của hồ sơ {ref} đã được phê duyệt.",
-        ),
-        "en": ("[{ref}] Plan approved", "The intervention plan of case {ref} has been approved."),
-    },
-    "plan_rejected": {
-        "vi": ("[{ref}] Kế hoạch bị trả lại", "Kế hoạch của hồ sơ {ref} chưa được phê duyệt và cần sửa lại."),
-        "en": ("[{ref}] Plan sent back", "The plan of case {ref} was not approved and needs changes."),
-    },
-    "case_handed_over": {
-        "vi": (
-            "[{ref}] Hồ sơ được chuyển giao",
-            "Hồ sơ {ref} đã được chuyển giao về nơi cư trú mới của trẻ.",
-        ),
-        "en": ("[{ref}] Case handed over", "Case {ref} has been handed over to the child's new commune."),
-    },
-    "case_closed": {
-        "vi": ("[{ref}] Hồ sơ đã kết thúc", "Hồ sơ {ref} đã được kết thúc."),
-        "en": ("[{ref}] Case closed", "Case {ref} has been closed."),
     },
 }
 
@@ -145,6 +118,16 @@ def task_label(task: Task, locale: str) -> str:
     return template.label.get(locale) or next(iter(template.label.values()), task.kind)
 
 
+def _wording(kind: str, locale: str) -> tuple[str, str]:
+    """(subject, opening line) of a mail: the workflow file's for its notifications, else the task mails'."""
+    from caseflow.workflow import current_engine
+
+    declared = current_engine().definition.notifications.get(kind)
+    if declared is not None:
+        return declared.subject[locale], declared.message[locale]
+    return MESSAGES[kind][locale]
+
+
 def _reference(case: Case | None) -> str:
     if case is None:
         return "-"
@@ -173,7 +156,7 @@ def render_notification(session: Session, row: Notification) -> Rendered:
         "level": row.level,
         "unit": unit.name if unit else "",
     }
-    subject_fmt, intro_fmt = MESSAGES[row.kind][locale]
+    subject_fmt, intro_fmt = _wording(row.kind, locale)
     actions = []
     if row.kind == "task_created" and task is not None and task.status == "open":
         from caseflow.actions.tokens import action_link

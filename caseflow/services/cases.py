@@ -11,9 +11,8 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from caseflow.extensions import db
 from caseflow.models import Case, CaseEvent, OrgUnit, Task, User
 from caseflow.models.types import utcnow
-from caseflow.services import access
+from caseflow.services import access, audit
 from caseflow.services.errors import Invalid, NotFound
-from caseflow.services.transition import TransitionRun
 from caseflow.workflow.engine import Engine
 
 MAX_NOTE_CHARS = 10_000
@@ -48,7 +47,7 @@ def read_case(engine: Engine, user: User, case_id: int) -> Case:
     """Load a case for display and write the read into its trail (Decree 56 Art. 33)."""
     case = get_case(user, case_id)
     shown_identity = access.can_see_identity(user, case)
-    TransitionRun(engine, case, user, {}).record("read", data={"identity_shown": shown_identity})
+    audit.add(case.id, "read", actor=user, data={"identity_shown": shown_identity})
     db.session.commit()
     return reload_for_display(case_id)
 
@@ -189,7 +188,7 @@ def add_note(engine: Engine, user: User, case_id: int, payload: object) -> CaseE
         raise Invalid({"text": "is required"})
     if len(text) > MAX_NOTE_CHARS:
         raise Invalid({"text": f"must be at most {MAX_NOTE_CHARS} characters"})
-    event = TransitionRun(engine, case, user, {}).record("note", data={"text": text.strip()})
+    event = audit.add(case.id, "note", actor=user, data={"text": text.strip()})
     db.session.commit()
     return event
 
@@ -208,7 +207,7 @@ def trail_of(case: Case) -> list[CaseEvent]:
 
 def events_of(engine: Engine, user: User, case_id: int) -> list[CaseEvent]:
     case = get_case(user, case_id)
-    TransitionRun(engine, case, user, {}).record("read", data={"view": "events"})
+    audit.add(case.id, "read", actor=user, data={"view": "events"})
     db.session.commit()
     return list(
         db.session.scalars(

@@ -1,4 +1,5 @@
-"""Reference lists for pickers and admin pages: org units, communes and agencies."""
+"""Reference lists for pickers and admin pages (org units, communes, agencies), and the check
+of a commune code a report or a handover names."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy.orm import selectinload
 from caseflow.extensions import db
 from caseflow.models import Agency, OrgUnit
 from caseflow.models.types import utcnow
+from caseflow.services.validation import Fields
 from caseflow.workflow.clock import LOCAL_TZ
 
 
@@ -42,3 +44,19 @@ def agencies_serving(unit: OrgUnit) -> list[Agency]:
             select(Agency).where(Agency.org_unit_id.in_(ids)).order_by(Agency.org_unit_id.desc(), Agency.name)
         )
     )
+
+
+def commune_by_code(fields: Fields, name: str, code: object) -> OrgUnit | None:
+    """The current commune `code` names, or None with the error recorded against `name`."""
+    if code is None:
+        return None
+    unit = (
+        db.session.scalar(select(OrgUnit).where(OrgUnit.code == str(code))) if isinstance(code, str) else None
+    )
+    if unit is None or unit.level != "commune":
+        fields.error(name, "is not a known commune code")
+        return None
+    if unit.valid_to is not None and unit.valid_to < utcnow().astimezone(LOCAL_TZ).date():
+        fields.error(name, "names a commune that no longer exists")
+        return None
+    return unit

@@ -5,36 +5,22 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import select
 
 from caseflow.extensions import db
 from caseflow.models import Case, Child, Informant, OrgUnit, User
 from caseflow.models.cases import CHANNELS, HARM_TYPES, SEXES
 from caseflow.models.types import utcnow
 from caseflow.services import access, counts
+from caseflow.services.directory import commune_by_code
 from caseflow.services.errors import Forbidden
-from caseflow.services.transition import TransitionRun, case_write
+from caseflow.services.transition import TransitionRun
 from caseflow.services.validation import Fields
+from caseflow.services.writes import case_write
 from caseflow.workflow import current_engine
 from caseflow.workflow.clock import LOCAL_TZ
 
 CHILD_AGE_LIMIT = 16  # Law on Children 2016, Art. 1: a child is a person under 16
 CLOCK_SKEW = timedelta(minutes=5)
-
-
-def commune_by_code(fields: Fields, name: str, code: object) -> OrgUnit | None:
-    if code is None:
-        return None
-    unit = (
-        db.session.scalar(select(OrgUnit).where(OrgUnit.code == str(code))) if isinstance(code, str) else None
-    )
-    if unit is None or unit.level != "commune":
-        fields.error(name, "is not a known commune code")
-        return None
-    if unit.valid_to is not None and unit.valid_to < utcnow().astimezone(LOCAL_TZ).date():
-        fields.error(name, "names a commune that no longer exists")
-        return None
-    return unit
 
 
 def _child(payload: object, fields: Fields, today: date) -> Child | None:

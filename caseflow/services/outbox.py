@@ -49,9 +49,32 @@ def queue(
     return row
 
 
-def dedupe_key(kind: str, case: Case | None, task: Task | None, level: int, recipient: str) -> str:
-    """The default at-most-once key of a mail: one per kind, case, task, level and recipient."""
-    return f"{kind}:{case.id if case else '-'}:{task.id if task else '-'}:{level}:{recipient}"
+def dedupe_key(
+    kind: str,
+    case: Case | int | None,
+    task: Task | int | None,
+    level: int,
+    recipient: str,
+    occasion: str | None = None,
+) -> str:
+    """The one format of a mail's at-most-once key: kind, case, task, level, recipient, and the
+    occasion when the same mail may rightly go again (a later version of the case, a task
+    rerouted to another agency). Cut to the column's 200 characters."""
+    case_id = case.id if isinstance(case, Case) else case
+    task_id = task.id if isinstance(task, Task) else task
+    key = f"{kind}:{case_id if case_id is not None else '-'}:{task_id if task_id is not None else '-'}:{level}:{recipient}"
+    return (key if occasion is None else f"{key}:{occasion}")[:200]
+
+
+def queue_case_mail(kind: str, case: Case, recipient: str, locale: str) -> Notification | None:
+    """A mail about the case as it stands now: once per version of the case and recipient."""
+    return queue(
+        kind,
+        recipient,
+        case=case,
+        locale=locale,
+        dedupe=dedupe_key(kind, case, None, 0, recipient, f"v{case.version}"),
+    )
 
 
 def queue_for_agency(kind: str, agency: Agency, **kwargs) -> Notification | None:  # noqa: ANN003
@@ -72,6 +95,12 @@ def fresh_row(kind: str, recipient: str, *, case: Case, task: Task, locale: str)
         "status": "pending",
         "attempts": 0,
     }
+
+
+def task_created_row(case: Case, task: Task) -> dict:
+    """The mail telling a new task's agency about it, as a row for `insert_fresh`."""
+    agency = task.agency
+    return fresh_row("task_created", agency.email, case=case, task=task, locale=agency.locale or "vi")
 
 
 # Built once: building and keying a statement anew costs as much CPU as running it.

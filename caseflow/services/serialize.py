@@ -66,6 +66,8 @@ def case_json(case: Case, user: User, engine: Engine) -> dict:
             "criminal_referral": case.criminal_referral,
             "police_case_number": case.police_case_number,
             "closure_reason": case.closure_reason,
+            # Trigger fields the workflow file keeps `store: data`, by field name.
+            "data": dict(case.data or {}),
             "state_entered_at": _iso(case.state_entered_at),
             "tasks": [task_json(t, now) for t in case.tasks],
             "allowed_triggers": [

@@ -12,8 +12,9 @@ from caseflow.models.types import utcnow
 from caseflow.services import access
 from caseflow.services.cases import MAX_ID
 from caseflow.services.errors import Conflict, Forbidden, Invalid, NotFound
-from caseflow.services.transition import TransitionRun, case_write
+from caseflow.services.transition import TransitionRun
 from caseflow.services.validation import Fields
+from caseflow.services.writes import case_write
 from caseflow.workflow.engine import Engine
 
 
@@ -61,10 +62,16 @@ def complete_task(
         raise Forbidden("Only the assigned agency (or the commune for commune tasks) may complete this task")
     if task.status != "open":
         raise Conflict(f"The task is already {task.status}")
-    with case_write():
-        task.status, task.completed_at, task.outcome, task.note = "done", utcnow(), outcome, note
-        task.completed_by_id = user.id if user else None
-        TransitionRun(engine, task.case, user, {}, actor_label).record(
-            "task_completed", data={"task_id": task.id, "kind": task.kind, "outcome": outcome}
+    with case_write():  # the same versioned write as a transition's: of two at once, one wins
+        run = TransitionRun(engine, task.case, user, {}, actor_label)
+        run.change(
+            task,
+            status="done",
+            completed_at=run.now,
+            outcome=outcome,
+            note=note,
+            completed_by_id=user.id if user else None,
         )
+        run.write_changes()
+        run.record("task_completed", data={"task_id": task.id, "kind": task.kind, "outcome": outcome})
     return task

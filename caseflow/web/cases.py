@@ -14,7 +14,7 @@ from caseflow.services import access, cases, directory, intake, transition
 from caseflow.services.calendar import load_calendar
 from caseflow.services.errors import Conflict, Forbidden, Invalid
 from caseflow.web.forms import CompleteTaskForm, IntakeForm, NoteForm, action_data, action_form, attach_errors
-from caseflow.web.helpers import completed_by_step, locale, roles_required, time_left
+from caseflow.web.helpers import completed_by_step, data_rows, locale, roles_required, time_left
 from caseflow.workflow import current_engine
 from caseflow.workflow.clock import to_local
 
@@ -189,6 +189,7 @@ def _case_page(
         conflict=conflict,
         now=now,
         age=_age(case, now),
+        data_rows=[] if is_agency else data_rows(definition, case),
     ), status
 
 

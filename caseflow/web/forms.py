@@ -235,7 +235,7 @@ def action_form(
 
 
 def _field_for(spec: FieldSpec) -> object:
-    label = helpers.FIELD_LABELS.get(spec.name, spec.name.replace("_", " "))
+    label = helpers.field_label(spec)
     if spec.type == "bool" and spec.must_be is True:
         return BooleanField(label)
     # Choices are left to the transition service (validate_choice=False): it names each bad field.

@@ -14,10 +14,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from caseflow.models import Task
-from caseflow.services import access
+from caseflow.models import Case, Task
+from caseflow.services import access, case_fields
 from caseflow.workflow import current_engine
 from caseflow.workflow.clock import WorkingCalendar, to_local
+from caseflow.workflow.definition import FieldSpec, WorkflowDefinition
 
 CHANNEL_LABELS = {
     "hotline_111": _l("Hotline 111"),
@@ -172,6 +173,30 @@ def time_left(task: Task, now: datetime, calendar: WorkingCalendar) -> dict[str,
         text = _("Overdue by %(n)s days", n=max(-days, 1)) if overdue else _("%(n)s days left", n=days)
         soon = not overdue and days <= 2
     return {"text": text, "overdue": overdue, "soon": soon}
+
+
+def field_label(spec: FieldSpec) -> str:
+    """A trigger field's label: the workflow file's, in the page's language, when it gives one."""
+    if spec.label:
+        return spec.label.get(locale()) or spec.label.get("vi") or spec.name
+    return str(FIELD_LABELS.get(spec.name, spec.name.replace("_", " ")))
+
+
+def data_rows(definition: WorkflowDefinition, case: Case) -> list[dict[str, str]]:
+    """The case's `store: data` fields that have a value, labelled and shown for a page."""
+    rows = []
+    for spec in case_fields.data_fields(definition):
+        value = case_fields.stored(case, spec)
+        if value is None or value == "" or value == []:
+            continue
+        if isinstance(value, bool):
+            shown = str(_("Yes") if value else _("No"))
+        elif isinstance(value, list):
+            shown = ", ".join(str(v) for v in value)
+        else:
+            shown = str(value)
+        rows.append({"label": field_label(spec), "value": shown})
+    return rows
 
 
 def label(mapping: dict, value: str | None) -> str:

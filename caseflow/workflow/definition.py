@@ -12,13 +12,44 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy import JSON
 
+from caseflow.models.cases import Case
 from caseflow.models.orgs import AGENCY_KINDS
 from caseflow.models.people import ROLES
+from caseflow.workflow import registry
 
 FIELD_TYPES = ("text", "string", "bool", "choice", "measures", "commune")
-GUARDS = ("no_open_measures",)
-NOTIFY_KINDS = ("plan_submitted", "plan_approved", "plan_rejected", "case_handed_over", "case_closed")
+# Where a trigger's field is kept (see FieldSpec.store): the default is `data`, so a field
+# declared in the file alone is kept on the case and shown, never silently trail-only.
+STORES = ("column", "data", "trail")
+DEFAULT_STORE = "data"
+# Columns of `cases` the procedure itself keeps: a field may not overwrite them.
+RESERVED_COLUMNS = frozenset(
+    {
+        "id",
+        "reference",
+        "state",
+        "version",
+        "workflow_version",
+        "incident_commune_id",
+        "residence_commune_id",
+        "created_by_id",
+        "reported_by_agency_id",
+        "created_at",
+        "updated_at",
+        "received_at",
+        "state_entered_at",
+        "closed_at",
+        "reopened_at",
+        "data",
+    }
+)
+# Who a notification goes to (`recipients:`): `<scope>.<role>` for the users of that role in the
+# case's owning, incident or residence commune or the district or province above the owner;
+# or a group of agencies.
+RECIPIENT_SCOPES = ("owning_commune", "incident_commune", "residence_commune", "district", "province")
+RECIPIENT_GROUPS = ("task_agencies", "reporting_agency")
 OWNERS = ("incident", "residence")
 
 
@@ -55,7 +86,7 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> _LineList:
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 STATE_LISTS = ("tasks",)
-TRANSITION_LISTS = ("roles", "guards", "notify", "completes", "creates")
+TRANSITION_LISTS = ("roles", "guards", "effects", "notify", "completes", "creates")
 
 
 def _check_shapes(path: str, raw: dict) -> None:
@@ -118,11 +149,22 @@ class TaskTemplate:
 
 @dataclass(frozen=True)
 class FieldSpec:
+    """One input of a trigger, and where its value is kept.
+
+    `store`: `column` writes the case column `column` (default: the field's own name), under
+    `key` when that column is a JSON map; `data` keeps it in the case's JSON `data` map under
+    the field's name (no migration for a new field); `trail` only in the transition's event.
+    """
+
     name: str
     type: str
     required: bool = False
     choices: tuple[str, ...] = ()
     must_be: Any = None
+    store: str = DEFAULT_STORE
+    column: str | None = None
+    key: str | None = None
+    label: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -130,6 +172,17 @@ class TaskSpawn:
     task: str
     when_any: tuple[str, ...] = ()
     for_each: str | None = None
+
+
+@dataclass(frozen=True)
+class NotificationDef:
+    """A mail a transition sends (`notify: [kind]`): to whom, and what it says per locale.
+    `subject` and `message` may use {ref}, the case reference; never anything identifying."""
+
+    kind: str
+    recipients: tuple[str, ...]
+    subject: dict[str, str]
+    message: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -152,6 +205,7 @@ class TransitionDef:
     completes: tuple[str, ...] = ()
     creates: tuple[TaskSpawn, ...] = ()
     guards: tuple[str, ...] = ()
+    effects: tuple[str, ...] = ()
     notify: tuple[str, ...] = ()
     cancels_open_tasks: bool = False
     closes_with: str | None = None
@@ -173,6 +227,7 @@ class WorkflowDefinition:
     transitions: dict[str, TransitionDef]
     tasks: dict[str, TaskTemplate]
     escalation: Escalation = field(default_factory=Escalation)
+    notifications: dict[str, NotificationDef] = field(default_factory=dict)
 
     @property
     def initial(self) -> str:
@@ -283,6 +338,21 @@ def _fields(path: str, node: Any) -> tuple[FieldSpec, ...]:
     for name, spec in (node or {}).items():
         if not isinstance(spec, dict) or spec.get("type") not in FIELD_TYPES:
             raise _fail(path, node, f"field {name!r}: type must be one of {', '.join(FIELD_TYPES)}")
+        store = spec.get("store", DEFAULT_STORE)
+        if store not in STORES:
+            raise _fail(
+                path, spec, f"field {name!r}: store must be one of {', '.join(STORES)}, not {store!r}"
+            )
+        column, key = spec.get("column"), spec.get("key")
+        if store != "column" and (column is not None or key is not None):
+            raise _fail(path, spec, f"field {name!r}: column and key go with store: column")
+        if store == "column":
+            column = str(column or name)
+            _check_column(path, spec, name, column, key)
+            if spec["type"] == "commune":
+                raise _fail(
+                    path, spec, f"field {name!r}: a commune is kept by an effect or in data, not a column"
+                )
         specs.append(
             FieldSpec(
                 name=name,
@@ -290,9 +360,81 @@ def _fields(path: str, node: Any) -> tuple[FieldSpec, ...]:
                 required=bool(spec.get("required", False)),
                 choices=tuple(spec.get("choices", ())),
                 must_be=spec.get("must_be"),
+                store=store,
+                column=column,
+                key=str(key) if key is not None else None,
+                label=_label(spec.get("label"), name) if "label" in spec else {},
             )
         )
     return tuple(specs)
+
+
+def _check_column(path: str, node: Any, name: str, column: str, key: Any) -> None:
+    """`store: column` must name a column of `cases` that the procedure does not keep itself."""
+    columns = Case.__table__.c
+    if column not in columns:
+        raise _fail(path, node, f"field {name!r}: store: column, but cases has no column {column!r}")
+    if column in RESERVED_COLUMNS:
+        raise _fail(path, node, f"field {name!r}: column {column!r} is kept by the procedure itself")
+    is_map = isinstance(columns[column].type, JSON)
+    if key is not None and not is_map:
+        raise _fail(path, node, f"field {name!r}: key needs a JSON column, and {column!r} is not one")
+    if key is None and is_map:
+        raise _fail(
+            path, node, f"field {name!r}: column {column!r} is a JSON map: give the key to keep it under"
+        )
+
+
+def _check_names(path: str, node: Any, trigger: str, what: str, table: dict) -> None:
+    """Each guard or effect the file names must be registered (caseflow.workflow.registry)."""
+    items = node.get(f"{what}s") or []
+    lines = getattr(items, "item_lines", ())
+    for i, name in enumerate(items):
+        if name not in table:
+            line = lines[i] if i < len(lines) else getattr(node, "line", 0)
+            known = ", ".join(sorted(table)) or "none registered"
+            raise WorkflowError(
+                f"{path}:{line}: trigger {trigger!r}: unknown {what} {name!r} (known: {known})"
+            )
+
+
+def _notifications(path: str, raw: Any) -> dict[str, NotificationDef]:
+    if not isinstance(raw, dict):
+        raise _fail(path, raw, "notifications must be a mapping of kind to its recipients and text")
+    found = {}
+    for kind, node in raw.items():
+        if not isinstance(node, dict):
+            raise _fail(path, raw, f"notification {kind!r} must be a mapping")
+        recipients = node.get("recipients")
+        if not isinstance(recipients, list) or not recipients:
+            raise _fail(path, node, f"notification {kind!r}: recipients must be a non-empty list")
+        lines = getattr(recipients, "item_lines", ())
+        for i, spec in enumerate(recipients):
+            scope, _, role = str(spec).partition(".")
+            valid = spec in RECIPIENT_GROUPS or (scope in RECIPIENT_SCOPES and role in ROLES)
+            if not valid:
+                line = lines[i] if i < len(lines) else node.line
+                raise WorkflowError(
+                    f"{path}:{line}: notification {kind!r}: unknown recipient {spec!r} (one of "
+                    f"{', '.join(RECIPIENT_GROUPS)}, or <{'|'.join(RECIPIENT_SCOPES)}>.<role>)"
+                )
+        texts = {}
+        for key in ("subject", "message"):
+            label = node.get(key)
+            if not isinstance(label, dict) or not label.get("vi") or not label.get("en"):
+                raise _fail(path, node, f"notification {kind!r}: {key} needs a vi and an en text")
+            for text in label.values():
+                try:
+                    str(text).format(ref="X")
+                except (KeyError, IndexError, ValueError) as exc:
+                    raise _fail(
+                        path, label, f"notification {kind!r}: {key} may use only {{ref}} ({exc})"
+                    ) from exc
+            texts[key] = {"vi": str(label["vi"]), "en": str(label["en"])}
+        found[kind] = NotificationDef(
+            kind, tuple(str(r) for r in recipients), texts["subject"], texts["message"]
+        )
+    return found
 
 
 def load_definition(path: str | Path) -> WorkflowDefinition:
@@ -310,6 +452,7 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
     _check_shapes(path, raw)
 
     tasks = {tid: _task(path, tid, node) for tid, node in (raw.get("tasks") or {}).items()}
+    notifications = _notifications(path, raw.get("notifications") or {})
 
     states: dict[str, StateDef] = {}
     state_lines: dict[str, int] = {}
@@ -356,12 +499,13 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
         for role in roles:
             if role not in ROLES:
                 raise _fail(path, node, f"trigger {trigger!r}: unknown role {role!r}")
-        for guard in node.get("guards", []):
-            if guard not in GUARDS:
-                raise _fail(path, node, f"trigger {trigger!r}: unknown guard {guard!r}")
+        _check_names(path, node, trigger, "guard", registry.GUARDS)
+        _check_names(path, node, trigger, "effect", registry.EFFECTS)
         for kind in node.get("notify", []):
-            if kind not in NOTIFY_KINDS:
-                raise _fail(path, node, f"trigger {trigger!r}: unknown notification {kind!r}")
+            if kind not in notifications:
+                raise _fail(
+                    path, node, f"trigger {trigger!r}: notification {kind!r} is not under notifications:"
+                )
         task_kinds = {t.kind for t in tasks.values()}
         for kind in node.get("completes", []):
             if kind not in task_kinds:
@@ -395,11 +539,13 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
             completes=tuple(node.get("completes", [])),
             creates=tuple(creates),
             guards=tuple(node.get("guards", [])),
+            effects=tuple(node.get("effects", [])),
             notify=tuple(node.get("notify", [])),
             cancels_open_tasks=bool(node.get("cancels_open_tasks", False)),
             closes_with=closes_with,
         )
 
+    _check_plan_kept(path, raw, transitions)
     _check_reachable(path, states, transitions, state_lines)
     esc = raw.get("escalation") or {}
     return WorkflowDefinition(
@@ -409,12 +555,24 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
         states=states,
         transitions=transitions,
         tasks=tasks,
+        notifications=notifications,
         escalation=Escalation(
             reminder_after_hours=float(esc.get("reminder_after_hours", 0)),
             interval_hours=float(esc.get("interval_hours", 24)),
             warning_fraction=float(esc.get("warning_fraction", 0.25)),
         ),
     )
+
+
+def _check_plan_kept(path: str, raw: dict, transitions: dict[str, TransitionDef]) -> None:
+    """`for_each: measures` reads the plan's measures back from the case: some trigger must keep them."""
+    kept = any(f.type == "measures" and f.store != "trail" for t in transitions.values() for f in t.fields)
+    for node in raw.get("transitions") or []:
+        for spawn in node.get("creates") or []:
+            if spawn.get("for_each") == "measures" and not kept:
+                raise _fail(
+                    path, spawn, "for_each: measures, but no trigger keeps a measures field on the case"
+                )
 
 
 def _check_reachable(path: str, states: dict, transitions: dict, lines: dict) -> None:

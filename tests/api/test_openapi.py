@@ -118,7 +118,7 @@ class TestAProvinceCopyOfTheProcedure:
         copy = tmp_path / "province.yaml"
         shutil.copy(ROOT / "workflows" / "decree56.yaml", copy)
         text = copy.read_text(encoding="utf-8")
-        anchor = "      findings: {type: text, required: true}\n"
+        anchor = "      findings: {type: text, required: true, store: column}\n"
         assert anchor in text
         copy.write_text(text.replace(anchor, anchor + "      home_visit: {type: bool, required: true}\n", 1))
         return {"CASEFLOW_WORKFLOW": str(copy)}
@@ -137,7 +137,9 @@ class TestAProvinceCopyOfTheProcedure:
             )
             assert resp.status_code == 422, resp.get_json()
             assert resp.get_json()["error"]["fields"] == {"data.home_visit": why}
-        fire(case, "verify", "officer_a@test.vn", {**VERIFY_MILD, "home_visit": True})
+        verified = fire(case, "verify", "officer_a@test.vn", {**VERIFY_MILD, "home_visit": True})
+        assert verified["data"]["home_visit"] is True  # kept in the case's data map, no migration
+        assert _schema(doc, "CaseData")["properties"]["home_visit"]["anyOf"][0] == {"type": "boolean"}
 
 
 def test_bad_bodies_name_each_field_by_its_path(api, open_case, fire):

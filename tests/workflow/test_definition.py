@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import caseflow.services.effects  # noqa: F401 - registers the names the files use
 from caseflow import create_app
 from caseflow.workflow import current_engine
 from caseflow.workflow.definition import WorkflowError, load_definition
@@ -101,7 +102,9 @@ def test_unknown_role_is_refused_with_its_line(tmp_path):
 
 def test_unknown_field_type_is_refused_with_its_line(tmp_path):
     path, line = _variant(
-        tmp_path, "      plan: {type: text, required: true}\n", "      plan: {type: essay, required: true}\n"
+        tmp_path,
+        "      plan: {type: text, required: true, store: column, column: plan, key: text}\n",
+        "      plan: {type: essay, required: true, store: column, column: plan, key: text}\n",
     )
     _refused(path, near=line, match="field 'plan': type must be one of")
 
@@ -149,7 +152,7 @@ def test_state_with_an_unknown_task_is_refused_with_its_line(tmp_path):
             "each of creates must be a mapping",
         ),
         (
-            "    fields:\n      no_longer_at_risk: {type: bool, required: true, must_be: true}\n",
+            "    fields:\n      no_longer_at_risk: {type: bool, required: true, must_be: true, store: trail}\n",
             "    fields: [no_longer_at_risk]\n    xfields:\n      no_longer_at_risk: {type: bool}\n",
             "fields must be a mapping",
         ),
