@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from caseflow.models.calendar import DAY_KINDS
 from caseflow.models.cases import CHANNELS, HARM_TYPES, RISK_LEVELS, SEXES
@@ -42,6 +42,8 @@ def text(max_length: int | None = None, *, required: bool = False) -> Any:
 Moment = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 Day = Annotated[str, Field(json_schema_extra={"format": "date"})]
 Code = text(40, required=True)
+# An uploaded file in a multipart body (`endpoint(form=...)`); its content is the view's to check.
+File = Annotated[Any, WithJsonSchema({"type": "string", "format": "binary"})]
 
 
 class Request(BaseModel):
@@ -51,7 +53,7 @@ class Request(BaseModel):
 
 
 class Query(BaseModel):
-    """Query parameters arrive as text: numbers and flags are read from it."""
+    """Query parameters (and multipart form fields) arrive as text: numbers and flags are read from it."""
 
     model_config = ConfigDict(extra="ignore")
 

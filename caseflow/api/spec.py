@@ -46,7 +46,7 @@ SPEC = SpecTree(
 
 # Statuses each kind of endpoint can always answer, documented without being listed each time.
 AUTH_ERRORS = (401,)
-BODY_ERRORS = (400, 422)
+BODY_ERRORS = (400, 413, 422)  # 413: over MAX_CONTENT_LENGTH
 QUERY_ERRORS = (422,)
 
 # Refines an operation of the document for the app's loaded workflow definition (for example
@@ -59,6 +59,7 @@ def endpoint(
     ok: dict[int, type[BaseModel] | None],
     json: type[BaseModel] | None = None,
     query: type[BaseModel] | None = None,
+    form: type[BaseModel] | None = None,
     errors: Iterable[int] = (),
     auth: bool = True,
     refine: Refine | None = None,
@@ -66,12 +67,14 @@ def endpoint(
 ) -> Callable:
     """Declare an API view's models: `ok` maps each success status to its body model (None: no
     body), `errors` the error statuses it can answer beyond the ones implied (401 with auth,
-    400 and 422 with a body, 422 with a query). The view reads the checked body with `body()`,
+    400, 413 and 422 with a body, 422 with a query). The view reads the checked body with `body()`,
     the plain JSON the services take, and the checked query from `request.args` as before.
+    `form=` declares a multipart body (files typed `schemas.File`): checked the same way, read
+    from `request.form` and `request.files`.
     `check=False` documents the body without checking it (the view reads `json_body()`)."""
     codes = set(errors) | set(AUTH_ERRORS if auth else ())
-    codes |= set(BODY_ERRORS if json and check else (400,) if json else ())
-    codes |= set(QUERY_ERRORS if query else ())
+    codes |= set(BODY_ERRORS if json and check else (400, 413) if json else ())
+    codes |= set(QUERY_ERRORS if query else ()) | set(BODY_ERRORS if form else ())
     models: dict[str, Any] = {f"HTTP_{status}": model for status, model in ok.items()}
     models.update({f"HTTP_{status}": Error for status in sorted(codes)})
     plain = [name for name, model in models.items() if model is None]
@@ -79,7 +82,12 @@ def endpoint(
 
     def decorate(view: Callable) -> Callable:
         documented = SPEC.validate(
-            json=json, query=query, resp=responses, skip_validation=True, security=None if auth else {}
+            json=json,
+            query=query,
+            form=form,
+            resp=responses,
+            skip_validation=True,
+            security=None if auth else {},
         )(view)
 
         @wraps(view)
@@ -88,6 +96,8 @@ def endpoint(
                 _check_query(query)
             if json is not None and check:
                 g.api_body = checked_body(json)
+            if form is not None:
+                _check_form(form)
             return view(*args, **kwargs)
 
         checked.__wrapped__ = documented  # spectree finds its metadata along the __wrapped__ chain
@@ -121,6 +131,15 @@ def _check_query(model: type[BaseModel]) -> None:
     args = {name: value for name, value in request.args.items() if value != ""}
     try:
         model.model_validate(args)
+    except ValidationError as exc:
+        raise Invalid(field_errors(exc)) from None
+
+
+def _check_form(model: type[BaseModel]) -> None:
+    values: dict[str, Any] = dict(request.form.items())
+    values.update(request.files.items())
+    try:
+        model.model_validate(values)
     except ValidationError as exc:
         raise Invalid(field_errors(exc)) from None
 
