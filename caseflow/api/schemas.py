@@ -333,6 +333,17 @@ class Case(CaseSummary):
 
 
 class NewChild(Request):
+    """The child; `date_of_birth` or, when unknown, `estimated_age` (one of them is required)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["date_of_birth"], "properties": {"date_of_birth": {"type": "string"}}},
+                {"required": ["estimated_age"], "properties": {"estimated_age": {"type": "integer"}}},
+            ]
+        }
+    )
+
     full_name: text(200, required=True)
     date_of_birth: Day | None = None
     estimated_age: int | None = Field(None, ge=0, le=CHILD_AGE_LIMIT - 1)
