@@ -39,6 +39,8 @@ def _api_operations(app) -> set[tuple[str, str]]:
 def test_every_route_under_api_v1_is_described_with_its_answers(app, client):
     doc = _doc(client)
     documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
+    undeclared = sorted(_api_operations(app) - documented)
+    assert not undeclared, f"declare these views with endpoint() (how: caseflow/api docstring): {undeclared}"
     assert documented == _api_operations(app)
     for path, method in _api_operations(app):
         op = doc["paths"][path][method]
