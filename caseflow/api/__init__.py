@@ -1,4 +1,31 @@
-"""The JSON API of the contract (/api/v1): bearer tokens only, never the session cookie."""
+"""The JSON API of the contract (/api/v1): bearer tokens only, never the session cookie.
+
+To add an endpoint (in a new module of this package, imported in `init_app` below):
+
+1. Declare its request and response bodies as pydantic models: in `caseflow/api/schemas.py`,
+   or in your module. Request models subclass `schemas.Request` (strict JSON types, unknown
+   keys ignored), query models `schemas.Query`, response models `schemas.Body` (every key the
+   view always returns is required, keys only some roles get have a default of None; extra
+   keys allowed). Model names must be unique across the package: they name the components.
+   A trigger's `data` needs no model of yours: `triggers.py` builds them from the YAML.
+2. Decorate the view, `endpoint` *below* `require_auth` (the token is checked first):
+
+       @bp.put("/cases/<int:case_id>/forms/<code>")
+       @require_auth()
+       @endpoint(json=FormEdit, ok={200: FormRecord}, errors=(403, 404, 409))
+       def put_form(case_id: int, code: str):
+           \"\"\"Record a new revision of a form\"\"\"   (the summary in the document)
+           data = body()  # the JSON object, already checked against FormEdit
+           ...
+
+   `ok` maps each success status to its model (None: no body, e.g. `{204: None}`); `errors`
+   lists every other status the view can answer (401 comes with auth, 400, 413 and 422
+   with a body, 422 with `query=`). A bad body is then a 422 naming each field, in the contract's
+   error shape. Non-JSON answers (a PDF, an XLSX) declare `ok={200: None}`.
+3. Nothing else: `/api/v1/openapi.json` is generated from these declarations, and the tests
+   (tests/api/test_openapi.py, tests/api/test_schemathesis.py) fail for a route under /api/v1
+   without them, or for an answer its models do not describe.
+"""
 
 from __future__ import annotations
 
@@ -178,13 +205,15 @@ def init_app(app: Flask) -> None:
         calendar,
         cases,
         forms,
-        openapi,
         personal_data,
         reference,
         reports,
+        spec,
         tasks,
+        triggers,
     )
 
+    triggers.init_app(app)  # each trigger's data model, from the loaded workflow file
     csrf.exempt(bp)  # bearer tokens are not sent by browsers on their own: no CSRF to defend
     app.register_blueprint(bp)
     app.after_request(_no_store)

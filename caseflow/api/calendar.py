@@ -6,7 +6,9 @@ from datetime import date
 
 from flask import jsonify, request
 
-from caseflow.api import bp, json_body, require_auth
+from caseflow.api import bp, require_auth
+from caseflow.api.schemas import CalendarDay, CalendarEdit, CalendarList, CalendarQuery, DueAt, DueQuery
+from caseflow.api.spec import body, endpoint
 from caseflow.services import calendar
 from caseflow.services.errors import Invalid
 from caseflow.services.validation import Fields, parse_moment
@@ -14,7 +16,9 @@ from caseflow.services.validation import Fields, parse_moment
 
 @bp.get("/calendar")
 @require_auth()
+@endpoint(query=CalendarQuery, ok={200: CalendarList})
 def list_days():  # noqa: ANN201
+    """Holidays and make-up working days of a year"""
     try:
         year = int(request.args.get("year", ""))
         if not 1900 <= year <= 2200:
@@ -34,8 +38,10 @@ def _day(value: str) -> date:
 
 @bp.put("/calendar/<date>")
 @require_auth("admin")
+@endpoint(json=CalendarEdit, ok={200: CalendarDay}, errors=(403,))
 def put_day(date: str):  # noqa: ANN201 - named as in the contract and the OpenAPI document
-    fields = Fields(json_body())
+    """Set a calendar exception (admin)"""
+    fields = Fields(body())
     kind = fields.choice("kind", ("holiday", "workday"), required=True)
     name = fields.string("name", max_length=200) or ""
     fields.raise_if_any()
@@ -44,14 +50,18 @@ def put_day(date: str):  # noqa: ANN201 - named as in the contract and the OpenA
 
 @bp.delete("/calendar/<date>")
 @require_auth("admin")
+@endpoint(ok={204: None}, errors=(403, 404, 422))
 def delete_day(date: str):  # noqa: ANN201
+    """Remove a calendar exception (admin)"""
     calendar.delete_day(_day(date))
     return "", 204
 
 
 @bp.get("/calendar/due")
 @require_auth()
+@endpoint(query=DueQuery, ok={200: DueAt})
 def due():  # noqa: ANN201
+    """The deadline a rule gives: working days or wall-clock hours from a moment"""
     errors = {}
     start = parse_moment(request.args.get("start"))
     if start is None:

@@ -6,6 +6,21 @@ from flask import current_app, jsonify, request
 from sqlalchemy import select
 
 from caseflow.api import bp, current_user, json_body, require_auth
+from caseflow.api.schemas import (
+    AgencyList,
+    AgencyOut,
+    NewAgency,
+    NewOrgUnit,
+    NewUser,
+    OrgUnitList,
+    OrgUnitOut,
+    TokenRequest,
+    TokenResponse,
+    UserList,
+    UserOut,
+    Workflow,
+)
+from caseflow.api.spec import body, endpoint
 from caseflow.extensions import db
 from caseflow.models import Agency, OrgUnit, User
 from caseflow.services import mergers, reference
@@ -14,7 +29,10 @@ from caseflow.workflow import current_engine
 
 
 @bp.post("/auth/token")
+# Credentials it cannot use are a 401 whatever their type: the answer never says which part was wrong.
+@endpoint(json=TokenRequest, check=False, ok={200: TokenResponse}, errors=(401, 429), auth=False)
 def token():  # noqa: ANN201
+    """Exchange an email and password for a bearer token"""
     data = json_body()
     if not isinstance(data, dict):
         data = {}
@@ -30,19 +48,25 @@ def token():  # noqa: ANN201
 
 @bp.get("/me")
 @require_auth()
+@endpoint(ok={200: UserOut})
 def me():  # noqa: ANN201
+    """The caller's own account"""
     return jsonify(current_user().to_json())
 
 
 @bp.post("/org-units")
 @require_auth("admin")
+@endpoint(json=NewOrgUnit, ok={201: OrgUnitOut}, errors=(403, 409))
 def create_org_unit():  # noqa: ANN201
-    return jsonify(reference.create_org_unit(json_body()).to_json()), 201
+    """Add an org unit (admin)"""
+    return jsonify(reference.create_org_unit(body()).to_json()), 201
 
 
 @bp.get("/org-units")
 @require_auth()
+@endpoint(ok={200: OrgUnitList})
 def list_org_units():  # noqa: ANN201
+    """Every org unit, by its place in the tree"""
     units = db.session.scalars(select(OrgUnit).order_by(OrgUnit.path)).all()
     items = [u.to_json() for u in units]
     return jsonify({"items": items, "total": len(items), "page": 1, "per_page": len(items)})
@@ -57,13 +81,17 @@ def merge_org_unit(code: str):  # noqa: ANN201
 
 @bp.post("/agencies")
 @require_auth("admin")
+@endpoint(json=NewAgency, ok={201: AgencyOut}, errors=(403, 409))
 def create_agency():  # noqa: ANN201
-    return jsonify(reference.create_agency(json_body()).to_json()), 201
+    """Add an agency (admin)"""
+    return jsonify(reference.create_agency(body()).to_json()), 201
 
 
 @bp.get("/agencies")
 @require_auth()
+@endpoint(ok={200: AgencyList})
 def list_agencies():  # noqa: ANN201
+    """Every agency"""
     agencies = db.session.scalars(select(Agency).order_by(Agency.code)).all()
     items = [a.to_json() for a in agencies]
     return jsonify({"items": items, "total": len(items), "page": 1, "per_page": len(items)})
@@ -71,13 +99,17 @@ def list_agencies():  # noqa: ANN201
 
 @bp.post("/users")
 @require_auth("admin")
+@endpoint(json=NewUser, ok={201: UserOut}, errors=(403, 409))
 def create_user():  # noqa: ANN201
-    return jsonify(reference.create_user(json_body()).to_json()), 201
+    """Add a user (admin)"""
+    return jsonify(reference.create_user(body()).to_json()), 201
 
 
 @bp.get("/users")
 @require_auth("admin")
+@endpoint(ok={200: UserList}, errors=(403,))
 def list_users():  # noqa: ANN201
+    """Every user (admin)"""
     users = db.session.scalars(select(User).order_by(User.email)).all()
     items = [u.to_json() for u in users]
     return jsonify({"items": items, "total": len(items), "page": 1, "per_page": len(items)})
@@ -85,5 +117,7 @@ def list_users():  # noqa: ANN201
 
 @bp.get("/workflow")
 @require_auth()
+@endpoint(ok={200: Workflow})
 def workflow():  # noqa: ANN201
+    """The workflow definition in force"""
     return jsonify(current_engine().definition.to_json(current_user().locale or "vi"))

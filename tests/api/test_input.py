@@ -158,9 +158,8 @@ def test_body_that_is_not_an_object_is_422(api, open_case):
             json=body,
         )
         _refused(api, "POST", "/api/v1/org-units", "admin@test.vn", 422, "body", json=body)
-    for body in ([1, 2], "text"):
         _refused(
-            api, "POST", f"/api/v1/cases/{case['id']}/notes", "officer_a@test.vn", 422, "text", json=body
+            api, "POST", f"/api/v1/cases/{case['id']}/notes", "officer_a@test.vn", 422, "body", json=body
         )
 
 
