@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request, send_file
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from caseflow.api import bp, current_user, openapi, require_auth
+from caseflow.api import bp, current_user, require_auth
 from caseflow.services import attachments, cases
 from caseflow.services.errors import TooLarge
 
@@ -43,22 +43,3 @@ def download_attachment(case_id: int, attachment_id: int):  # noqa: ANN201
     case = cases.get_case(current_user(), case_id)
     item, path = attachments.open_for_download(current_user(), case, attachment_id)
     return send_file(path, mimetype=item.content_type, as_attachment=True, download_name=item.filename)
-
-
-# Until the generated API document lands, these routes join the hand-written one.
-_CASE = [openapi._path("case_id")]
-openapi.DOCUMENT["paths"].update(
-    {
-        "/cases/{case_id}/attachments": {
-            "get": openapi._op("The files attached to a case", params=_CASE),
-            "post": openapi._op(
-                "Attach a PDF, JPEG, PNG or DOCX (multipart: file, kind, description, form_code)",
-                201,
-                params=_CASE,
-            ),
-        },
-        "/cases/{case_id}/attachments/{attachment_id}": {
-            "get": openapi._op("Download an attachment", params=[*_CASE, openapi._path("attachment_id")])
-        },
-    }
-)

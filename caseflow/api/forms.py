@@ -6,7 +6,7 @@ import io
 
 from flask import jsonify, send_file
 
-from caseflow.api import bp, current_user, json_body, openapi, require_auth
+from caseflow.api import bp, current_user, json_body, require_auth
 from caseflow.extensions import db
 from caseflow.services import access, audit, cases, documents
 from caseflow.services import forms as form_service
@@ -70,34 +70,3 @@ def document(case_id: int, name: str):  # noqa: ANN201
     case = cases.get_case(user, case_id)
     content, mimetype, filename = documents.download(user, case, name)
     return send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=filename)
-
-
-# Until the document generated from pydantic models lands (the API-schema work), these routes
-# join the hand-written one here, without editing it.
-_CASE = [openapi._path("case_id")]
-openapi.DOCUMENT["paths"].update(
-    {
-        "/forms": {"get": openapi._op("The annex forms the workflow file declares")},
-        "/cases/{case_id}/forms": {
-            "get": openapi._op("The latest revision of each form of a case", params=_CASE)
-        },
-        "/cases/{case_id}/forms/{code}": {
-            "put": openapi._op(
-                "Save a form as its next revision (409 when `revision` is stale)",
-                body=openapi.OBJ,
-                params=[*_CASE, openapi._path("code", "string")],
-            )
-        },
-        "/cases/{case_id}/forms/{code}/revisions": {
-            "get": openapi._op(
-                "Every revision of one form of a case", params=[*_CASE, openapi._path("code", "string")]
-            )
-        },
-        "/cases/{case_id}/documents/{name}": {
-            "get": openapi._op(
-                "A form as PDF or DOCX ({code}.pdf, {code}.docx), or dossier.pdf",
-                params=[*_CASE, openapi._path("name", "string")],
-            )
-        },
-    }
-)

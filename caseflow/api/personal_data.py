@@ -35,35 +35,3 @@ def correct_child(case_id: int):  # noqa: ANN201
 def record_disclosure(case_id: int):  # noqa: ANN201
     event = personal_data.record_disclosure(current_user(), case_id, json_body())
     return jsonify(event.to_json()), 201
-
-
-def _document() -> None:
-    """Until these endpoints declare their models (the generated document), describe them in the
-    hand-kept one."""
-    try:
-        from caseflow.api.openapi import DOCUMENT, _op, _path
-    except ImportError:  # pragma: no cover - the generated document replaced the hand-kept one
-        return
-    case_id = [_path("case_id")]
-    obj = {"type": "object"}
-    DOCUMENT["paths"].update(
-        {
-            "/cases/{case_id}/export": {
-                "get": _op("One child's whole record (chair; logged)", params=case_id)
-            },
-            "/cases/{case_id}/access-log": {
-                "get": _op("Who accessed the case (chair, supervisor)", params=case_id)
-            },
-            "/cases/{case_id}/child/corrections": {
-                "post": _op(
-                    "Correct the child's identity: a revision with who and why", params=case_id, body=obj
-                )
-            },
-            "/cases/{case_id}/disclosures": {
-                "post": _op("Record a disclosure with the consents it needs", 201, params=case_id, body=obj)
-            },
-        }
-    )
-
-
-_document()

@@ -81,31 +81,3 @@ def list_adhoc():  # noqa: ANN201
 
     items = adhoc.for_user(current_user())
     return jsonify({"items": items, "total": len(items), "page": 1, "per_page": len(items)})
-
-
-def _document() -> None:
-    """Describe these endpoints in the served OpenAPI document (until it is generated from models)."""
-    from caseflow.api import openapi
-
-    op, q, path = openapi._op, openapi._q, openapi._path
-    unit_period = [q("org_unit"), {**q("from"), "required": True}, {**q("to"), "required": True}]
-    openapi.DOCUMENT["paths"].update(
-        {
-            "/reports/periodic": {
-                "get": op(
-                    "The periodic figures of a unit for a period (json, xlsx or csv)",
-                    params=[*unit_period, q("format")],
-                )
-            },
-            "/reports/obligations": {
-                "get": op("The reports each unit owes in a year", params=[q("year", "integer")])
-            },
-            "/reports/obligations/{obligation_id}/submit": {
-                "post": op("Submit a report, freezing its figures", params=[path("obligation_id")])
-            },
-            "/reports/adhoc": {"get": op("Ad-hoc reports of serious cases in the caller's subtree")},
-        }
-    )
-
-
-_document()
