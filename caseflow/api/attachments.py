@@ -6,6 +6,8 @@ from flask import jsonify, request, send_file
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from caseflow.api import bp, current_user, require_auth
+from caseflow.api.schemas import Body, Page
+from caseflow.api.spec import endpoint
 from caseflow.services import attachments, cases
 from caseflow.services.errors import TooLarge
 
@@ -13,8 +15,26 @@ from caseflow.services.errors import TooLarge
 ENVELOPE_BYTES = 64 * 1024
 
 
+class AttachmentOut(Body):
+    id: int
+    filename: str
+    size: int
+    sha256: str
+    content_type: str
+    kind: str
+    description: str | None = None
+    form_code: str | None = None
+    uploaded_at: str
+    uploaded_by: str | None = None
+
+
+class AttachmentList(Page):
+    items: list[AttachmentOut]
+
+
 @bp.post("/cases/<int:case_id>/attachments")
 @require_auth()
+@endpoint(ok={201: AttachmentOut}, errors=(403, 404, 413, 415, 422))
 def add_attachment(case_id: int):  # noqa: ANN201
     user = current_user()
     case = cases.get_case(user, case_id)
@@ -31,6 +51,7 @@ def add_attachment(case_id: int):  # noqa: ANN201
 
 @bp.get("/cases/<int:case_id>/attachments")
 @require_auth()
+@endpoint(ok={200: AttachmentList}, errors=(403, 404))
 def list_attachments(case_id: int):  # noqa: ANN201
     case = cases.get_case(current_user(), case_id)
     items = [attachments.attachment_json(a) for a in attachments.list_for(current_user(), case)]
@@ -39,6 +60,7 @@ def list_attachments(case_id: int):  # noqa: ANN201
 
 @bp.get("/cases/<int:case_id>/attachments/<int:attachment_id>")
 @require_auth()
+@endpoint(ok={200: None}, errors=(403, 404))
 def download_attachment(case_id: int, attachment_id: int):  # noqa: ANN201
     case = cases.get_case(current_user(), case_id)
     item, path = attachments.open_for_download(current_user(), case, attachment_id)

@@ -3,24 +3,60 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from flask import jsonify, send_file
+from pydantic import Field
 
 from caseflow.api import bp, current_user, json_body, require_auth
+from caseflow.api.schemas import Body, Page, Request
+from caseflow.api.spec import endpoint
 from caseflow.extensions import db
 from caseflow.services import access, audit, cases, documents
 from caseflow.services import forms as form_service
 from caseflow.workflow import current_engine, current_forms
 
 
+class FormDeclaration(Body):
+    code: str
+    title: dict[str, str]
+    fields: list[dict[str, Any]] = Field(description="name, type, required, label {vi, en}, identity")
+
+
+class FormList(Body):
+    items: list[FormDeclaration]
+
+
+class FormRecordOut(Body):
+    code: str
+    revision: int
+    recorded_at: str
+    recorded_by: str
+    data: dict[str, Any] = Field(description="identity fields only for roles that may see identity")
+    recorded_with: str | None = None
+    reason: str | None = None
+
+
+class FormRecordList(Page):
+    items: list[FormRecordOut]
+
+
+class FormEdit(Request):
+    data: dict[str, Any]
+    revision: int = Field(ge=0, description="the revision edited; 0 for a new form")
+    reason: str | None = None
+
+
 @bp.get("/forms")
 @require_auth()
+@endpoint(ok={200: FormList})
 def list_forms():  # noqa: ANN201
     return jsonify(current_forms().to_json())
 
 
 @bp.get("/cases/<int:case_id>/forms")
 @require_auth()
+@endpoint(ok={200: FormRecordList}, errors=(403, 404))
 def case_forms(case_id: int):  # noqa: ANN201
     user = current_user()
     case = cases.get_case(user, case_id)
@@ -37,6 +73,7 @@ def case_forms(case_id: int):  # noqa: ANN201
 
 @bp.get("/cases/<int:case_id>/forms/<code>/revisions")
 @require_auth()
+@endpoint(ok={200: FormRecordList}, errors=(403, 404))
 def form_revisions(case_id: int, code: str):  # noqa: ANN201
     """Every revision of one form, oldest first: an edit never replaces what was recorded."""
     user = current_user()
@@ -54,6 +91,7 @@ def form_revisions(case_id: int, code: str):  # noqa: ANN201
 
 @bp.put("/cases/<int:case_id>/forms/<code>")
 @require_auth()
+@endpoint(json=FormEdit, check=False, ok={200: FormRecordOut}, errors=(403, 404, 409, 422))
 def save_form(case_id: int, code: str):  # noqa: ANN201
     user = current_user()
     form_service.form_def(code)  # an unknown form is a 404 before anything else is read
@@ -64,6 +102,7 @@ def save_form(case_id: int, code: str):  # noqa: ANN201
 
 @bp.get("/cases/<int:case_id>/documents/<name>")
 @require_auth()
+@endpoint(ok={200: None}, errors=(403, 404))
 def document(case_id: int, name: str):  # noqa: ANN201
     """`{code}.pdf`, `{code}.docx` or `dossier.pdf`: the form filled in, as the annex lays it out."""
     user = current_user()
