@@ -9,16 +9,20 @@ from caseflow.api import bp, current_user, json_body, require_auth
 from caseflow.api.schemas import (
     AgencyList,
     AgencyOut,
+    Body,
+    Day,
     NewAgency,
     NewOrgUnit,
     NewUser,
     OrgUnitList,
     OrgUnitOut,
+    Request,
     TokenRequest,
     TokenResponse,
     UserList,
     UserOut,
     Workflow,
+    text,
 )
 from caseflow.api.spec import body, endpoint
 from caseflow.extensions import db
@@ -72,10 +76,31 @@ def list_org_units():  # noqa: ANN201
     return jsonify({"items": items, "total": len(items), "page": 1, "per_page": len(items)})
 
 
+class MergeRequest(Request):
+    into: text(20, required=True)
+    on: Day
+
+
+class MergeMoved(Body):
+    cases: int
+    tasks: int
+    agencies: int
+    users: int
+
+
+class MergeOut(Body):
+    unit: OrgUnitOut
+    into: OrgUnitOut
+    on: Day
+    moved: MergeMoved
+
+
 @bp.post("/org-units/<code>/merge")
 @require_auth("admin")
+# The service checks the body itself, naming `on` and `into` as the contract says.
+@endpoint(json=MergeRequest, check=False, ok={200: MergeOut}, errors=(403, 404, 409, 422))
 def merge_org_unit(code: str):  # noqa: ANN201
-    """The 2025 reform: close the unit from `on` and move its open work to `into`."""
+    """Merge a unit into its successor from a date (admin): the 2025 reform"""
     return jsonify(mergers.merge_unit(code, json_body(), current_user()).to_json())
 
 
