@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from flask import Response, current_app, jsonify, request
 from flask_babel import force_locale
+from pydantic import Field
 
 from caseflow.api import bp, current_user, json_body, require_auth
+from caseflow.api.schemas import Body, Query
+from caseflow.api.spec import endpoint
 from caseflow.models import User
 from caseflow.models.types import utcnow
 from caseflow.services import obligations, report_files, reports
@@ -14,6 +17,44 @@ from caseflow.workflow import current_engine
 
 REPORT_ROLES = ("supervisor", "officer", "chair")
 FORMATS = ("json", "xlsx", "csv")
+
+
+# The documented models. The query's values are text checked by services/reports.py (dates,
+# period, unit in reach), so the error messages stay those of the rest of the reports.
+class PeriodicQuery(Query):
+    org_unit: str | None = Field(None, description="a unit code (default: the caller's own)")
+    from_: str | None = Field(None, alias="from", description="first day, YYYY-MM-DD")
+    to: str | None = Field(None, description="last day, YYYY-MM-DD")
+    format: str | None = Field(None, description="json (default), xlsx or csv")
+
+
+class YearQuery(Query):
+    year: str | None = Field(None, description="YYYY (default: this year)")
+
+
+class PeriodicReport(Body):
+    org_unit: str
+    level: str
+    indicators: list[dict]
+
+
+class Obligation(Body):
+    id: int
+    org_unit: str
+    period: str
+    due_at: str
+    status: str
+    submitted_at: str | None = None
+
+
+class ObligationList(Body):
+    items: list[Obligation]
+    total: int
+
+
+class AdhocList(Body):
+    items: list[dict]
+    total: int
 
 
 def periodic_report(user: User, unit_code: str | None, start: str | None, end: str | None, fmt: str) -> dict:
@@ -33,6 +74,7 @@ def periodic_report(user: User, unit_code: str | None, start: str | None, end: s
 
 @bp.get("/reports/periodic")
 @require_auth(*REPORT_ROLES)
+@endpoint(query=PeriodicQuery, ok={200: PeriodicReport}, errors=(403, 404))
 def periodic():  # noqa: ANN201
     fmt = request.args.get("format") or "json"
     if fmt not in FORMATS:
@@ -57,6 +99,7 @@ def periodic():  # noqa: ANN201
 
 @bp.get("/reports/obligations")
 @require_auth(*REPORT_ROLES)
+@endpoint(query=YearQuery, ok={200: ObligationList}, errors=(403,))
 def list_obligations():  # noqa: ANN201
     raw = request.args.get("year") or str(utcnow().year)
     if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
@@ -67,6 +110,7 @@ def list_obligations():  # noqa: ANN201
 
 @bp.post("/reports/obligations/<int:obligation_id>/submit")
 @require_auth("officer", "chair")
+@endpoint(ok={200: Obligation}, errors=(400, 403, 404, 409))
 def submit_obligation(obligation_id: int):  # noqa: ANN201
     if request.get_data():
         json_body()  # a body, if any, must be JSON (nothing in it is read)
@@ -76,6 +120,7 @@ def submit_obligation(obligation_id: int):  # noqa: ANN201
 
 @bp.get("/reports/adhoc")
 @require_auth("supervisor")
+@endpoint(ok={200: AdhocList}, errors=(403,))
 def list_adhoc():  # noqa: ANN201
     from caseflow.services import adhoc
 
