@@ -36,6 +36,7 @@ class AttachmentList(Page):
 @require_auth()
 @endpoint(ok={201: AttachmentOut}, errors=(403, 404, 413, 415, 422))
 def add_attachment(case_id: int):  # noqa: ANN201
+    """Attach a file (PDF, JPEG, PNG, DOCX) to a case"""
     user = current_user()
     case = cases.get_case(user, case_id)
     # Above the app's 1 MB request limit for this one route: past the setting, werkzeug
@@ -53,6 +54,7 @@ def add_attachment(case_id: int):  # noqa: ANN201
 @require_auth()
 @endpoint(ok={200: AttachmentList}, errors=(403, 404))
 def list_attachments(case_id: int):  # noqa: ANN201
+    """The files attached to a case"""
     case = cases.get_case(current_user(), case_id)
     items = [attachments.attachment_json(a) for a in attachments.list_for(current_user(), case)]
     return jsonify({"items": items, "total": len(items), "page": 1, "per_page": len(items)})
@@ -62,6 +64,7 @@ def list_attachments(case_id: int):  # noqa: ANN201
 @require_auth()
 @endpoint(ok={200: None}, errors=(403, 404))
 def download_attachment(case_id: int, attachment_id: int):  # noqa: ANN201
+    """Download an attachment (recorded in the trail)"""
     case = cases.get_case(current_user(), case_id)
     item, path = attachments.open_for_download(current_user(), case, attachment_id)
     return send_file(path, mimetype=item.content_type, as_attachment=True, download_name=item.filename)

@@ -51,6 +51,7 @@ class FormEdit(Request):
 @require_auth()
 @endpoint(ok={200: FormList})
 def list_forms():  # noqa: ANN201
+    """The annex forms the workflow file declares"""
     return jsonify(current_forms().to_json())
 
 
@@ -58,6 +59,7 @@ def list_forms():  # noqa: ANN201
 @require_auth()
 @endpoint(ok={200: FormRecordList}, errors=(403, 404))
 def case_forms(case_id: int):  # noqa: ANN201
+    """The latest revision of each form of a case"""
     user = current_user()
     case = cases.get_case(user, case_id)
     form_service.require_read(user, case)
@@ -93,6 +95,7 @@ def form_revisions(case_id: int, code: str):  # noqa: ANN201
 @require_auth()
 @endpoint(json=FormEdit, check=False, ok={200: FormRecordOut}, errors=(403, 404, 409, 422))
 def save_form(case_id: int, code: str):  # noqa: ANN201
+    """Save a form as its next revision (409 when the revision is stale)"""
     user = current_user()
     form_service.form_def(code)  # an unknown form is a 404 before anything else is read
     case = cases.get_case(user, case_id)

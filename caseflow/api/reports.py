@@ -76,6 +76,7 @@ def periodic_report(user: User, unit_code: str | None, start: str | None, end: s
 @require_auth(*REPORT_ROLES)
 @endpoint(query=PeriodicQuery, ok={200: PeriodicReport}, errors=(403, 404))
 def periodic():  # noqa: ANN201
+    """The periodic figures of a unit for a period (JSON, XLSX or CSV)"""
     fmt = request.args.get("format") or "json"
     if fmt not in FORMATS:
         raise Invalid({"format": f"must be one of: {', '.join(FORMATS)}"})
@@ -101,6 +102,7 @@ def periodic():  # noqa: ANN201
 @require_auth(*REPORT_ROLES)
 @endpoint(query=YearQuery, ok={200: ObligationList}, errors=(403,))
 def list_obligations():  # noqa: ANN201
+    """The reports each unit owes in a year, and whether they are in"""
     raw = request.args.get("year") or str(utcnow().year)
     if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
         raise Invalid({"year": "must be a year from 2000 to 2100"})
@@ -112,6 +114,7 @@ def list_obligations():  # noqa: ANN201
 @require_auth("officer", "chair")
 @endpoint(ok={200: Obligation}, errors=(400, 403, 404, 409))
 def submit_obligation(obligation_id: int):  # noqa: ANN201
+    """Submit a report, freezing its figures as they stand"""
     if request.get_data():
         json_body()  # a body, if any, must be JSON (nothing in it is read)
     row = obligations.submit(current_engine().definition, current_user(), obligation_id)
@@ -122,6 +125,7 @@ def submit_obligation(obligation_id: int):  # noqa: ANN201
 @require_auth("supervisor")
 @endpoint(ok={200: AdhocList}, errors=(403,))
 def list_adhoc():  # noqa: ANN201
+    """Ad-hoc reports of serious cases in the caller's units"""
     from caseflow.services import adhoc
 
     items = adhoc.for_user(current_user())
