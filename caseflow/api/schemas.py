@@ -12,9 +12,10 @@ definition in `caseflow/api/triggers.py`.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from caseflow.models.calendar import DAY_KINDS
 from caseflow.models.cases import CHANNELS, HARM_TYPES, RISK_LEVELS, SEXES
@@ -40,7 +41,19 @@ def text(max_length: int | None = None, *, required: bool = False) -> Any:
 # Moments and days arrive as ISO text and are parsed (with the range and offset rules) by the
 # services; the format tells clients and schemathesis what to send.
 Moment = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
-Day = Annotated[str, Field(json_schema_extra={"format": "date"})]
+
+
+def _iso_day(value: str) -> str:
+    """A calendar day as ISO 8601 (2027-02-06): refused here with the other fields' errors, so that
+    one bad field does not hide another behind the service's own check."""
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be a date (YYYY-MM-DD)") from None
+    return value
+
+
+Day = Annotated[str, AfterValidator(_iso_day), Field(json_schema_extra={"format": "date"})]
 Code = text(40, required=True)
 # An uploaded file in a multipart body (`endpoint(form=...)`); its content is the view's to check.
 File = Annotated[Any, WithJsonSchema({"type": "string", "format": "binary"})]

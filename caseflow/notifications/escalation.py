@@ -63,13 +63,13 @@ def rules() -> EscalationRules:
 
 def hours_templates() -> list[str]:
     """Task templates whose deadline runs on the wall clock; every other one runs on working days."""
-    return [t.id for t in current_engine().definition.tasks.values() if t.deadline.hours is not None]
+    return [t.id for t in current_engine().definition.tasks.values() if t.deadline.wall_clock]
 
 
 def clock_of(task: Task) -> str:
     template = current_engine().definition.tasks.get(task.template)
     if template is not None:
-        return "hours" if template.deadline.hours is not None else "working_days"
+        return "hours" if template.deadline.wall_clock else "working_days"
     return "hours" if (task.rule or "").startswith("hours") else "working_days"
 
 

@@ -138,6 +138,12 @@ class DeadlineRule:
     working_days: int | None = None
     anchor: str = "entered"  # received_at | entered | measure | decision
 
+    @property
+    def wall_clock(self) -> bool:
+        """On the hours ladder: an hours rule, or a moment a decision fixed (a separation ends at
+        its date whatever the office hours: it is warned and escalated at once, like an emergency)."""
+        return self.hours is not None or self.anchor == "decision"
+
     def describe(self) -> str:
         if self.anchor == "measure":
             return "date set in the plan"
