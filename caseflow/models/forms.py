@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caseflow.extensions import db
 from caseflow.models.people import User
-from caseflow.models.types import UTCDateTime, utcnow
+from caseflow.models.types import EncryptedJSON, UTCDateTime, utcnow
 
 ATTACHMENT_KINDS = ("evidence", "signed_form", "other")
 
@@ -27,9 +27,9 @@ class FormRecord(db.Model):
     revision: Mapped[int] = mapped_column(Integer)
     # The values of the fields that are not identity; the form's identity fields (the child,
     # the family, the informant) are kept apart in `identity`, shown only to roles that may see
-    # identity, and are the column to encrypt with the child's identity.
-    data: Mapped[dict] = mapped_column(JSON, default=dict)
-    identity: Mapped[dict] = mapped_column(JSON, default=dict)
+    # identity. Both are encrypted at rest: free text names people.
+    data: Mapped[dict] = mapped_column(EncryptedJSON("form_records.data"), default=dict)
+    identity: Mapped[dict] = mapped_column(EncryptedJSON("form_records.identity"), default=dict)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # The trigger that recorded it ("verify"), or "intake"; None for an edit of the form.

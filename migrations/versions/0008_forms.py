@@ -26,7 +26,7 @@ def upgrade():
     sa.Column('case_id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=40), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
-    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),  # the ciphertext as a JSON string (EncryptedJSON)
     sa.Column('identity', sa.JSON(), nullable=False),
     sa.Column('recorded_at', UTCDateTime(), nullable=False),
     sa.Column('recorded_by_id', sa.Integer(), nullable=True),
