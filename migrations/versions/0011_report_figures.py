@@ -84,7 +84,11 @@ def upgrade():
         "SELECT ch.id, ch.date_of_birth, c.received_at FROM children ch JOIN cases c ON c.id = ch.case_id "
         "WHERE ch.age_at_receipt IS NULL AND ch.date_of_birth IS NOT NULL"
     )).all()
+    from caseflow import crypto
+
     for child_id, born, received in rows:
+        if crypto.is_encrypted(born):  # 0007 encrypted the birth date: read it with the data key
+            born = crypto.keyring().decrypt(born, "children.date_of_birth")
         born = born if isinstance(born, date) else date.fromisoformat(str(born)[:10])
         received = received if isinstance(received, date) else date.fromisoformat(str(received)[:10])
         received = received.date() if hasattr(received, 'date') else received
