@@ -184,7 +184,6 @@ def main() -> None:
     from caseflow import create_app
     from caseflow.extensions import db
     from caseflow.models import Notification
-    from caseflow.notifications import dispatch
     from caseflow.notifications.delivery import deliver
     from caseflow.notifications.escalation import (
         escalate_overdue,
@@ -193,6 +192,7 @@ def main() -> None:
         send_warnings,
         sweep,
     )
+    from caseflow.services.outbox import dispatch
 
     name = f"caseflow_bench_scan_{uuid.uuid4().hex[:8]}"
     admin = psycopg.connect(PG_ADMIN_URL, autocommit=True)

@@ -41,8 +41,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         # The embedded default: one SQLite file, no server to start.
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'caseflow.db'}"
 
-    from caseflow import actions, api, cli, database, health, notifications, web, workflow
+    from caseflow import actions, api, cli, database, health, web, workflow
     from caseflow.extensions import babel, csrf, db, mail, migrate
+    from caseflow.jobs import dispatch
+    from caseflow.services import outbox
 
     database.configure(app)  # engine options per backend (SQLite WAL and busy timeout)
     db.init_app(app)
@@ -56,7 +58,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.init_app(app)
     web.init_app(app)  # HTML pages: sign-in, my work, cases, supervision, admin
     health.init_app(app)
-    notifications.init_app(app)  # outbox rows leave after their transaction commits
+    # Outbox rows leave after their transaction commits, through the job queue's senders.
+    outbox.init_app(app, send=dispatch.send, send_digests=dispatch.send_digests)
     actions.init_app(app)  # signed single-use links in agency mails
     cli.init_app(app)
     return app
+
+
+def _register_factory() -> None:
+    """Let a job that RQ runs without an app (a plain `rq worker`) build one, without the jobs
+    importing this package back."""
+    from caseflow.jobs import queue
+
+    queue.APP_FACTORY = create_app
+
+
+_register_factory()

@@ -6,9 +6,9 @@ from flask import Blueprint, render_template, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from caseflow.actions.tokens import BadLink, read_token
 from caseflow.extensions import db
 from caseflow.models import Agency, Case, Task, UsedActionToken
+from caseflow.notifications.action_links import BadLink, read_token
 from caseflow.notifications.render import format_due, locale_of, task_label
 from caseflow.services import audit
 from caseflow.services.errors import Conflict, DomainError

@@ -32,8 +32,6 @@ from sqlalchemy.orm import selectinload
 from caseflow.extensions import db
 from caseflow.models import Agency, Notification, OrgUnit, Task, User
 from caseflow.models.types import utcnow
-from caseflow.notifications import dispatch, dispatch_digests
-from caseflow.notifications.delivery import DIGEST_KIND, overdue
 from caseflow.notifications.render import LOCAL_TZ
 from caseflow.services import audit, outbox
 from caseflow.workflow import current_engine
@@ -41,7 +39,6 @@ from caseflow.workflow import current_engine
 log = logging.getLogger("caseflow.escalation")
 
 BATCH = 500
-SWEEP_LIMIT = 5000
 
 
 @dataclass(frozen=True)
@@ -167,18 +164,15 @@ def _notification(
     unit: OrgUnit | None,
     digest_at: datetime | None = None,
 ) -> Notification:
-    return Notification(
-        dedupe_key=outbox.dedupe_key(kind, task.case_id, task.id, level, email),
-        kind=DIGEST_KIND if digest_at else kind,
+    return outbox.new_row(
+        kind,
+        email,
         case_id=task.case_id,
         task_id=task.id,
         level=level,
-        recipient=email,
-        locale=locale or "vi",
+        locale=locale,
         context={"unit_id": unit.id if unit else None, "kind": kind},
-        status="pending",
-        attempts=0,
-        next_attempt_at=digest_at,
+        digest_at=digest_at,
     )
 
 
@@ -348,45 +342,14 @@ def send_warnings(now: datetime | None = None) -> int:
     return sent
 
 
-def sweep(now: datetime | None = None) -> int:
-    """Hand over again rows nobody is sending: Redis was down at commit, a worker died, a
-    retry's job was lost. Fresh rows wait SWEEP_GRACE_SECONDS for their own job first."""
-    now = now or utcnow()
-    ids = list(
-        db.session.scalars(
-            select(Notification.id)
-            .where(Notification.kind != DIGEST_KIND, overdue(now))
-            .order_by(Notification.id)
-            .limit(SWEEP_LIMIT)
-        )
-    )
-    db.session.commit()
-    dispatch(ids)
-    return len(ids)
-
-
-def send_due_digests(now: datetime | None = None) -> int:
-    now = now or utcnow()
-    recipients = list(
-        db.session.scalars(
-            select(Notification.recipient)
-            .where(Notification.kind == DIGEST_KIND, overdue(now))
-            .group_by(Notification.recipient)
-        )
-    )
-    db.session.commit()
-    dispatch_digests(recipients)
-    return len(recipients)
-
-
 def run_scan(now: datetime | None = None) -> dict:
     """One scan: sweep first (so rows this scan writes are not handed over twice), then the
     warnings, the ladder and the digests that have come due."""
     now = now or utcnow()
-    stats = {"swept": sweep(now)}
+    stats = {"swept": outbox.sweep(now)}
     stats["warnings"] = send_warnings(now)
     stats["escalations"] = escalate_overdue(now)
-    stats["digests"] = send_due_digests(now)
+    stats["digests"] = outbox.send_due_digests(now)
     return stats
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from caseflow.models import Agency, Case, Notification, OrgUnit, Task
+from caseflow.notifications.action_links import action_link
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 LOCALES = ("vi", "en")
@@ -159,8 +160,6 @@ def render_notification(session: Session, row: Notification) -> Rendered:
     subject_fmt, intro_fmt = _wording(row.kind, locale)
     actions = []
     if row.kind == "task_created" and task is not None and task.status == "open":
-        from caseflow.actions.tokens import action_link
-
         actions = [
             (LABELS[locale]["ack"], action_link(task.id, "acknowledge")),
             (LABELS[locale]["complete"], action_link(task.id, "complete")),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import time
-from urllib.parse import urlsplit
 
 from flask import (
     Flask,
@@ -29,8 +28,8 @@ from caseflow.extensions import db, login_manager
 from caseflow.models import User
 from caseflow.services.errors import DomainError
 from caseflow.web import helpers
+from caseflow.web.helpers import LOCALES, safe_next
 
-LOCALES = ("vi", "en")
 # Paths that never carry a browser session: the API uses bearer tokens, static files and the
 # icon none.
 SESSIONLESS_PREFIXES = ("/api/", "/static/", "/healthz", "/favicon.ico")
@@ -158,16 +157,6 @@ def _page_headers(response: Response) -> Response:
     # Pages carry a child's identity: never kept in a shared computer's cache or the back button.
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def safe_next(target: str | None) -> str | None:
-    """Only a path on this site: an open redirect would make the sign-in page a phishing aid."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target.rstrip("?")
 
 
 TITLES = {

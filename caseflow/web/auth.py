@@ -21,8 +21,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from caseflow.services import accounts
 from caseflow.services.errors import Invalid, Unauthorized
-from caseflow.web import LOCALES, safe_next
 from caseflow.web.forms import LanguageForm, LoginForm, PasswordChangeForm, PostForm, attach_errors
+from caseflow.web.helpers import LOCALES, safe_next
 
 bp = Blueprint("auth", __name__)
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app
 from flask_babel import get_locale
@@ -287,3 +288,16 @@ def error_text(why: str) -> str:
         if why.startswith(prefix):
             return str(text)
     return why
+
+
+LOCALES = ("vi", "en")
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site: an open redirect would make the sign-in page a phishing aid."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target.rstrip("?")

@@ -10,9 +10,8 @@ from caseflow.models.types import utcnow
 from caseflow.services import access, tasks
 from caseflow.services.calendar import load_calendar
 from caseflow.services.errors import Conflict, Invalid
-from caseflow.web import safe_next
 from caseflow.web.forms import CompleteTaskForm
-from caseflow.web.helpers import completed_by_step, roles_required, time_left
+from caseflow.web.helpers import completed_by_step, roles_required, safe_next, time_left
 from caseflow.workflow import current_engine
 
 bp = Blueprint("tasks", __name__)

@@ -1,4 +1,7 @@
-"""Signed, expiring links for emailed actions; the signature proves the link, the DB makes it single-use."""
+"""Signed, expiring links for emailed actions; the signature proves the link, the DB makes it single-use.
+
+Made here for the mails (render.py) and read by the pages that perform them (caseflow/actions).
+"""
 
 from __future__ import annotations
 
