@@ -69,6 +69,8 @@ def case_json(case: Case, user: User, engine: Engine) -> dict:
             # Trigger fields the workflow file keeps `store: data`, by field name.
             "data": dict(case.data or {}),
             "state_entered_at": _iso(case.state_entered_at),
+            # The procedure the case was opened under; it is handled under the loaded one.
+            "workflow_version": case.workflow_version,
             "tasks": [task_json(t, now) for t in case.tasks],
             "allowed_triggers": [
                 t for t in engine.allowed_from(case.state) if access.may_fire(user, definition, case, t)

@@ -129,11 +129,21 @@ class DeadlineRule:
     anchor: str = "entered"  # received_at | entered | measure
 
     def describe(self) -> str:
+        """The rule as a task keeps it (tasks.rule, the API's `rule`); `parse` reads it back."""
         if self.anchor == "measure":
             return "date set in the plan"
         if self.hours is not None:
             return f"hours: {self.hours} from {self.anchor}"
         return f"working_days: {self.working_days} from {self.anchor}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> DeadlineRule:
+        """The rule a task keeps as text (`describe`), as a value; a plan date otherwise."""
+        unit, _, rest = (text or "").partition(": ")
+        number, _, anchor = rest.partition(" from ")
+        if unit in ("hours", "working_days") and number.isdigit() and anchor:
+            return cls(**{unit: int(number)}, anchor=anchor)
+        return cls(anchor="measure")
 
 
 @dataclass(frozen=True)
@@ -228,6 +238,9 @@ class WorkflowDefinition:
     tasks: dict[str, TaskTemplate]
     escalation: Escalation = field(default_factory=Escalation)
     notifications: dict[str, NotificationDef] = field(default_factory=dict)
+    # Old names of states and task templates and what the file calls them now (`renamed:`), so
+    # cases and tasks stored under an old name can be moved (flask caseflow check-workflow).
+    renamed: dict[str, str] = field(default_factory=dict)
 
     @property
     def initial(self) -> str:
@@ -545,6 +558,7 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
             closes_with=closes_with,
         )
 
+    renamed = _renamed(path, raw.get("renamed") or {}, states, tasks)
     _check_plan_kept(path, raw, transitions)
     _check_reachable(path, states, transitions, state_lines)
     esc = raw.get("escalation") or {}
@@ -556,12 +570,27 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
         transitions=transitions,
         tasks=tasks,
         notifications=notifications,
+        renamed=renamed,
         escalation=Escalation(
             reminder_after_hours=float(esc.get("reminder_after_hours", 0)),
             interval_hours=float(esc.get("interval_hours", 24)),
             warning_fraction=float(esc.get("warning_fraction", 0.25)),
         ),
     )
+
+
+def _renamed(path: str, raw: Any, states: dict, tasks: dict) -> dict[str, str]:
+    """`renamed: {old: new}`: each new name a state or task template of this file, no old one."""
+    if not isinstance(raw, dict):
+        raise _fail(path, raw, "renamed must be a mapping of old name to new name")
+    for old, new in raw.items():
+        if new not in states and new not in tasks:
+            raise _fail(
+                path, raw, f"renamed: {old!r} -> {new!r}, but {new!r} is no state or task of this file"
+            )
+        if old in states or old in tasks:
+            raise _fail(path, raw, f"renamed: {old!r} is still a state or task of this file")
+    return {str(old): str(new) for old, new in raw.items()}
 
 
 def _check_plan_kept(path: str, raw: dict, transitions: dict[str, TransitionDef]) -> None:
