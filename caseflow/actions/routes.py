@@ -10,7 +10,7 @@ from caseflow.extensions import db
 from caseflow.models import Agency, Case, Task, UsedActionToken
 from caseflow.notifications.action_links import BadLink, read_token
 from caseflow.notifications.render import format_due, locale_of, task_label
-from caseflow.services import audit
+from caseflow.services import audit, limits
 from caseflow.services.errors import Conflict, DomainError
 from caseflow.services.tasks import complete_task
 from caseflow.workflow import current_engine
@@ -130,7 +130,10 @@ def perform(token: str):  # noqa: ANN201
                 current_engine(),
                 None,
                 task,
-                {"outcome": outcome[:2000], "note": (request.form.get("note") or "")[:10_000] or None},
+                {
+                    "outcome": outcome[: limits.SHORT_TEXT_CHARS],
+                    "note": (request.form.get("note") or "")[: limits.LONG_TEXT_CHARS] or None,
+                },
                 actor_label=label,
             )
         else:

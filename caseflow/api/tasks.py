@@ -7,6 +7,7 @@ from flask import jsonify, request
 from caseflow.api import bp, current_user, flag, json_body, page_json, pagination, require_auth
 from caseflow.services import tasks
 from caseflow.services.dashboard import overdue_dashboard
+from caseflow.services.permissions import roles_for
 from caseflow.services.serialize import task_json
 from caseflow.workflow import current_engine
 
@@ -31,6 +32,6 @@ def complete(task_id: int):  # noqa: ANN201
 
 
 @bp.get("/dashboard/overdue")
-@require_auth("supervisor", "officer", "chair", "agency_staff")
+@require_auth(*roles_for("see_overview"))
 def dashboard():  # noqa: ANN201
     return jsonify(overdue_dashboard(current_user()))

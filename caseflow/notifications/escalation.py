@@ -32,9 +32,9 @@ from sqlalchemy.orm import selectinload
 from caseflow.extensions import db
 from caseflow.models import Agency, Notification, OrgUnit, Task, User
 from caseflow.models.types import utcnow
-from caseflow.notifications.render import LOCAL_TZ
 from caseflow.services import audit, outbox
 from caseflow.workflow import current_engine
+from caseflow.workflow.clock import LOCAL_TZ
 
 log = logging.getLogger("caseflow.escalation")
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
 from sqlalchemy import select
@@ -17,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from caseflow.models import Agency, Case, Notification, OrgUnit, Task
 from caseflow.notifications.action_links import action_link
+from caseflow.workflow.clock import LOCAL_TZ
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 LOCALES = ("vi", "en")
 
 # The mails about tasks: kind -> locale -> (subject, opening line). Placeholders: {ref},

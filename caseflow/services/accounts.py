@@ -11,7 +11,7 @@ from caseflow.extensions import db
 from caseflow.models import ApiToken, User
 from caseflow.models.people import MIN_PASSWORD_LENGTH
 from caseflow.models.types import utcnow
-from caseflow.services.errors import Invalid, NotFound, Unauthorized
+from caseflow.services.errors import Invalid, NotFound, Unauthorized, Why
 
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
@@ -50,9 +50,9 @@ def authenticate(email: str, password: str) -> User:
 def change_password(user: User, current: str, new: str) -> None:
     """Setting a password rotates the session token, so every other session of the user ends."""
     if not user.check_password(current or ""):
-        raise Invalid({"current_password": "is wrong"})
+        raise Invalid({"current_password": Why("wrong_password")})
     if len(new or "") < MIN_PASSWORD_LENGTH:
-        raise Invalid({"new_password": f"must be at least {MIN_PASSWORD_LENGTH} characters"})
+        raise Invalid({"new_password": Why("password_short", min=MIN_PASSWORD_LENGTH)})
     user.set_password(new)
     revoke_api_tokens(user)
     db.session.commit()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import wraps
@@ -16,10 +15,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from caseflow.models import Case, Task
-from caseflow.services import access, case_fields
+from caseflow.services import access, case_fields, permissions
 from caseflow.workflow import current_engine
 from caseflow.workflow.clock import WorkingCalendar, to_local
-from caseflow.workflow.definition import FieldSpec, WorkflowDefinition
+from caseflow.workflow.definition import DeadlineRule, FieldSpec, WorkflowDefinition
 
 CHANNEL_LABELS = {
     "hotline_111": _l("Hotline 111"),
@@ -90,7 +89,6 @@ FIELD_LABELS = {
     "summary": _l("Summary"),
     "residence_commune": _l("New residence commune"),
 }
-_RULE = re.compile(r"^(hours|working_days): (\d+) from (\w+)$")
 
 
 def lifetime_seconds() -> float:
@@ -127,15 +125,14 @@ def completed_by_step(task: Task) -> bool:
 
 
 def rule_text(rule: str) -> str:
-    """'hours: 12 from received_at' as a sentence in the user's language."""
-    match = _RULE.match(rule or "")
-    if not match:
+    """A task's deadline rule as a sentence in the user's language."""
+    deadline = DeadlineRule.parse(rule)
+    if deadline.anchor == "measure":
         return _("date set in the plan")
-    unit, n, anchor = match.groups()
-    where = ANCHOR_LABELS.get(anchor, anchor)
-    if unit == "hours":
-        return _("%(n)s hours from %(anchor)s", n=n, anchor=where)
-    return _("%(n)s working days from %(anchor)s", n=n, anchor=where)
+    where = ANCHOR_LABELS.get(deadline.anchor, deadline.anchor)
+    if deadline.hours is not None:
+        return _("%(n)s hours from %(anchor)s", n=deadline.hours, anchor=where)
+    return _("%(n)s working days from %(anchor)s", n=deadline.working_days, anchor=where)
 
 
 def local(moment: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
@@ -154,7 +151,8 @@ def time_left(task: Task, now: datetime, calendar: WorkingCalendar) -> dict[str,
     """Time left on the clock the task's rule runs on: hours for hour rules, working days for
     working-day rules (the law counts those, not calendar days), calendar days for plan dates."""
     overdue = task.status == "open" and task.due_at < now
-    if (task.rule or "").startswith("working_days"):
+    deadline = DeadlineRule.parse(task.rule)
+    if deadline.working_days is not None:
         days = calendar.working_days_between(to_local(now).date(), to_local(task.due_at).date())
         if overdue:
             text = _("Overdue by %(n)s working days", n=max(-days, 1))
@@ -163,7 +161,7 @@ def time_left(task: Task, now: datetime, calendar: WorkingCalendar) -> dict[str,
         else:
             text = _("%(n)s working days left", n=days)
         soon = not overdue and days <= 1
-    elif (task.rule or "").startswith("hours"):
+    elif deadline.hours is not None:
         seconds = (task.due_at - now).total_seconds()
         hours, minutes = divmod(int(abs(seconds)) // 60, 60)
         amount = _("%(h)s h %(m)s min", h=hours, m=minutes)
@@ -230,7 +228,20 @@ def template_globals() -> dict[str, Any]:
         "may_open_case": bool(current_user)
         and current_user.is_authenticated
         and access.may_open_case(current_user),
+        "may": _may,
     }
+
+
+def _may(action: str) -> bool:
+    """For menus: may the signed-in user use `action` (caseflow/services/permissions.py)?"""
+    return (
+        bool(current_user) and current_user.is_authenticated and permissions.allows(current_user.role, action)
+    )
+
+
+def permission_required(action: str) -> Callable:
+    """Signed in with a role the permission table lets `action`; otherwise the 403 page."""
+    return roles_required(*permissions.roles_for(action))
 
 
 def roles_required(*roles: str) -> Callable:
@@ -247,47 +258,6 @@ def roles_required(*roles: str) -> Callable:
         return wrapper
 
     return decorator
-
-
-# The services explain errors in English for the API; the pages say the same in the user's language.
-ERROR_TEXTS = (
-    ("is required", _l("This field is required.")),
-    ("must not be empty", _l("This field is required.")),
-    ("is not a known commune code", _l("Choose a commune from the list.")),
-    ("names a commune that no longer exists", _l("This commune no longer exists.")),
-    ("is in the future", _l("This cannot be in the future.")),
-    ("give date_of_birth or estimated_age", _l("Give the date of birth or an estimated age.")),
-    ("makes the person", _l("A child is a person under 16.")),
-    ("must be a non-empty list", _l("Choose at least one.")),
-    ("must be one of", _l("Choose one of the options.")),
-    ("must be true or false", _l("Answer yes or no.")),
-    ("must be true", _l("This must be confirmed before the case can be closed.")),
-    ("must be a list of at least one measure", _l("Give at least one measure.")),
-    ("is not a known agency code", _l("Choose an agency.")),
-    ("must be an ISO 8601", _l("Give a date.")),
-    ("must be in the future", _l("The date must be in the future.")),
-    ("is already the case's residence commune", _l("The case already belongs to this commune.")),
-    ("is already used", _l("This code is already used.")),
-    ("is already registered", _l("This e-mail is already registered.")),
-    ("is not an email address", _l("Give a valid e-mail address.")),
-    ("is outside your area", _l("You may record reports only for your own area.")),
-    ("must be at least", _l("The password is too short.")),
-    ("is wrong", _l("The current password is wrong.")),
-    ("officers and chairs belong to a commune", _l("Officers and chairs belong to a commune.")),
-    ("supervisors need", _l("Supervisors need the unit they supervise.")),
-    ("agency staff need", _l("Agency staff need their agency.")),
-    ("is not a known org unit code", _l("Choose a unit from the list.")),
-    ("a province has no parent", _l("A province has no parent unit.")),
-    ("sits under", _l("This level cannot sit under that parent unit.")),
-    ("is before valid_from", _l("The end date is before the start date.")),
-)
-
-
-def error_text(why: str) -> str:
-    for prefix, text in ERROR_TEXTS:
-        if why.startswith(prefix):
-            return str(text)
-    return why
 
 
 LOCALES = ("vi", "en")

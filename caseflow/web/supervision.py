@@ -12,21 +12,19 @@ from flask_login import current_user
 
 from caseflow.extensions import db
 from caseflow.models.types import utcnow
-from caseflow.services import cases
+from caseflow.services import cases, permissions
 from caseflow.services.dashboard import overdue_dashboard
 from caseflow.services.serialize import case_summary_json
 from caseflow.web.forms import FilterForm
-from caseflow.web.helpers import HARM_LABELS, local, roles_required, state_label
+from caseflow.web.helpers import HARM_LABELS, local, permission_required, state_label
 from caseflow.workflow import current_engine
 
 bp = Blueprint("supervision", __name__)
 PER_PAGE = 25  # small pages: many users are on phones over slow links
-DASHBOARD_ROLES = ("supervisor", "officer", "chair")
-LIST_ROLES = ("supervisor", "officer", "chair", "agency_staff")
 
 
 @bp.get("/supervision")
-@roles_required(*DASHBOARD_ROLES)
+@permission_required("see_overview")
 def dashboard() -> str:
     data = overdue_dashboard(current_user)
     units, agencies = data["by_org_unit"], data["by_agency"]
@@ -65,7 +63,7 @@ def _filters(form: FilterForm) -> dict:
 
 
 @bp.get("/cases")
-@roles_required(*LIST_ROLES)
+@permission_required("see_cases")
 def case_list() -> str:
     form = _filter_form()
     filters = _filters(form)
@@ -86,12 +84,12 @@ def case_list() -> str:
         form=form,
         args=args,
         pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
-        may_export=current_user.role in DASHBOARD_ROLES,
+        may_export=permissions.allows(current_user.role, "export_cases"),
     )
 
 
 @bp.get("/cases/export.csv")
-@roles_required(*DASHBOARD_ROLES)
+@permission_required("export_cases")
 def export() -> Response:
     """The filtered list as CSV. Built from the list form of a case, which never holds the child."""
     query = cases.export_rows(current_user, **_filters(_filter_form()))

@@ -11,16 +11,15 @@ from caseflow.services import access, tasks
 from caseflow.services.calendar import load_calendar
 from caseflow.services.errors import Conflict, Invalid
 from caseflow.web.forms import CompleteTaskForm
-from caseflow.web.helpers import completed_by_step, roles_required, safe_next, time_left
+from caseflow.web.helpers import completed_by_step, permission_required, safe_next, time_left
 from caseflow.workflow import current_engine
 
 bp = Blueprint("tasks", __name__)
 PER_PAGE = 50
-WORKER_ROLES = ("officer", "chair", "agency_staff", "supervisor")
 
 
 @bp.get("/tasks")
-@roles_required(*WORKER_ROLES)
+@permission_required("work_tasks")
 def my_work() -> str:
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     items, total = tasks.list_tasks(current_user, page, PER_PAGE, status="open")
@@ -46,7 +45,7 @@ def my_work() -> str:
 
 
 @bp.post("/tasks/<int:task_id>/complete")
-@roles_required(*WORKER_ROLES)
+@permission_required("work_tasks")
 def complete(task_id: int) -> Response:
     form = CompleteTaskForm()
     back = safe_next(form.next.data) or url_for("tasks.my_work")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from caseflow.services.errors import Why
 from caseflow.workflow.registry import guard
 
 if TYPE_CHECKING:
@@ -22,5 +23,5 @@ def no_open_measures(run: TransitionRun) -> str | None:
         and templates[t.template].agency_kind == "from_measure"
     ]
     if open_measures:
-        return f"{len(open_measures)} plan task(s) still open"
+        return Why("open_measures", count=len(open_measures))
     return None

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from caseflow.models import OrgUnit
 from caseflow.services import outbox
-from caseflow.services.errors import Invalid
+from caseflow.services.errors import Invalid, Why
 from caseflow.services.routing import agency_for
 from caseflow.workflow.definition import TransitionDef
 from caseflow.workflow.registry import effect
@@ -34,7 +34,7 @@ def hand_over(run: TransitionRun, transition: TransitionDef) -> None:
     commune: OrgUnit = run.values[name]
     case = run.case
     if commune.id == case.residence_commune_id:
-        raise Invalid({f"data.{name}": "is already the case's residence commune"})
+        raise Invalid({f"data.{name}": Why("already_residence")})
     old = case.residence_commune
     run.change(case, residence_commune=commune, residence_commune_id=commune.id)
     for task in case.tasks:  # the tasks' copy of the case's communes moves with it
