@@ -22,23 +22,28 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY") or None
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite in instance/
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
-    REDIS_URL = os.environ.get("REDIS_URL") or None
-    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
-    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
-    MAIL_USE_TLS = _bool("MAIL_USE_TLS")
-    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
-    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
-    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "caseflow@localhost")
-    CASEFLOW_BASE_URL = os.environ.get("CASEFLOW_BASE_URL", "http://127.0.0.1:5000")
+    REDIS_URL = os.environ.get("REDIS_URL") or None  # unset: jobs run in-process (the embedded default)
+    MAIL_SERVER = (
+        os.environ.get("MAIL_SERVER") or None
+    )  # unset: mail written as .eml files under instance/mail/
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))  # the SMTP server's port
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS")  # STARTTLS to the SMTP server
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None  # SMTP login
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None  # SMTP password
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "caseflow@localhost")  # From: of every mail
+    CASEFLOW_BASE_URL = os.environ.get(
+        "CASEFLOW_BASE_URL", "http://127.0.0.1:5000"
+    )  # the address in mailed links
     # Which procedure the engine enforces; a province variant is another file.
     CASEFLOW_WORKFLOW = os.environ.get("CASEFLOW_WORKFLOW", str(BASE_DIR / "workflows" / "decree56.yaml"))
     CASEFLOW_TIMEZONE = "Asia/Ho_Chi_Minh"
-    API_TOKEN_HOURS = int(os.environ.get("CASEFLOW_API_TOKEN_HOURS", "12"))
+    API_TOKEN_HOURS = int(os.environ.get("CASEFLOW_API_TOKEN_HOURS", "12"))  # lifetime of an API token
     MAX_SUMMARY_CHARS = 10_000
     MAX_CONTENT_LENGTH = 1 * 1024 * 1024
     # Escalation ladder timing (hours after the deadline); the workflow file gives defaults.
     ESCALATION_INTERVAL_HOURS = os.environ.get("CASEFLOW_ESCALATION_INTERVAL_HOURS")
-    WARNING_FRACTION = os.environ.get("CASEFLOW_WARNING_FRACTION")
+    WARNING_FRACTION = os.environ.get("CASEFLOW_WARNING_FRACTION")  # warn when this share of the time is left
+    # How often the overdue scan runs.
     SCAN_INTERVAL_SECONDS = int(os.environ.get("CASEFLOW_SCAN_INTERVAL_SECONDS", "300"))
     # How long a web or worker process reuses the holiday calendar it read (0: read it for every
     # deadline). An edit shows at once in the process that made it, in the others within this.
@@ -46,15 +51,36 @@ class Config:
     # Notifications (caseflow.notifications): retries, the 'sending' lease and queue names.
     # The lease must outlive MAIL_TIMEOUT, or a slow send could be claimed again and sent twice.
     MAIL_TIMEOUT = int(os.environ.get("CASEFLOW_MAIL_TIMEOUT", "60"))
+    # Sends before a mail is marked failed.
     NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("CASEFLOW_NOTIFICATION_MAX_ATTEMPTS", "6"))
+    # First retry delay, doubled each time.
     NOTIFICATION_BACKOFF_SECONDS = float(os.environ.get("CASEFLOW_NOTIFICATION_BACKOFF_SECONDS", "60"))
+    # How long a sender holds a mail.
     NOTIFICATION_LEASE_SECONDS = int(os.environ.get("CASEFLOW_NOTIFICATION_LEASE_SECONDS", "600"))
-    CASEFLOW_QUEUE_PREFIX = os.environ.get("CASEFLOW_QUEUE_PREFIX", "caseflow")
+    CASEFLOW_QUEUE_PREFIX = os.environ.get(
+        "CASEFLOW_QUEUE_PREFIX", "caseflow"
+    )  # RQ queue names: installations sharing a Redis
+    # Warnings look this far ahead.
     WARNING_HORIZON_HOURS = float(os.environ.get("CASEFLOW_WARNING_HORIZON_HOURS", "72"))
     DIGEST_HOUR = int(os.environ.get("CASEFLOW_DIGEST_HOUR", "7"))  # local time, Asia/Ho_Chi_Minh
+    # Lifetime of an emailed action link.
     EMAIL_ACTION_HOURS = int(os.environ.get("CASEFLOW_EMAIL_ACTION_HOURS", "168"))
     # Pending rows older than this with no sender are handed over again by the scan's sweep.
     SWEEP_GRACE_SECONDS = int(os.environ.get("CASEFLOW_SWEEP_GRACE_SECONDS", "120"))
+    # Backups (`flask caseflow backup PATH`; the worker's cron when CASEFLOW_BACKUP_DIR is set).
+    CASEFLOW_BACKUP_DIR = os.environ.get("CASEFLOW_BACKUP_DIR") or None
+    CASEFLOW_BACKUP_KEEP = int(os.environ.get("CASEFLOW_BACKUP_KEEP", "7"))  # scheduled backups kept
+    CASEFLOW_PG_BIN = os.environ.get("CASEFLOW_PG_BIN") or None  # folder of pg_dump/pg_restore
+    # Between scheduled backups.
+    BACKUP_INTERVAL_SECONDS = int(os.environ.get("CASEFLOW_BACKUP_INTERVAL_SECONDS", "86400"))
+    # Observability: JSON log lines (with request, user and job ids), one line per request,
+    # and the token Prometheus sends to /metrics (unset: /metrics answers loopback only).
+    CASEFLOW_LOG_JSON = _bool("CASEFLOW_LOG_JSON")
+    CASEFLOW_LOG_LEVEL = os.environ.get("CASEFLOW_LOG_LEVEL", "INFO")  # root log level
+    CASEFLOW_LOG_REQUESTS = _bool("CASEFLOW_LOG_REQUESTS", CASEFLOW_LOG_JSON)  # one log line per request
+    CASEFLOW_METRICS_TOKEN = os.environ.get("CASEFLOW_METRICS_TOKEN") or None  # bearer token for /metrics
+    # /healthz warns below this much free disk where the database file and attachments live.
+    CASEFLOW_MIN_FREE_DISK_MB = int(os.environ.get("CASEFLOW_MIN_FREE_DISK_MB", "500"))
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     SESSION_COOKIE_HTTPONLY = True
@@ -66,4 +92,4 @@ class Config:
     # The session cookie travels only over HTTPS once the site is served over HTTPS.
     SESSION_COOKIE_SECURE = _bool("CASEFLOW_SECURE_COOKIES", CASEFLOW_BASE_URL.startswith("https://"))
     REMEMBER_COOKIE_DURATION = 0
-    PERMANENT_SESSION_LIFETIME = int(os.environ.get("CASEFLOW_SESSION_IDLE_SECONDS", "1800"))
+    PERMANENT_SESSION_LIFETIME = int(os.environ.get("CASEFLOW_SESSION_IDLE_SECONDS", "1800"))  # idle sign-out

@@ -8,7 +8,15 @@ from pathlib import Path
 
 from flask import Flask
 
-from config import Config
+from caseflow.resources import (
+    PACKAGE_DIR,
+    SOURCE_ROOT,
+    compile_catalogs,
+    default_instance_path,
+    load_config_class,
+    resource_dir,
+    resource_root,
+)
 
 
 def _instance_secret(path: Path) -> str:
@@ -24,14 +32,17 @@ def _instance_secret(path: Path) -> str:
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    root = Path(__file__).resolve().parent.parent
     app = Flask(
         __name__,
-        instance_path=os.environ.get("CASEFLOW_INSTANCE_PATH", str(root / "instance")),
-        template_folder=str(root / "templates"),
-        static_folder=str(root / "caseflow" / "static"),
+        # A source checkout keeps its data in instance/ beside the code; an installed package
+        # in Flask's own place for it ($PREFIX/var/caseflow-instance), or where the setting says.
+        instance_path=os.environ.get("CASEFLOW_INSTANCE_PATH") or default_instance_path(),
+        template_folder=str(resource_dir("templates")),
+        static_folder=str(PACKAGE_DIR / "static"),
     )
-    app.config.from_object(Config)
+    app.config.from_object(load_config_class())
+    if resource_root() == SOURCE_ROOT:
+        compile_catalogs(PACKAGE_DIR / "translations", only_stale=True)  # never English by accident
     if test_config:
         app.config.update(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -41,14 +52,15 @@ def create_app(test_config: dict | None = None) -> Flask:
         # The embedded default: one SQLite file, no server to start.
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'caseflow.db'}"
 
-    from caseflow import actions, api, cli, database, health, web, workflow
+    from caseflow import actions, api, cli, database, health, logs, metrics, web, workflow
     from caseflow.extensions import babel, csrf, db, mail, migrate
     from caseflow.jobs import dispatch
     from caseflow.services import outbox
 
+    logs.init_app(app)  # first: JSON lines and request ids for everything after
     database.configure(app)  # engine options per backend (SQLite WAL and busy timeout)
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(root / "migrations"))
+    migrate.init_app(app, db, directory=str(resource_dir("migrations")))
     mail.init_app(app)
     csrf.init_app(app)
     babel.init_app(app)
@@ -58,6 +70,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.init_app(app)
     web.init_app(app)  # HTML pages: sign-in, my work, cases, supervision, admin
     health.init_app(app)
+    metrics.init_app(app)  # /metrics for Prometheus: token or loopback only
     # Outbox rows leave after their transaction commits, through the job queue's senders.
     outbox.init_app(app, send=dispatch.send, send_digests=dispatch.send_digests)
     actions.init_app(app)  # signed single-use links in agency mails

@@ -138,6 +138,58 @@ def check_workflow(apply_renames: bool) -> None:
     click.echo(f"The database agrees with {definition.path} ({definition.name} {definition.version}).")
 
 
+@group.command("check-config")
+@click.option("--demo", is_flag=True, help="This is a demo: the embedded defaults are fine.")
+def check_config(demo: bool) -> None:
+    """Refuse a production start on demo settings (no SECRET_KEY, SQLite, mail to files...)."""
+    from flask import current_app
+
+    from caseflow.services.config_check import check_production
+
+    findings = [] if demo else check_production(current_app.config)
+    for finding in findings:
+        click.echo(
+            f"{'ERROR' if finding.fatal else 'warning'}: {finding.setting}: {finding.problem}", err=True
+        )
+    if any(f.fatal for f in findings):
+        raise click.ClickException("not fit for production; fix the settings above, or pass --demo")
+    click.echo("Settings fit for production." if not demo else "Demo settings accepted.")
+
+
+@group.command("backup")
+@click.argument("path", type=click.Path(file_okay=False))
+def backup(path: str) -> None:
+    """Copy the database and the attachments into PATH (a new folder), with a manifest."""
+    from caseflow.services.backup import BackupError
+    from caseflow.services.backup import backup as make_backup
+
+    try:
+        manifest = make_backup(path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    rows = sum(manifest["counts"].values())
+    click.echo(
+        f"Backup in {path}: schema {manifest['schema_revision']}, {rows} rows, {len(manifest['files'])} files."
+    )
+
+
+@group.command("restore")
+@click.argument("path", type=click.Path(exists=True, file_okay=False))
+def restore(path: str) -> None:
+    """Restore a backup made by `backup` into this (empty) database and attachment folder."""
+    from caseflow.services.backup import BackupError
+    from caseflow.services.backup import restore as restore_backup
+
+    db.engine.dispose()  # restore writes through connections of its own
+    try:
+        manifest = restore_backup(path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Restored {path}: schema {manifest['schema_revision']}, {sum(manifest['counts'].values())} rows."
+    )
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(group)
 

@@ -1,13 +1,23 @@
-"""GET /healthz: is the database reachable, is the job queue, are mails failing, does the
-database agree with the workflow file (checked at start-up)."""
+"""GET /healthz: is the database reachable, is the job queue, are mails failing, is the overdue
+scan running, is there disk left, does the database agree with the workflow file (checked at
+start-up).
+
+503 when a dependency is down or the database names states or tasks the workflow file lacks;
+200 with status "degraded" and the reasons in `warnings` when CaseFlow still answers but its
+deadlines or files are at risk (a stale scan, a full disk).
+"""
 
 from __future__ import annotations
 
 import logging
+import shutil
+import time
+from pathlib import Path
 
 from flask import Blueprint, Flask, current_app, jsonify
 from sqlalchemy import func, select, text
 
+from caseflow import heartbeat
 from caseflow.extensions import db
 from caseflow.models import Notification
 
@@ -37,16 +47,42 @@ def healthz():  # noqa: ANN201
             body["queue"] = "ok"
         except Exception:  # noqa: BLE001
             body["queue"] = "down"
+    warnings = _scan_warnings(body) + _disk_warnings(body)
     if current_app.extensions.get("caseflow_workflow_problems"):
         body["workflow"] = "mismatch"
         body["workflow_problems"] = current_app.extensions["caseflow_workflow_problems"]
     if "down" in (body["database"], body["queue"]) or body.get("workflow") == "mismatch":
         body["status"] = "down"
         return jsonify(body), 503
+    if warnings:
+        body["status"] = "degraded"
+        body["warnings"] = warnings
     return jsonify(body)
 
 
+def _scan_warnings(body: dict) -> list[str]:
+    """The scan is stale after three missed intervals (and at least 15 minutes): deadlines are
+    then passing without anyone being told."""
+    app = current_app
+    limit = max(3 * app.config["SCAN_INTERVAL_SECONDS"], 900)
+    beat = heartbeat.last_scan()
+    now = time.time()
+    body["scan"] = {"last_success_age_seconds": round(now - beat["finished_at"]) if beat else None}
+    if beat is None:
+        started = app.extensions.get("caseflow_started_at", now)
+        return ["scan_never_ran"] if now - started > limit else []
+    return ["scan_stale"] if now - beat["finished_at"] > limit else []
+
+
+def _disk_warnings(body: dict) -> list[str]:
+    minimum = current_app.config["CASEFLOW_MIN_FREE_DISK_MB"] * 1024 * 1024
+    free = shutil.disk_usage(Path(current_app.instance_path)).free
+    body["disk"] = {"free_mb": free // (1024 * 1024)}
+    return ["disk_low"] if free < minimum else []
+
+
 def init_app(app: Flask) -> None:
+    app.extensions["caseflow_started_at"] = time.time()
     app.register_blueprint(bp)
     _check_workflow(app)
 

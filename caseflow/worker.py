@@ -62,9 +62,15 @@ def run_worker(
     names = [queue_name(app, q) for q in queues]
     scheduler_process = None
     if cron and not burst and SCAN in queues:
+        backup_every = app.config["BACKUP_INTERVAL_SECONDS"] if app.config.get("CASEFLOW_BACKUP_DIR") else 0
         scheduler_process = multiprocessing.get_context("spawn").Process(
             target=run_cron,
-            args=(app.config["REDIS_URL"], queue_name(app, SCAN), app.config["SCAN_INTERVAL_SECONDS"]),
+            args=(
+                app.config["REDIS_URL"],
+                queue_name(app, SCAN),
+                app.config["SCAN_INTERVAL_SECONDS"],
+                backup_every,
+            ),
             daemon=True,
         )
         scheduler_process.start()
@@ -77,10 +83,12 @@ def run_worker(
             scheduler_process.join(5)
 
 
-def run_cron(redis_url: str, scan_queue: str, interval: int) -> None:
-    """RQ's own CronScheduler: enqueues the scan job on the scan queue every `interval` seconds."""
+def run_cron(redis_url: str, scan_queue: str, interval: int, backup_interval: int = 0) -> None:
+    """RQ's own CronScheduler: enqueues the scan job on the scan queue every `interval` seconds,
+    and the backup job every `backup_interval` seconds when backups are configured."""
     from rq.cron import CronScheduler
 
+    from caseflow.jobs.backup import backup
     from caseflow.jobs.scan import scan
 
     scheduler = CronScheduler(connection=Redis.from_url(redis_url))
@@ -88,6 +96,9 @@ def run_cron(redis_url: str, scan_queue: str, interval: int) -> None:
     scheduler.register(
         scan, queue_name=scan_queue, interval=interval, job_timeout=max(interval, 600), name=scan_queue
     )
+    if backup_interval:
+        # On the scan queue: a backup must not hold up mail, and one worker runs it at a time.
+        scheduler.register(backup, queue_name=scan_queue, interval=backup_interval, job_timeout=3600)
     scheduler.start()
 
 

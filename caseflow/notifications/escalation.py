@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +30,7 @@ from sqlalchemy import DateTime, Float, func, literal, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 
+from caseflow import heartbeat
 from caseflow.extensions import db
 from caseflow.models import Agency, Notification, OrgUnit, Task, User
 from caseflow.models.types import utcnow
@@ -345,11 +347,13 @@ def send_warnings(now: datetime | None = None) -> int:
 def run_scan(now: datetime | None = None) -> dict:
     """One scan: sweep first (so rows this scan writes are not handed over twice), then the
     warnings, the ladder and the digests that have come due."""
+    started = time.monotonic()
     now = now or utcnow()
     stats = {"swept": outbox.sweep(now)}
     stats["warnings"] = send_warnings(now)
     stats["escalations"] = escalate_overdue(now)
     stats["digests"] = outbox.send_due_digests(now)
+    heartbeat.record_scan(time.monotonic() - started)
     return stats
 
 
