@@ -25,7 +25,7 @@ from caseflow.display import local_time as local
 from caseflow.extensions import db
 from caseflow.models import OrgUnit
 from caseflow.models.types import utcnow
-from caseflow.services import adhoc, cases, obligations, report_files, reports, supervision
+from caseflow.services import adhoc, cases, obligations, permissions, report_files, reports, supervision
 from caseflow.services.dashboard import overdue_dashboard
 from caseflow.services.errors import Conflict, Invalid
 from caseflow.services.serialize import case_summary_json
@@ -36,6 +36,7 @@ from caseflow.web.helpers import (
     HARM_LABELS,
     RISK_LABELS,
     locale,
+    permission_required,
     roles_required,
     state_label,
 )
@@ -44,12 +45,10 @@ from caseflow.workflow.clock import to_local
 
 bp = Blueprint("supervision", __name__)
 PER_PAGE = 25  # small pages: many users are on phones over slow links
-DASHBOARD_ROLES = ("supervisor", "officer", "chair")
-LIST_ROLES = ("supervisor", "officer", "chair", "agency_staff")
 
 
 @bp.get("/supervision")
-@roles_required(*DASHBOARD_ROLES)
+@permission_required("see_overview")
 def dashboard() -> str:
     data = overdue_dashboard(current_user)
     units, agencies = data["by_org_unit"], data["by_agency"]
@@ -124,7 +123,7 @@ def _filters(form: FilterForm) -> dict:
 
 
 @bp.get("/cases")
-@roles_required(*LIST_ROLES)
+@permission_required("see_cases")
 def case_list() -> str:
     form = _filter_form()
     filters = _filters(form)
@@ -145,12 +144,12 @@ def case_list() -> str:
         form=form,
         args=args,
         pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
-        may_export=current_user.role in DASHBOARD_ROLES,
+        may_export=permissions.allows(current_user.role, "export_cases"),
     )
 
 
 @bp.get("/cases/export.csv")
-@roles_required(*DASHBOARD_ROLES)
+@permission_required("export_cases")
 def export() -> Response:
     """The filtered list as CSV. Built from the list form of a case, which never holds the child."""
     query = cases.export_rows(current_user, **_filters(_filter_form()))
@@ -208,7 +207,7 @@ def export() -> Response:
 
 
 @bp.get("/reports/periodic")
-@roles_required(*DASHBOARD_ROLES)
+@permission_required("see_reports")
 def periodic_report() -> str:
     """The periodic report on a printable page; the same figures as the API and the files."""
     period, unit, error = _period_and_unit()
@@ -236,7 +235,7 @@ def periodic_report() -> str:
 
 
 @bp.get("/reports/periodic.<any(xlsx, csv):fmt>")
-@roles_required(*DASHBOARD_ROLES)
+@permission_required("see_reports")
 def periodic_file(fmt: str) -> Response:
     """The report as a file: it leaves CaseFlow, so its small counts are always suppressed."""
     period, unit, _error = _period_and_unit()
@@ -262,7 +261,7 @@ def periodic_file(fmt: str) -> Response:
 
 
 @bp.get("/supervision/reports")
-@roles_required(*DASHBOARD_ROLES)
+@permission_required("see_reports")
 def obligations_page() -> str:
     """The reports owed this year: who has submitted, who is late."""
     year = request.args.get("year", type=int) or to_local(utcnow()).year
