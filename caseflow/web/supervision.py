@@ -55,11 +55,18 @@ def dashboard() -> str:
     scale = max([1] + [r["open_cases"] for r in units] + [r["overdue_tasks"] for r in units])
     agency_scale = max([1] + [r["overdue_tasks"] for r in agencies])
     period, unit, period_error = _period_and_unit()
-    trends = supervision.monthly_trends(current_user, period, unit)
-    chart = grouped_bars(
-        [f"{t.month[5:]}/{t.month[2:4]}" for t in trends],
-        [[t.received for t in trends], [t.overdue for t in trends], [t.closed for t in trends]],
-        [_("Received"), _("Went overdue"), _("Closed")],
+    # Agency staff see their agency's overdue work; the communes' trends and late lists are the
+    # reporting bodies' (see_reports), counted over units an agency does not reach.
+    reporter = permissions.allows(current_user.role, "see_reports")
+    trends = supervision.monthly_trends(current_user, period, unit) if reporter else []
+    chart = (
+        grouped_bars(
+            [f"{t.month[5:]}/{t.month[2:4]}" for t in trends],
+            [[t.received for t in trends], [t.overdue for t in trends], [t.closed for t in trends]],
+            [_("Received"), _("Went overdue"), _("Closed")],
+        )
+        if reporter
+        else None
     )
     return render_template(
         "pages/supervision.html",
@@ -72,11 +79,12 @@ def dashboard() -> str:
         form=_filter_form(),
         trends=trends,
         chart=chart,
-        late=supervision.late_tasks(current_user, unit),
+        late=supervision.late_tasks(current_user, unit) if reporter else [],
+        reporter=reporter,
         period=period,
         period_error=period_error,
         unit=unit,
-        units_in_reach=supervision.units_in_reach(current_user),
+        units_in_reach=supervision.units_in_reach(current_user) if reporter else [],
     )
 
 
