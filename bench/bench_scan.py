@@ -185,15 +185,9 @@ def main() -> None:
     from caseflow import create_app
     from caseflow.extensions import db
     from caseflow.models import Notification
-    from caseflow.notifications import dispatch
     from caseflow.notifications.delivery import deliver
-    from caseflow.notifications.escalation import (
-        escalate_overdue,
-        run_scan,
-        send_due_digests,
-        send_warnings,
-        sweep,
-    )
+    from caseflow.notifications.escalation import escalate_overdue, run_scan, send_warnings
+    from caseflow.services.outbox import dispatch, send_due_digests, sweep
 
     name = f"caseflow_bench_scan_{uuid.uuid4().hex[:8]}"
     admin = psycopg.connect(PG_ADMIN_URL, autocommit=True)

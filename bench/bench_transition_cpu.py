@@ -94,10 +94,9 @@ def _time_phases() -> dict[str, float]:
     """Wrap the functions a transition goes through to add up their process CPU."""
     import caseflow.api as api_module
     import caseflow.api.cases as api_cases
-    import caseflow.notifications as notifications
     import caseflow.services.serialize as serialize
     import caseflow.services.transition as transition
-    from caseflow.services import cases, routing, task_builder, tokens
+    from caseflow.services import cases, outbox, routing, task_builder, tokens
 
     spent: dict[str, float] = {}  # in the order wrapped: the tree of calls
 
@@ -126,7 +125,7 @@ def _time_phases() -> dict[str, float]:
     timed(run, "finish_tasks", "    route + INSERT new tasks")
     timed(routing, "agencies_for", "      route (agencies_for)", task_builder)
     timed(run, "write_held_rows", "    INSERT events and mails")
-    timed(notifications, "dispatch", "  RQ enqueue after commit")
+    timed(outbox, "dispatch", "  RQ enqueue after commit")
     timed(serialize, "case_json", "response JSON", api_cases)
     return spent
 

@@ -61,12 +61,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         health,
         logs,
         metrics,
-        notifications,
         security,
         web,
         workflow,
     )
     from caseflow.extensions import babel, csrf, db, mail, migrate
+    from caseflow.jobs import dispatch
+    from caseflow.services import outbox
 
     logs.init_app(app)  # first: JSON lines and request ids for everything after
     crypto.init_app(app)  # the data keys, from the setting or instance/data_key: before any row is read
@@ -83,8 +84,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     web.init_app(app)  # HTML pages: sign-in, my work, cases, supervision, admin
     health.init_app(app)
     metrics.init_app(app)  # /metrics for Prometheus: token or loopback only
-    notifications.init_app(app)  # outbox rows leave after their transaction commits
+    # Outbox rows leave after their transaction commits, through the job queue's senders.
+    outbox.init_app(app, send=dispatch.send, send_digests=dispatch.send_digests)
     actions.init_app(app)  # signed single-use links in agency mails
     security.init_app(app)  # rate limits, proxy headers, security headers, boundary checks
     cli.init_app(app)
     return app
+
+
+def _register_factory() -> None:
+    """Let a job that RQ runs without an app (a plain `rq worker`) build one, without the jobs
+    importing this package back."""
+    from caseflow.jobs import queue
+
+    queue.APP_FACTORY = create_app
+
+
+_register_factory()

@@ -145,6 +145,27 @@ def worker(queues: str, burst: bool, cron: bool, fork: bool) -> None:
     )
 
 
+@group.command("check-workflow")
+@click.option(
+    "--apply-renames", is_flag=True, help="Move cases and tasks to the names the file's renamed: gives."
+)
+def check_workflow(apply_renames: bool) -> None:
+    """Check the states and task templates in the database against the workflow file."""
+    from caseflow.services import workflow_check
+    from caseflow.workflow import current_engine
+
+    definition = current_engine().definition
+    if apply_renames:
+        for what, rows in workflow_check.apply_renames(definition).items():
+            click.echo(f"Moved {rows}: {what}")
+    problems = workflow_check.check(definition)
+    for problem in problems:
+        click.echo(problem.describe(definition.path), err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo(f"The database agrees with {definition.path} ({definition.name} {definition.version}).")
+
+
 @group.command("check-config")
 @click.option("--demo", is_flag=True, help="This is a demo: the embedded defaults are fine.")
 def check_config(demo: bool) -> None:
@@ -198,6 +219,10 @@ def restore(path: str) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from caseflow import security_cli  # verify-audit, rotate-key, retention
+
+    for command in security_cli.commands.commands.values():
+        group.add_command(command)
     app.cli.add_command(group)
 
 

@@ -1,12 +1,15 @@
 """GET /healthz: is the database reachable, is the job queue, are mails failing, is the overdue
-scan running, is there disk left.
+scan running, is there disk left, does the database agree with the workflow file (checked at
+start-up).
 
-503 when a dependency is down; 200 with status "degraded" and the reasons in `warnings` when
-CaseFlow still answers but its deadlines or files are at risk (a stale scan, a full disk).
+503 when a dependency is down or the database names states or tasks the workflow file lacks;
+200 with status "degraded" and the reasons in `warnings` when CaseFlow still answers but its
+deadlines or files are at risk (a stale scan, a full disk).
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
 import time
 from pathlib import Path
@@ -19,6 +22,7 @@ from caseflow.extensions import db
 from caseflow.models import Notification
 
 bp = Blueprint("health", __name__)
+log = logging.getLogger("caseflow.health")
 
 
 @bp.get("/healthz")
@@ -50,7 +54,10 @@ def healthz():  # noqa: ANN201
     warnings = _scan_warnings(body) + _disk_warnings(body)
     if body.get("calendar", {}).get("status") == "warning":
         warnings.append(body["calendar"]["message"])
-    if "down" in (body["database"], body["queue"]):
+    if current_app.extensions.get("caseflow_workflow_problems"):
+        body["workflow"] = "mismatch"
+        body["workflow_problems"] = current_app.extensions["caseflow_workflow_problems"]
+    if "down" in (body["database"], body["queue"]) or body.get("workflow") == "mismatch":
         body["status"] = "down"
         return jsonify(body), 503
     if warnings:
@@ -104,3 +111,36 @@ def _disk_warnings(body: dict) -> list[str]:
 def init_app(app: Flask) -> None:
     app.extensions["caseflow_started_at"] = time.time()
     app.register_blueprint(bp)
+    _check_workflow(app)
+
+
+def _check_workflow(app: Flask) -> None:
+    """At start-up: do the cases' states and the open tasks' templates exist in the loaded
+    workflow file? If not, every request but /healthz gets a 503 naming what is wrong and how
+    to fix it (`flask caseflow check-workflow`), instead of a 500 on each case it cannot move."""
+    from caseflow.services import workflow_check
+    from caseflow.workflow import current_engine
+
+    with app.app_context():
+        definition = current_engine().definition
+        problems = workflow_check.check_at_start(definition)
+    if not problems:
+        return
+    messages = [p.describe(definition.path) for p in problems]
+    for message in messages:
+        log.error("workflow check: %s", message)
+    app.extensions["caseflow_workflow_problems"] = messages
+
+    @app.before_request
+    def _refuse_while_mismatched():  # noqa: ANN202
+        from flask import request
+
+        if request.path == "/healthz":
+            return None
+        body = {
+            "error": {
+                "code": "workflow_mismatch",
+                "message": "The database does not agree with the workflow file: " + "; ".join(messages),
+            }
+        }
+        return jsonify(body), 503

@@ -72,7 +72,7 @@ class StateCollector:
     def _queue_depth(self) -> GaugeMetricFamily:
         from rq import Queue
 
-        from caseflow.worker import QUEUES, queue_name, redis_connection
+        from caseflow.jobs.queue import QUEUES, queue_name, redis_connection
 
         depth = GaugeMetricFamily("caseflow_queue_depth", "Jobs waiting per RQ queue", labels=["queue"])
         # Redis down: /healthz says so, and the other figures still count.

@@ -92,14 +92,13 @@ def _retry_after() -> int:
 def _too_many(exc: Exception) -> tuple:
     retry = getattr(exc, "retry_after", None) or _retry_after()
     headers = {"Retry-After": str(retry)}
+    # The API's and the pages' own error shapes, which their init_app set: security sits under
+    # both and imports neither.
     if request.path.startswith("/api/"):
-        from caseflow.api import error_response
-
+        error_response = current_app.extensions["caseflow_api_error"]
         body, status = error_response(429, "rate_limited", f"Too many requests; retry after {retry} seconds")
         return body, status, headers
-    from caseflow.web import error_page
-
-    page, status = error_page(429)
+    page, status = current_app.extensions["caseflow_error_page"](429)
     return page, status, headers
 
 
@@ -168,8 +167,6 @@ def _proxy_fix(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from caseflow import security_cli  # noqa: F401 - registers the commands on the caseflow group
-
     _proxy_fix(app)
     storage_uri = app.config.get("REDIS_URL") or "memory://"
     app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri)

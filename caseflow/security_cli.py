@@ -6,12 +6,15 @@ import sys
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
-from caseflow.cli import group
 from caseflow.extensions import db
 
+# Registered on `flask caseflow` by caseflow.cli (this module never imports the CLI back).
+commands = AppGroup("caseflow-security")
 
-@group.command("verify-audit")
+
+@commands.command("verify-audit")
 def verify_audit() -> None:
     """Check every case's trail and the administrators' chain; exit 1 naming the first break."""
     from caseflow.services.audit_chain import verify, verify_admin
@@ -29,7 +32,7 @@ def verify_audit() -> None:
     sys.exit(1)
 
 
-@group.command("rotate-key")
+@commands.command("rotate-key")
 @click.option("--new-key/--no-new-key", default=True, help="Add a new current key to the key file first.")
 def rotate_key(new_key: bool) -> None:
     """Re-encrypt every protected value under the current data key (after adding a new one to
@@ -49,7 +52,7 @@ def rotate_key(new_key: bool) -> None:
     click.echo(", ".join(f"{name}: {n}" for name, n in counts.items()))
 
 
-@group.command("retention")
+@commands.command("retention")
 @click.option("--dry-run", is_flag=True, help="List the cases that would be anonymised; change nothing.")
 def retention(dry_run: bool) -> None:
     """Anonymise closed cases past CASEFLOW_RETENTION_YEARS: identity and free text go, the

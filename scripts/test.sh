@@ -9,4 +9,7 @@ scripts/services.sh
 # The house style is checked, not hoped for: lint and format first (a second, together).
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+# The layering (.importlinter): pages and API over services over the engine and models,
+# notifications never reaching the job queue, no import cycle.
+.venv/bin/lint-imports
 exec .venv/bin/python -m pytest -n 2 --dist loadgroup -p no:cacheprovider "$@"

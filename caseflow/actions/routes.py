@@ -6,11 +6,11 @@ from flask import Blueprint, render_template, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from caseflow.actions.tokens import BadLink, read_token
 from caseflow.extensions import db
 from caseflow.models import Agency, Case, Task, UsedActionToken
+from caseflow.notifications.action_links import BadLink, completable_by_link, read_token
 from caseflow.notifications.render import format_due, locale_of, task_label
-from caseflow.services import audit
+from caseflow.services import audit, limits
 from caseflow.services.errors import Conflict, DomainError
 from caseflow.services.tasks import complete_task
 from caseflow.workflow import current_engine
@@ -94,13 +94,6 @@ def _load(token: str):  # noqa: ANN202
     return (task, agency, action, jti, locale), None
 
 
-def completable_by_link(task: Task) -> bool:
-    """A step task (verify, a plan, a decision) is finished by its step; a chair's decision by the
-    chair signed in. Neither is ever offered or accepted as an emailed "done"."""
-    template = current_engine().definition.tasks.get(task.template)
-    return template is None or (template.completed_by == "task" and template.role is None)
-
-
 def _facts(task: Task, agency: Agency, locale: str) -> dict:
     case = db.session.get(Case, task.case_id)
     # Only what the mail already showed: never the child, the informant or free text.
@@ -147,7 +140,10 @@ def perform(token: str):  # noqa: ANN201
                 current_engine(),
                 None,
                 task,
-                {"outcome": outcome[:2000], "note": (request.form.get("note") or "")[:10_000] or None},
+                {
+                    "outcome": outcome[: limits.SHORT_TEXT_CHARS],
+                    "note": (request.form.get("note") or "")[: limits.LONG_TEXT_CHARS] or None,
+                },
                 actor_label=label,
             )
         else:

@@ -213,6 +213,8 @@ def init_app(app: Flask) -> None:
         triggers,
     )
 
+    app.extensions["caseflow_api_error"] = error_response  # what caseflow.security answers a 429 with
+
     triggers.init_app(app)  # each trigger's data model, from the loaded workflow file
     csrf.exempt(bp)  # bearer tokens are not sent by browsers on their own: no CSRF to defend
     app.register_blueprint(bp)

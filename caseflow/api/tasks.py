@@ -9,6 +9,7 @@ from caseflow.api.schemas import CompleteTask, Dashboard, Task, TaskList, TaskQu
 from caseflow.api.spec import body, endpoint
 from caseflow.services import tasks
 from caseflow.services.dashboard import overdue_dashboard
+from caseflow.services.permissions import roles_for
 from caseflow.services.serialize import task_json
 from caseflow.workflow import current_engine
 
@@ -36,7 +37,7 @@ def complete(task_id: int):  # noqa: ANN201
 
 
 @bp.get("/dashboard/overdue")
-@require_auth("supervisor", "officer", "chair", "agency_staff")
+@require_auth(*roles_for("see_overview"))
 @endpoint(ok={200: Dashboard}, errors=(403,))
 def dashboard():  # noqa: ANN201
     """Open cases and overdue tasks by org unit and agency, for the caller's subtree"""

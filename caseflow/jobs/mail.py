@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from caseflow.worker import job
+from caseflow.jobs.queue import job
 
 log = logging.getLogger("caseflow.jobs.mail")
 

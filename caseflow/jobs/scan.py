@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from caseflow.worker import job
+from caseflow.jobs.queue import job
 
 
 @job

@@ -27,10 +27,10 @@ from caseflow.extensions import db
 from caseflow.models import Notification, Task
 from caseflow.models.types import utcnow
 from caseflow.notifications.render import Rendered, build_message, render_digest, render_notification
+from caseflow.services.outbox import DIGEST_KIND, dispatch, dispatch_digests, overdue
 
 log = logging.getLogger("caseflow.notifications")
 
-DIGEST_KIND = "digest_item"
 MAX_BACKOFF_SECONDS = 6 * 3600
 
 
@@ -61,19 +61,6 @@ def claimable(now: datetime):  # noqa: ANN201 - a SQL expression
         ),
         and_(Notification.status == "sending", Notification.next_attempt_at <= now),
     )
-
-
-def overdue(now: datetime):  # noqa: ANN201 - a SQL expression
-    """Rows nobody is sending although their time has come: two ranges of ix_notifications_status,
-    so the sweep reads only what it hands over, not every row still waiting for its worker."""
-    return or_(
-        and_(Notification.status.in_(("pending", "sending")), Notification.next_attempt_at <= now),
-        and_(Notification.status == "pending", Notification.next_attempt_at.is_(None)),
-    )
-
-
-def sweep_after(now: datetime) -> datetime:
-    return now + timedelta(seconds=current_app.config.get("SWEEP_GRACE_SECONDS", 120))
 
 
 def _claim(session: Session, ids: list[int], now: datetime, digest: bool = False) -> list[Notification]:
@@ -283,8 +270,6 @@ def deliver_and_reschedule(notification_id: int) -> str:
     """The mail job's body: deliver, and with Redis put the retry on the queue after the backoff."""
     outcome = deliver(notification_id)
     if outcome.status == "retry" and current_app.config.get("REDIS_URL"):
-        from caseflow.notifications import dispatch
-
         dispatch([notification_id], delay_seconds=outcome.retry_in)
     return outcome.status
 
@@ -292,7 +277,5 @@ def deliver_and_reschedule(notification_id: int) -> str:
 def deliver_digest_and_reschedule(recipient: str) -> str:
     outcome = deliver_digest(recipient)
     if outcome.status == "retry" and current_app.config.get("REDIS_URL"):
-        from caseflow.notifications import dispatch_digests
-
         dispatch_digests([recipient], delay_seconds=outcome.retry_in)
     return outcome.status

@@ -34,21 +34,18 @@ from caseflow import heartbeat
 from caseflow.extensions import db
 from caseflow.models import Agency, Notification, OrgUnit, Task, User
 from caseflow.models.types import UTCDateTime, utcnow
-from caseflow.notifications import dispatch, dispatch_digests, obligations
-from caseflow.notifications.delivery import DIGEST_KIND, overdue
-from caseflow.notifications.render import LOCAL_TZ
+from caseflow.notifications import obligations
 from caseflow.seed_calendar import ensure_calendar_ahead
 from caseflow.services import audit, outbox
 from caseflow.services.calendar import load_calendar
 from caseflow.services.succession import current_unit
 from caseflow.workflow import current_engine
-from caseflow.workflow.clock import WorkingCalendar
+from caseflow.workflow.clock import LOCAL_TZ, WorkingCalendar
 from caseflow.workflow.ladder import EscalationRules
 
 log = logging.getLogger("caseflow.escalation")
 
 BATCH = 500
-SWEEP_LIMIT = 5000
 
 
 def _utc(now: datetime | None) -> datetime:
@@ -205,18 +202,15 @@ def _next_digest_time(now: datetime, calendar: WorkingCalendar) -> datetime:
 def _notification(
     kind: str, task: Task, level: int, recipient: Recipient, digest_at: datetime | None = None
 ) -> Notification:
-    return Notification(
-        dedupe_key=outbox.dedupe_key(kind, task.case_id, task.id, level, recipient.email),
-        kind=DIGEST_KIND if digest_at else kind,
+    return outbox.new_row(
+        kind,
+        recipient.email,
         case_id=task.case_id,
         task_id=task.id,
         level=level,
-        recipient=recipient.email,
         locale=recipient.locale or "vi",
         context={"unit_id": recipient.unit.id if recipient.unit else None, "kind": kind},
-        status="pending",
-        attempts=0,
-        next_attempt_at=digest_at,
+        digest_at=digest_at,
     )
 
 
@@ -465,37 +459,6 @@ def send_warnings(now: datetime | None = None) -> int:
     return sent
 
 
-def sweep(now: datetime | None = None) -> int:
-    """Hand over again rows nobody is sending: Redis was down at commit, a worker died, a
-    retry's job was lost. Fresh rows wait SWEEP_GRACE_SECONDS for their own job first."""
-    now = _utc(now)
-    ids = list(
-        db.session.scalars(
-            select(Notification.id)
-            .where(Notification.kind != DIGEST_KIND, overdue(now))
-            .order_by(Notification.id)
-            .limit(SWEEP_LIMIT)
-        )
-    )
-    db.session.commit()
-    dispatch(ids)
-    return len(ids)
-
-
-def send_due_digests(now: datetime | None = None) -> int:
-    now = _utc(now)
-    recipients = list(
-        db.session.scalars(
-            select(Notification.recipient)
-            .where(Notification.kind == DIGEST_KIND, overdue(now))
-            .group_by(Notification.recipient)
-        )
-    )
-    db.session.commit()
-    dispatch_digests(recipients)
-    return len(recipients)
-
-
 def run_scan(now: datetime | None = None) -> dict:
     """One scan: sweep first (so rows this scan writes are not handed over twice), then the
     warnings, the ladder and the digests that have come due."""
@@ -503,12 +466,12 @@ def run_scan(now: datetime | None = None) -> dict:
     now = _utc(now)
     # A new year coming into range seeds its holidays before any deadline near it is computed.
     stats = {"calendar_refreshed": int(ensure_calendar_ahead(now.astimezone(LOCAL_TZ).date()))}
-    stats["swept"] = sweep(now)
+    stats["swept"] = outbox.sweep(now)
     stats["warnings"] = send_warnings(now)
     stats["escalations"] = escalate_overdue(now)
     if current_app.config.get("REPORT_OBLIGATIONS_SCAN", True):
         stats.update(obligations.scan(now))  # the reports communes owe climb the same ladder
-    stats["digests"] = send_due_digests(now)
+    stats["digests"] = outbox.send_due_digests(now)
     heartbeat.record_scan(time.monotonic() - started)
     return stats
 

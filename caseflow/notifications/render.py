@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from caseflow.display import local_time
 from caseflow.models import Agency, Case, Notification, OrgUnit, Task
+from caseflow.notifications.action_links import action_link, completable_by_link
 from caseflow.workflow.clock import LOCAL_TZ
 
 __all__ = [
@@ -202,9 +203,6 @@ def render_notification(session: Session, row: Notification) -> Rendered:
         # Links only to the agency that holds the task now: a mail queued before a reroute gets none.
         if row.kind == "task_created" and task is not None and task.status == "open" and agency is not None:
             if agency.email == row.recipient:
-                from caseflow.actions.routes import completable_by_link
-                from caseflow.actions.tokens import action_link
-
                 actions = [(labels["ack"], action_link(task.id, "acknowledge", agency.id))]
                 if completable_by_link(task):
                     actions.append((labels["complete"], action_link(task.id, "complete", agency.id)))

@@ -11,7 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from caseflow.extensions import db
 from caseflow.models import ApiToken, User
 from caseflow.services import passwords, throttle, two_factor
-from caseflow.services.errors import Invalid, NotFound, TooManyAttempts, Unauthorized
+from caseflow.services.errors import Invalid, NotFound, TooManyAttempts, Unauthorized, Why
 
 
 class Locked(Unauthorized):
@@ -63,7 +63,7 @@ def authenticate(email: str, password: str, address: str | None = None, code: ob
 def change_password(user: User, current: str, new: str) -> None:
     """Setting a password rotates the session token, so every other session of the user ends."""
     if not user.check_password(current or ""):
-        raise Invalid({"current_password": "is wrong"})
+        raise Invalid({"current_password": Why("wrong_password")})
     weak = passwords.problem(new, user_inputs=(user.email, user.name))
     if weak:
         raise Invalid({"new_password": weak})

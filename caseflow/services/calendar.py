@@ -11,7 +11,7 @@ from sqlalchemy import extract, select
 from caseflow.extensions import db
 from caseflow.models import CalendarDay
 from caseflow.models.calendar import DAY_KINDS
-from caseflow.services.errors import Invalid, NotFound
+from caseflow.services.errors import Invalid, NotFound, Why
 from caseflow.workflow.clock import WorkingCalendar, compute_due
 
 # Every transition that sets a working-day deadline needs the table, and reading it cost a
@@ -60,7 +60,7 @@ def days_of_year(year: int) -> list[CalendarDay]:
 def set_day(day: date, kind: str, name: str) -> CalendarDay:
     """An administrator's edit: it wins over the holiday library and survives every refresh."""
     if kind not in DAY_KINDS:
-        raise Invalid({"kind": f"must be one of: {', '.join(DAY_KINDS)}"})
+        raise Invalid({"kind": Why("not_choice", choices=", ".join(DAY_KINDS))})
     row = db.session.get(CalendarDay, day) or CalendarDay(day=day)
     row.kind, row.name, row.source = kind, (name or "")[:200], "admin"
     db.session.add(row)

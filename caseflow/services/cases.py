@@ -11,12 +11,12 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from caseflow.extensions import db
 from caseflow.models import Case, CaseEvent, OrgUnit, Task, User
 from caseflow.models.types import utcnow
-from caseflow.services import access, audit
-from caseflow.services.errors import Forbidden, Invalid, NotFound
+from caseflow.services import access, audit, limits
+from caseflow.services.errors import Forbidden, Invalid, NotFound, Why
 from caseflow.services.visibility import case_view
 from caseflow.workflow.engine import Engine
 
-MAX_NOTE_CHARS = 10_000
+MAX_NOTE_CHARS = limits.LONG_TEXT_CHARS
 # Ids are 32-bit integers in the schema: a larger one from a URL names no row, and must not
 # reach the database (PostgreSQL and SQLite both raise on it instead of finding nothing).
 MAX_ID = 2**31 - 1
@@ -196,9 +196,9 @@ def add_note(engine: Engine, user: User, case_id: int, payload: object) -> CaseE
     case = get_case(user, case_id)
     text = payload.get("text") if isinstance(payload, dict) else None
     if not isinstance(text, str) or not text.strip():
-        raise Invalid({"text": "is required"})
+        raise Invalid({"text": Why("required")})
     if len(text) > MAX_NOTE_CHARS:
-        raise Invalid({"text": f"must be at most {MAX_NOTE_CHARS} characters"})
+        raise Invalid({"text": Why("too_long", max=MAX_NOTE_CHARS)})
     event = audit.add(case.id, "note", actor=user, data={"text": text.strip()})
     db.session.commit()
     return event

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 from caseflow.extensions import db
 from caseflow.models import Agency, OrgUnit
 from caseflow.models.types import utcnow
+from caseflow.services.errors import Why
 from caseflow.services.validation import Fields
 from caseflow.workflow.clock import LOCAL_TZ
 
@@ -54,13 +55,13 @@ def commune_by_code(fields: Fields, name: str, code: object) -> OrgUnit | None:
         db.session.scalar(select(OrgUnit).where(OrgUnit.code == str(code))) if isinstance(code, str) else None
     )
     if unit is None or unit.level != "commune":
-        fields.error(name, "is not a known commune code")
+        fields.error(name, Why("unknown_commune"))
         return None
     # A merged commune (2025 reform) takes no new cases from the day it closed.
     if unit.successor_id is not None or (
         unit.valid_to is not None and unit.valid_to < utcnow().astimezone(LOCAL_TZ).date()
     ):
-        fields.error(name, "names a commune that no longer exists")
+        fields.error(name, Why("commune_gone"))
         return None
     return unit
 

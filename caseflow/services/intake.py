@@ -10,9 +10,10 @@ from caseflow.extensions import db
 from caseflow.models import Case, Child, Informant, OrgUnit, User
 from caseflow.models.cases import CHANNELS, HARM_TYPES, SEXES
 from caseflow.models.types import utcnow
-from caseflow.services import access, counts, duplicates, figures, forms
+from caseflow.services import access, counts, duplicates, figures, forms, limits
 from caseflow.services.directory import commune_by_code
-from caseflow.services.errors import Forbidden
+from caseflow.services.errors import Forbidden, Why
+from caseflow.services.limits import CHILD_AGE_LIMIT
 from caseflow.services.transition import TransitionRun
 from caseflow.services.trigger_input import parse_fields
 from caseflow.services.validation import Fields
@@ -21,35 +22,34 @@ from caseflow.workflow import current_engine
 from caseflow.workflow.clock import LOCAL_TZ
 from caseflow.workflow.lists import Lists
 
-CHILD_AGE_LIMIT = 16  # Law on Children 2016, Art. 1: a child is a person under 16
 CLOCK_SKEW = timedelta(minutes=5)
 
 
 def _child(payload: object, fields: Fields, today: date, lists: Lists) -> Child | None:
     child = Fields(payload, "child.") if isinstance(payload, dict) else None
     if child is None:
-        fields.error("child", "is required and must be an object")
+        fields.error("child", Why("object_required"))
         return None
-    full_name = child.string("full_name", required=True, max_length=200)
+    full_name = child.string("full_name", required=True, max_length=limits.NAME_CHARS)
     dob = child.day("date_of_birth")
     age = child.integer("estimated_age", low=0, high=CHILD_AGE_LIMIT - 1)
     sex = child.choice("sex", SEXES) or "unknown"
-    address = child.string("address", max_length=500)
-    school = child.string("school", max_length=200)
-    family = child.string("family", max_length=2000)
+    address = child.string("address", max_length=limits.ADDRESS_CHARS)
+    school = child.string("school", max_length=limits.NAME_CHARS)
+    family = child.string("family", max_length=limits.SHORT_TEXT_CHARS)
     stats = figures.child_figures(child, lists)
     if dob is not None:
         if dob > today:
-            child.error("date_of_birth", "is in the future")
-        elif _age_on(dob, today) >= CHILD_AGE_LIMIT:
-            child.error("date_of_birth", f"makes the person {CHILD_AGE_LIMIT} or older: not a child")
+            child.error("date_of_birth", Why("in_future"))
+        elif not limits.is_child(dob, today):
+            child.error("date_of_birth", Why("not_a_child", limit=CHILD_AGE_LIMIT))
     if (
         dob is None
         and age is None
         and "estimated_age" not in child.errors
         and "date_of_birth" not in child.errors
     ):
-        child.error("date_of_birth", "give date_of_birth or estimated_age")
+        child.error("date_of_birth", Why("dob_or_age"))
     fields.errors.update(child.errors)
     return Child(
         full_name=full_name or "",
@@ -63,21 +63,17 @@ def _child(payload: object, fields: Fields, today: date, lists: Lists) -> Child 
     )
 
 
-def _age_on(born: date, today: date) -> int:
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-
-
 def _informant(payload: object, fields: Fields) -> Informant | None:
     if payload is None:
         return None
     info = Fields(payload, "informant.") if isinstance(payload, dict) else None
     if info is None:
-        fields.error("informant", "must be an object")
+        fields.error("informant", Why("must_be_object"))
         return None
     consent = info.boolean("consent", required=True)
-    name = info.string("name", max_length=200)
-    phone = info.string("phone", max_length=40)
-    relation = info.string("relation", max_length=100)
+    name = info.string("name", max_length=limits.NAME_CHARS)
+    phone = info.string("phone", max_length=limits.PHONE_CHARS)
+    relation = info.string("relation", max_length=limits.RELATION_CHARS)
     fields.errors.update(info.errors)
     # Without consent the informant's identity is not recorded at all (Decree 56 Art. 33).
     if not consent:
@@ -93,13 +89,15 @@ def open_case(user: User, payload: object) -> Case:
     now = utcnow()
     today = now.astimezone(LOCAL_TZ).date()
     incident = commune_by_code(
-        fields, "incident_commune", fields.string("incident_commune", required=True, max_length=20)
+        fields,
+        "incident_commune",
+        fields.string("incident_commune", required=True, max_length=limits.CODE_CHARS),
     )
-    residence_code = fields.string("residence_commune", max_length=20)
+    residence_code = fields.string("residence_commune", max_length=limits.CODE_CHARS)
     residence = commune_by_code(fields, "residence_commune", residence_code) if residence_code else incident
     received_at = fields.moment("received_at") or now
     if received_at > now + CLOCK_SKEW:
-        fields.error("received_at", "is in the future")
+        fields.error("received_at", Why("in_future"))
     earliest = date.fromisoformat(str(current_app.config.get("CASEFLOW_EARLIEST_RECEIVED_AT", "2017-07-01")))
     if received_at.astimezone(LOCAL_TZ).date() < earliest:
         # A report "received in 1899" is a typing mistake, and would skew every statistic.
@@ -118,7 +116,7 @@ def open_case(user: User, payload: object) -> Case:
     if not access.may_open_case_in(user, incident):
         raise Forbidden(
             "You may record reports only for communes in your own area",
-            {"incident_commune": "is outside your area"},
+            {"incident_commune": Why("outside_area")},
         )
 
     case = Case(

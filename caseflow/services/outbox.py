@@ -1,52 +1,33 @@
-"""Writing notifications into the outbox, in the caller's transaction.
+"""The outbox, owned here alone: every notification row, its dedupe key, the hand-over after
+commit, and the sweep that hands over again what nobody is sending.
 
-Delivery is somebody else's job (caseflow.notifications): rows written here are
-sent after the commit, so a rolled-back change never mails anyone.
+Rows are written in the caller's transaction, so a rolled-back change never mails anyone;
+once it commits their ids go to the sender set by `init_app` (RQ jobs or in-process delivery,
+caseflow.jobs.dispatch). How a mail is rendered and sent is caseflow.notifications' job.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app
+from sqlalchemy import and_, event, insert, or_, select
 
 from caseflow.extensions import db
-from caseflow.models import Agency, Case, Notification, Task, User
+from caseflow.models import Agency, Case, Notification, Task
 from caseflow.models.types import utcnow
 
 # Where a session keeps the ids of the outbox rows it wrote, to hand them to the sender
-# once its transaction commits (caseflow.notifications, which also fills it for ORM rows).
+# once its transaction commits (filled for plain rows by `insert_fresh`, for ORM rows by `_collect`).
 PENDING_IDS = "caseflow_outbox_ids"
+# An item of a daily digest: sent with its recipient's digest, never on its own.
+DIGEST_KIND = "digest_item"
+# Rows the sweep hands over per scan.
+SWEEP_LIMIT = 5000
 
-
-def queue(
-    kind: str,
-    recipient: str,
-    *,
-    case: Case | None = None,
-    task: Task | None = None,
-    level: int = 0,
-    locale: str = "vi",
-    dedupe: str | None = None,
-    context: dict | None = None,
-) -> Notification | None:
-    """Add one outgoing mail. `dedupe` makes it at-most-once: a second row with the same
-    key is refused by a unique index, whatever process tries. (Mails for tasks created in
-    this transaction, whose keys no row can hold yet, go through `insert_fresh`.)"""
-    key = dedupe or dedupe_key(kind, case, task, level, recipient)
-    if db.session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
-        return None
-    row = Notification(
-        dedupe_key=key[:200],
-        kind=kind,
-        case_id=case.id if case else None,
-        task_id=task.id if task else None,
-        level=level,
-        recipient=recipient,
-        locale=locale,
-        context=context or {},
-        status="pending",
-    )
-    db.session.add(row)
-    return row
+Sender = Callable[[list[int], "float | None"], None]
+DigestSender = Callable[[list[str], "float | None"], None]
 
 
 def dedupe_key(
@@ -62,29 +43,95 @@ def dedupe_key(
     rerouted to another agency). Cut to the column's 200 characters."""
     case_id = case.id if isinstance(case, Case) else case
     task_id = task.id if isinstance(task, Task) else task
-    key = f"{kind}:{case_id if case_id is not None else '-'}:{task_id if task_id is not None else '-'}:{level}:{recipient}"
-    return (key if occasion is None else f"{key}:{occasion}")[:200]
+    parts = [kind, _part(case_id), _part(task_id), str(level), recipient]
+    if occasion is not None:
+        parts.append(occasion)
+    return ":".join(parts)[:200]
 
 
-def queue_case_mail(kind: str, case: Case, recipient: str, locale: str) -> Notification | None:
-    """A mail about the case as it stands now: once per version of the case and recipient."""
-    return queue(
+def _part(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def sweep_after(now: datetime) -> datetime:
+    """When the sweep stops waiting for a fresh row's own job and hands the row over itself."""
+    return now + timedelta(seconds=current_app.config.get("SWEEP_GRACE_SECONDS", 120))
+
+
+def new_row(
+    kind: str,
+    recipient: str,
+    *,
+    case_id: int | None,
+    task_id: int | None = None,
+    level: int = 0,
+    locale: str = "vi",
+    dedupe: str | None = None,
+    context: dict | None = None,
+    digest_at: datetime | None = None,
+) -> Notification:
+    """A pending outbox row (not yet added). `digest_at`: an item of the recipient's digest,
+    sent with it at that moment instead of on its own."""
+    return Notification(
+        dedupe_key=dedupe or dedupe_key(kind, case_id, task_id, level, recipient),
+        kind=DIGEST_KIND if digest_at else kind,
+        case_id=case_id,
+        task_id=task_id,
+        level=level,
+        recipient=recipient,
+        locale=locale or "vi",
+        context=context or {},
+        status="pending",
+        attempts=0,
+        next_attempt_at=digest_at,
+    )
+
+
+def queue(
+    kind: str,
+    recipient: str,
+    *,
+    case: Case | None = None,
+    task: Task | None = None,
+    level: int = 0,
+    locale: str = "vi",
+    dedupe: str | None = None,
+    context: dict | None = None,
+) -> Notification | None:
+    """Add one outgoing mail, unless a row with its dedupe key exists: at most once, whatever
+    process tries (a unique index is the backstop). (Mails for tasks created in this
+    transaction, whose keys no row can hold yet, go through `insert_fresh`.)"""
+    key = dedupe or dedupe_key(kind, case, task, level, recipient)
+    if db.session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
+        return None
+    row = new_row(
         kind,
         recipient,
-        case=case,
+        case_id=case.id if case else None,
+        task_id=task.id if task else None,
+        level=level,
         locale=locale,
-        dedupe=dedupe_key(kind, case, None, 0, recipient, f"v{case.version}"),
+        dedupe=key,
+        context=context,
     )
+    db.session.add(row)
+    return row
 
 
 def queue_for_agency(kind: str, agency: Agency, **kwargs) -> Notification | None:  # noqa: ANN003
     return queue(kind, agency.email, locale=agency.locale or "vi", **kwargs)
 
 
+def queue_case_mail(kind: str, case: Case, recipient: str, locale: str) -> Notification | None:
+    """A mail about the case as it stands now: once per version of the case and recipient."""
+    key = dedupe_key(kind, case, None, 0, recipient, f"v{case.version}")
+    return queue(kind, recipient, case=case, locale=locale, dedupe=key)
+
+
 def fresh_row(kind: str, recipient: str, *, case: Case, task: Task, locale: str) -> dict:
     """An outbox row for a task created in this transaction: no row can hold its key yet."""
     return {
-        "dedupe_key": dedupe_key(kind, case, task, 0, recipient)[:200],
+        "dedupe_key": dedupe_key(kind, case, task, 0, recipient),
         "kind": kind,
         "case_id": case.id,
         "task_id": task.id,
@@ -115,8 +162,6 @@ def insert_fresh(rows: list[dict]) -> None:
     """
     if not rows:
         return
-    from caseflow.notifications.delivery import sweep_after
-
     now = utcnow()
     for row in rows:
         row["created_at"], row["next_attempt_at"] = now, sweep_after(now)
@@ -124,14 +169,102 @@ def insert_fresh(rows: list[dict]) -> None:
     db.session.info.setdefault(PENDING_IDS, []).extend(ids)
 
 
-def queue_for_users(kind: str, users: list[User], **kwargs) -> list[Notification]:  # noqa: ANN003
-    rows = [queue(kind, u.email, locale=u.locale or "vi", **kwargs) for u in users if u.active]
-    return [r for r in rows if r is not None]
+# -- handing rows to the sender ------------------------------------------------------
 
 
-def commune_users(commune_id: int, role: str) -> list[User]:
-    return list(
+def dispatch(ids: list[int], delay_seconds: float | None = None) -> None:
+    """Hand committed outbox rows to the sender `init_app` set (never raises: a row not handed
+    over stays pending, and the sweep hands it over again). Rows added through the ORM or
+    `insert_fresh` are dispatched by themselves once their transaction commits; call it only
+    for rows changed with a bulk UPDATE or found by the sweep."""
+    if ids:
+        current_app.extensions["caseflow_outbox"][0](ids, delay_seconds)
+
+
+def dispatch_digests(recipients: list[str], delay_seconds: float | None = None) -> None:
+    """Send the due digest of each recipient through the sender `init_app` set."""
+    if recipients:
+        current_app.extensions["caseflow_outbox"][1](recipients, delay_seconds)
+
+
+def overdue(now: datetime):  # noqa: ANN201 - a SQL expression
+    """Rows nobody is sending although their time has come: two ranges of ix_notifications_status,
+    so the sweep reads only what it hands over, not every row still waiting for its worker."""
+    return or_(
+        and_(Notification.status.in_(("pending", "sending")), Notification.next_attempt_at <= now),
+        and_(Notification.status == "pending", Notification.next_attempt_at.is_(None)),
+    )
+
+
+def sweep(now: datetime | None = None) -> int:
+    """Hand over again rows nobody is sending: Redis was down at commit, a worker died, a
+    retry's job was lost. Fresh rows wait SWEEP_GRACE_SECONDS for their own job first."""
+    now = now or utcnow()
+    ids = list(
         db.session.scalars(
-            select(User).where(User.org_unit_id == commune_id, User.role == role, User.active.is_(True))
+            select(Notification.id)
+            .where(Notification.kind != DIGEST_KIND, overdue(now))
+            .order_by(Notification.id)
+            .limit(SWEEP_LIMIT)
         )
     )
+    db.session.commit()
+    dispatch(ids)
+    return len(ids)
+
+
+def send_due_digests(now: datetime | None = None) -> int:
+    """Hand over the digests whose time has come, one per recipient."""
+    now = now or utcnow()
+    recipients = list(
+        db.session.scalars(
+            select(Notification.recipient)
+            .where(Notification.kind == DIGEST_KIND, overdue(now))
+            .group_by(Notification.recipient)
+        )
+    )
+    db.session.commit()
+    dispatch_digests(recipients)
+    return len(recipients)
+
+
+def _stamp(session, flush_context, instances) -> None:  # noqa: ANN001 - SQLAlchemy event signature
+    """Give each new row the moment after which the sweep hands it over if its job never came."""
+    for obj in session.new:
+        if isinstance(obj, Notification) and obj.next_attempt_at is None and obj.status in (None, "pending"):
+            obj.next_attempt_at = sweep_after(utcnow())
+
+
+def _collect(session, flush_context) -> None:  # noqa: ANN001 - SQLAlchemy event signature
+    ids = [
+        obj.id
+        for obj in session.new
+        if isinstance(obj, Notification) and obj.status == "pending" and obj.kind != DIGEST_KIND
+    ]
+    if ids:
+        session.info.setdefault(PENDING_IDS, []).extend(ids)
+
+
+def _forget(session, previous_transaction) -> None:  # noqa: ANN001
+    if previous_transaction.nested:
+        return  # only a savepoint: rows flushed outside it may still commit (extra ids are skipped)
+    session.info.pop(PENDING_IDS, None)
+
+
+def _send_committed(session) -> None:  # noqa: ANN001
+    ids = session.info.pop(PENDING_IDS, None)
+    if ids:
+        dispatch(sorted(set(ids)))
+
+
+def init_app(app: Flask, send: Sender, send_digests: DigestSender) -> None:
+    """Set who sends committed rows, and hand them over once the transaction that wrote them
+    commits, never before."""
+    app.extensions["caseflow_outbox"] = (send, send_digests)
+    if not getattr(init_app, "_hooked", False):
+        # db.session is one scoped session for every app: hook its class once.
+        event.listen(db.session, "before_flush", _stamp)
+        event.listen(db.session, "after_flush", _collect)
+        event.listen(db.session, "after_commit", _send_committed)
+        event.listen(db.session, "after_soft_rollback", _forget)
+        init_app._hooked = True  # type: ignore[attr-defined]

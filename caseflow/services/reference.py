@@ -13,8 +13,8 @@ from caseflow.extensions import db
 from caseflow.models import Agency, OrgUnit, User
 from caseflow.models.orgs import AGENCY_KINDS, LEVELS
 from caseflow.models.people import ROLES
-from caseflow.services import passwords
-from caseflow.services.errors import Conflict
+from caseflow.services import limits, passwords
+from caseflow.services.errors import Conflict, Why
 from caseflow.services.validation import Fields
 
 PARENT_LEVEL = {"province": None, "district": ("province",), "commune": ("province", "district")}
@@ -30,10 +30,10 @@ def agency_by_code(code: str | None) -> Agency | None:
 
 def create_org_unit(payload: object) -> OrgUnit:
     fields = Fields(payload)
-    code = fields.string("code", required=True, max_length=20)
+    code = fields.string("code", required=True, max_length=limits.CODE_CHARS)
     if code and ("/" in code or any(ch.isspace() for ch in code)):
         # Paths are codes joined by "/": "A/X" would graft itself into A's subtree.
-        fields.error("code", "may not contain '/' or spaces")
+        fields.error("code", Why("code_format"))
     name = fields.string("name", required=True)
     level = fields.choice("level", LEVELS, required=True)
     parent_code = fields.data.get("parent")
@@ -44,17 +44,17 @@ def create_org_unit(payload: object) -> OrgUnit:
     if parent_code is not None:
         parent = unit_by_code(parent_code) if isinstance(parent_code, str) else None
         if parent is None:
-            fields.error("parent", "is not a known org unit code")
+            fields.error("parent", Why("unknown_unit"))
     if level and not fields.errors.get("parent"):
         allowed = PARENT_LEVEL[level]
         if allowed is None and parent is not None:
-            fields.error("parent", "a province has no parent")
+            fields.error("parent", Why("province_parent"))
         elif allowed is not None and (parent is None or parent.level not in allowed):
-            fields.error("parent", f"a {level} sits under a {' or '.join(allowed)}")
+            fields.error("parent", Why("wrong_parent", level=level, allowed=" or ".join(allowed)))
     if code and unit_by_code(code):
-        fields.error("code", "is already used")
+        fields.error("code", Why("already_used"))
     if valid_from and valid_to and valid_to < valid_from:
-        fields.error("valid_to", "is before valid_from")
+        fields.error("valid_to", Why("end_before_start"))
     fields.raise_if_any()
     with _unique_write("code"):
         unit = add_org_unit(
@@ -90,17 +90,17 @@ def add_org_unit(
 
 def create_agency(payload: object) -> Agency:
     fields = Fields(payload)
-    code = fields.string("code", required=True, max_length=40)
+    code = fields.string("code", required=True, max_length=limits.AGENCY_CODE_CHARS)
     name = fields.string("name", required=True)
     kind = fields.choice("kind", AGENCY_KINDS, required=True)
-    email = fields.string("email", required=True, max_length=254)
+    email = fields.string("email", required=True, max_length=limits.EMAIL_CHARS)
     unit = unit_by_code(fields.data.get("org_unit")) if isinstance(fields.data.get("org_unit"), str) else None
     if unit is None:
-        fields.error("org_unit", "is not a known org unit code")
+        fields.error("org_unit", Why("unknown_unit"))
     if email and ("@" not in email or " " in email):
-        fields.error("email", "is not an email address")
+        fields.error("email", Why("not_email"))
     if code and agency_by_code(code):
-        fields.error("code", "is already used")
+        fields.error("code", Why("already_used"))
     fields.raise_if_any()
     agency = Agency(code=code, name=name, kind=kind, org_unit=unit, email=email)
     with _unique_write("code"):
@@ -116,12 +116,14 @@ def _unique_write(field: str) -> Iterator[None]:
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
-        raise Conflict(f"That {field} was registered at the same moment", {field: "is already used"}) from exc
+        raise Conflict(
+            f"That {field} was registered at the same moment", {field: Why("already_used")}
+        ) from exc
 
 
 def create_user(payload: object) -> User:
     fields = Fields(payload)
-    email = fields.string("email", required=True, max_length=254)
+    email = fields.string("email", required=True, max_length=limits.EMAIL_CHARS)
     name = fields.string("name", required=True)
     password = fields.data.get("password")
     role = fields.choice("role", ROLES, required=True)
@@ -135,22 +137,22 @@ def create_user(payload: object) -> User:
     unit = unit_by_code(unit_code) if isinstance(unit_code, str) else None
     agency = agency_by_code(agency_code) if isinstance(agency_code, str) else None
     if unit_code is not None and unit is None:
-        fields.error("org_unit", "is not a known org unit code")
+        fields.error("org_unit", Why("unknown_unit"))
     if agency_code is not None and agency is None:
-        fields.error("agency", "is not a known agency code")
+        fields.error("agency", Why("unknown_agency"))
     if email and "@" not in email:
-        fields.error("email", "is not an email address")
+        fields.error("email", Why("not_email"))
     if role in ("officer", "chair") and (unit is None or unit.level != "commune"):
-        fields.error("org_unit", "officers and chairs belong to a commune")
+        fields.error("org_unit", Why("commune_role_unit"))
     if role == "supervisor" and unit is None:
-        fields.error("org_unit", "supervisors need the unit they supervise")
+        fields.error("org_unit", Why("supervisor_unit"))
     if role == "agency_staff":
         if agency is None:
-            fields.error("agency", "agency staff need their agency")
+            fields.error("agency", Why("agency_staff_agency"))
         elif unit is None:
             unit = agency.org_unit
     if email and db.session.scalar(select(User.id).where(User.email == email.lower())):
-        fields.error("email", "is already registered")
+        fields.error("email", Why("already_registered"))
     fields.raise_if_any()
     user = User(email=email.lower(), name=name, role=role, org_unit=unit, agency=agency, locale=locale)
     user.set_password(password)
@@ -160,6 +162,6 @@ def create_user(payload: object) -> User:
     except Exception as exc:  # a concurrent registration of the same email
         db.session.rollback()
         raise Conflict(
-            "That email was registered at the same moment", {"email": "is already registered"}
+            "That email was registered at the same moment", {"email": Why("already_registered")}
         ) from exc
     return user

@@ -27,7 +27,7 @@ def agency_for(kind: str, commune: OrgUnit) -> Agency:
         if agency is not None:
             return agency
         unit = unit.parent
-    raise Conflict(f"No {kind} agency serves commune {commune.code}; an administrator must add one")
+    raise Conflict.because("no_agency", kind=kind, commune=commune.code)
 
 
 def agencies_for(wanted: list[tuple[OrgUnit, str]]) -> dict[tuple[int, str], Agency]:

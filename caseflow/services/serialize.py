@@ -80,6 +80,8 @@ def case_json(case: Case, user: User, engine: Engine) -> dict:
         "state_entered_at": _iso(case.state_entered_at),
     }
     body.update({name: value for name, value in values.items() if view.shows(name)})
+    # The procedure the case was opened under; it is handled under the loaded one.
+    body["workflow_version"] = case.workflow_version
     body["tasks"] = [task_json(t, now) for t in shown_tasks]
     body["allowed_triggers"] = [
         t

@@ -9,9 +9,9 @@ from caseflow.extensions import db
 from caseflow.models import Case, Task, User
 from caseflow.models.tasks import TASK_STATUSES
 from caseflow.models.types import utcnow
-from caseflow.services import access
+from caseflow.services import access, limits
 from caseflow.services.cases import MAX_ID
-from caseflow.services.errors import Conflict, Forbidden, Invalid, NotFound
+from caseflow.services.errors import Conflict, Forbidden, Invalid, NotFound, Why
 from caseflow.services.transition import TransitionRun
 from caseflow.services.validation import Fields
 from caseflow.services.writes import case_write
@@ -23,7 +23,7 @@ def task_query(user: User, *, status: str | None = None, overdue: bool = False) 
     query = select(Task).join(Case, Task.case_id == Case.id).where(access.task_scope(user))
     if status:
         if status not in TASK_STATUSES:
-            raise Invalid({"status": f"must be one of: {', '.join(TASK_STATUSES)}"})
+            raise Invalid({"status": Why("not_choice", choices=", ".join(TASK_STATUSES))})
         query = query.where(Task.status == status)
     if overdue:
         query = query.where(Task.status == "open", Task.due_at < utcnow())
@@ -65,17 +65,17 @@ def complete_task(
 ) -> Task:
     """Mark a task done with its outcome; `user` None means an emailed single-use link acted."""
     fields = Fields(payload if payload is not None else {})
-    outcome = fields.string("outcome", required=True, max_length=2000)
-    note = fields.string("note", max_length=10_000)
+    outcome = fields.string("outcome", required=True, max_length=limits.SHORT_TEXT_CHARS)
+    note = fields.string("note", max_length=limits.LONG_TEXT_CHARS)
     fields.raise_if_any()
     definition = engine.definition
     template = definition.tasks.get(task.template)
     if template is not None and template.role is not None and (user is None or user.role != template.role):
         raise Forbidden(f"Only the {template.role} decides this task")
     if user is not None and not access.may_complete(user, task, definition):
-        raise Forbidden("Only the assigned agency (or the commune for commune tasks) may complete this task")
+        raise Forbidden.because("may_not_complete")
     if task.status != "open":
-        raise Conflict(f"The task is already {task.status}")
+        raise Conflict.because("task_not_open", status=task.status)
     steps = finishing_steps(definition, task)
     if steps is not None:
         raise Conflict(

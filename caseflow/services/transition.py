@@ -17,7 +17,7 @@ from typing import Any
 from caseflow.models import Agency, Case, CaseEvent, Task, User
 from caseflow.models.types import utcnow
 from caseflow.services import access, audit, case_fields, counts, forms, outbox
-from caseflow.services.errors import Conflict, Forbidden, Invalid
+from caseflow.services.errors import Conflict, Forbidden, Invalid, Why
 from caseflow.services.recipients import recipients_of
 from caseflow.services.task_builder import TaskBuilder
 from caseflow.services.trigger_input import parse_transition_values
@@ -193,24 +193,27 @@ def fire(
     definition = engine.definition
     transition = definition.transitions.get(trigger) if isinstance(trigger, str) else None
     if transition is None:
-        raise Invalid({"trigger": f"unknown trigger; one of: {', '.join(definition.transitions)}"})
+        raise Invalid({"trigger": Why("unknown_trigger", choices=", ".join(definition.transitions))})
     if user is not None and not access.may_fire(user, definition, case, trigger):
-        raise Forbidden(f"Your role or commune may not {trigger} this case")
+        raise Forbidden.because("may_not_fire", trigger=trigger)
     if not isinstance(version, int) or isinstance(version, bool):
-        raise Invalid({"version": "is required: the case version you last saw"})
+        raise Invalid({"version": Why("version_required")})
     if version != case.version:
-        raise Conflict(f"The case changed since you loaded it (version {case.version}, you sent {version})")
+        raise Conflict.because("stale_version", version=case.version, sent=version)
     if case.state not in transition.source:
-        raise Conflict(f"{trigger} is not allowed while the case is {case.state}")
+        raise Conflict.because("not_in_state", trigger=trigger, state=case.state)
     run = TransitionRun(engine, case, user, {}, actor_label)
     run.values = parse_transition_values(transition, data, run.now, case)
     with case_write():
         try:
             moved = engine.fire(case.state, trigger, run)
         except MachineError as exc:
-            raise Conflict(str(exc)) from exc
+            raise Conflict.because("not_in_state", trigger=trigger, state=case.state) from exc
         if not moved:
-            raise Conflict("; ".join(run.guard_failures) or f"{trigger} refused by a guard")
+            first = run.guard_failures[0] if run.guard_failures else None
+            if isinstance(first, Why):  # a guard that says why in data: pages can translate it
+                raise Conflict("; ".join(run.guard_failures), reason=first.code, params=first.params)
+            raise Conflict("; ".join(run.guard_failures) or Why("guard_refused", trigger=trigger))
     return case
 
 

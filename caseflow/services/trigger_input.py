@@ -14,11 +14,12 @@ from sqlalchemy import select
 
 from caseflow.extensions import db
 from caseflow.models import Agency, Case
+from caseflow.services import limits
 from caseflow.services.directory import commune_by_code
+from caseflow.services.errors import Why
+from caseflow.services.limits import MAX_MEASURES
 from caseflow.services.validation import Fields, parse_moment
 from caseflow.workflow.definition import FieldSpec, TransitionDef
-
-MAX_MEASURES = 50
 
 
 def parse_transition_values(
@@ -49,11 +50,11 @@ def _parse_field(fields: Fields, spec: FieldSpec, now: datetime, values: dict, c
     elif spec.type == "choices":
         value = fields.choices(spec.name, spec.choices, required=spec.required)
     elif spec.type == "text":
-        value = fields.string(spec.name, required=spec.required, max_length=10_000)
+        value = fields.string(spec.name, required=spec.required, max_length=limits.LONG_TEXT_CHARS)
     elif spec.type == "string":
-        value = fields.string(spec.name, required=spec.required, max_length=200)
+        value = fields.string(spec.name, required=spec.required, max_length=limits.NAME_CHARS)
     elif spec.type == "commune":
-        code = fields.string(spec.name, required=spec.required, max_length=20)
+        code = fields.string(spec.name, required=spec.required, max_length=limits.CODE_CHARS)
         value = commune_by_code(fields, spec.name, code) if code else None
     elif spec.type == "measures":
         value = _parse_measures(fields, spec, now, values, case)
@@ -64,7 +65,7 @@ def _parse_field(fields: Fields, spec: FieldSpec, now: datetime, values: dict, c
     else:  # pragma: no cover - the loader refuses other types
         raise ValueError(spec.type)
     if spec.must_be is not None and value is not None and value != spec.must_be:
-        fields.error(spec.name, f"must be {str(spec.must_be).lower()}")
+        fields.error(spec.name, Why("must_be", value=str(spec.must_be).lower()))
     return value
 
 
@@ -110,32 +111,32 @@ def _parse_measures(fields: Fields, spec: FieldSpec, now: datetime, values: dict
         return None
     allowed_units = _measure_units(case)
     if not isinstance(raw, list) or not raw:
-        fields.error(spec.name, "must be a list of at least one measure")
+        fields.error(spec.name, Why("no_measures"))
         return None
     if len(raw) > MAX_MEASURES:
-        fields.error(spec.name, f"at most {MAX_MEASURES} measures")
+        fields.error(spec.name, Why("too_many_measures", max=MAX_MEASURES))
         return None
     as_json = []
     agencies = agencies_by_code([item.get("agency") for item in raw if isinstance(item, dict)])
     for i, item in enumerate(raw):
         prefix = f"{spec.name}[{i}]."
         if not isinstance(item, dict):
-            fields.error(f"{spec.name}[{i}]", "must be an object")
+            fields.error(f"{spec.name}[{i}]", Why("must_be_object"))
             continue
         code, desc, due_raw = item.get("agency"), item.get("description"), item.get("due_at")
         agency = agencies.get(code) if isinstance(code, str) else None
         if agency is None:
-            fields.error(prefix + "agency", "is not a known agency code")
+            fields.error(prefix + "agency", Why("unknown_agency"))
         elif allowed_units is not None and agency.org_unit_id not in allowed_units:
-            fields.error(prefix + "agency", "is outside the case's communes and the units above them")
+            fields.error(prefix + "agency", Why("agency_out_of_reach"))
             agency = None
-        if not isinstance(desc, str) or not desc.strip() or len(desc) > 2000:
-            fields.error(prefix + "description", "is required (at most 2000 characters)")
+        if not isinstance(desc, str) or not desc.strip() or len(desc) > limits.SHORT_TEXT_CHARS:
+            fields.error(prefix + "description", Why("measure_description", max=limits.SHORT_TEXT_CHARS))
         due = parse_moment(due_raw)
         if due is None:
-            fields.error(prefix + "due_at", "must be an ISO 8601 date-time with a UTC offset")
+            fields.error(prefix + "due_at", Why("not_moment"))
         elif due <= now:
-            fields.error(prefix + "due_at", "must be in the future")
+            fields.error(prefix + "due_at", Why("not_in_future"))
         if agency and isinstance(desc, str) and due and due > now:
             as_json.append({"agency": agency.code, "description": desc.strip(), "due_at": due.isoformat()})
     return as_json

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from caseflow.services.errors import Invalid
+from caseflow.services.errors import Invalid, Why
 
 
 class Fields:
@@ -13,12 +13,12 @@ class Fields:
 
     def __init__(self, data: Any, prefix: str = "") -> None:
         if not isinstance(data, dict):
-            raise Invalid({prefix.rstrip(".") or "body": "must be a JSON object"})
+            raise Invalid({prefix.rstrip(".") or "body": Why("not_object")})
         self.data = data
         self.prefix = prefix
         self.errors: dict[str, str] = {}
 
-    def error(self, name: str, why: str) -> None:
+    def error(self, name: str, why: Why) -> None:
         self.errors.setdefault(self.prefix + name, why)
 
     def raise_if_any(self) -> None:
@@ -28,7 +28,7 @@ class Fields:
     def _get(self, name: str, required: bool) -> Any:
         value = self.data.get(name)
         if value is None and required:
-            self.error(name, "is required")
+            self.error(name, Why("required"))
         return value
 
     def string(self, name: str, *, required: bool = False, max_length: int = 200) -> str | None:
@@ -36,14 +36,14 @@ class Fields:
         if value is None:
             return None
         if not isinstance(value, str):
-            self.error(name, "must be a string")
+            self.error(name, Why("not_string"))
             return None
         value = value.strip()
         if required and not value:
-            self.error(name, "must not be empty")
+            self.error(name, Why("empty"))
             return None
         if len(value) > max_length:
-            self.error(name, f"must be at most {max_length} characters")
+            self.error(name, Why("too_long", max=max_length))
             return None
         return value
 
@@ -52,7 +52,7 @@ class Fields:
         if value is None:
             return None
         if not isinstance(value, bool):
-            self.error(name, "must be true or false")
+            self.error(name, Why("not_bool"))
             return None
         return value
 
@@ -61,7 +61,7 @@ class Fields:
         if value is None:
             return None
         if value not in choices:
-            self.error(name, f"must be one of: {', '.join(choices)}")
+            self.error(name, Why("not_choice", choices=", ".join(choices)))
             return None
         return value
 
@@ -70,7 +70,7 @@ class Fields:
         if value is None:
             return None
         if not isinstance(value, list) or not value or any(v not in choices for v in value):
-            self.error(name, f"must be a non-empty list of: {', '.join(choices)}")
+            self.error(name, Why("not_choices", choices=", ".join(choices)))
             return None
         return list(dict.fromkeys(value))
 
@@ -79,7 +79,7 @@ class Fields:
         if value is None:
             return None
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            self.error(name, f"must be a whole number from {low} to {high}")
+            self.error(name, Why("not_integer", low=low, high=high))
             return None
         return value
 
@@ -89,7 +89,7 @@ class Fields:
             return None
         parsed = parse_moment(value)
         if parsed is None:
-            self.error(name, "must be an ISO 8601 date-time with a UTC offset")
+            self.error(name, Why("not_moment"))
         return parsed
 
     def day(self, name: str, *, required: bool = False) -> date | None:
@@ -101,7 +101,7 @@ class Fields:
                 return date.fromisoformat(value)
             except ValueError:
                 pass
-        self.error(name, "must be a date (YYYY-MM-DD)")
+        self.error(name, Why("not_date"))
         return None
 
 

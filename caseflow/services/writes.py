@@ -91,11 +91,11 @@ def case_write() -> Iterator[None]:
         db.session.commit()
     except StaleDataError as exc:
         db.session.rollback()
-        raise Conflict("Someone else changed the case at the same moment; reload and try again") from exc
+        raise Conflict.because("concurrent_change") from exc
     except OperationalError as exc:
         db.session.rollback()
         if "locked" in str(exc.orig):  # SQLite: the other writer held the file past the busy timeout
-            raise Conflict("The case is being changed by someone else; try again") from exc
+            raise Conflict.because("busy") from exc
         raise
     except BaseException:
         db.session.rollback()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import time
-from urllib.parse import urlsplit
 
 from flask import (
     Flask,
@@ -29,8 +28,8 @@ from caseflow.extensions import db, login_manager
 from caseflow.models import User
 from caseflow.services.errors import DomainError
 from caseflow.web import helpers
+from caseflow.web.helpers import LOCALES, safe_next
 
-LOCALES = ("vi", "en")
 # Paths that never carry a browser session: the API uses bearer tokens, static files and the
 # icon none.
 SESSIONLESS_PREFIXES = ("/api/", "/static/", "/healthz", "/favicon.ico")
@@ -40,6 +39,7 @@ def init_app(app: Flask) -> None:
     from caseflow.web import admin, auth, cases, dossier, supervision, tasks
 
     login_manager.init_app(app)
+    app.extensions["caseflow_error_page"] = error_page  # what caseflow.security answers a page's 429 with
     # Flask-Login's "strong" mode does nothing more than "basic" for permanent sessions (ours are):
     # caseflow.security binds each session to the browser that signed in, and the session
     # generation on the user ends every copy at sign-out or a password change.
@@ -161,16 +161,6 @@ def _page_headers(response: Response) -> Response:
     # Pages carry a child's identity: never kept in a shared computer's cache or the back button.
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def safe_next(target: str | None) -> str | None:
-    """Only a path on this site: an open redirect would make the sign-in page a phishing aid."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target.rstrip("?")
 
 
 TITLES = {

@@ -13,14 +13,14 @@ from caseflow.models.types import utcnow
 from caseflow.services import accounts, admin_audit, calendar, directory, reference
 from caseflow.services.errors import Conflict, Invalid, NotFound
 from caseflow.web.forms import AgencyForm, CalendarDayForm, InviteForm, OrgUnitForm, PostForm, attach_errors
-from caseflow.web.helpers import roles_required
+from caseflow.web.helpers import permission_required
 from caseflow.workflow.clock import to_local
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.route("/org-units", methods=["GET", "POST"])
-@roles_required("admin")
+@permission_required("administer")
 def org_units() -> Response | tuple[str, int]:
     units = directory.org_units()
     form = OrgUnitForm()
@@ -49,7 +49,7 @@ def org_units() -> Response | tuple[str, int]:
 
 
 @bp.route("/agencies", methods=["GET", "POST"])
-@roles_required("admin")
+@permission_required("administer")
 def agencies() -> Response | tuple[str, int]:
     form = AgencyForm()
     form.org_unit.choices = [(u.code, f"{u.code} {u.name}") for u in directory.org_units()]
@@ -77,13 +77,13 @@ def agencies() -> Response | tuple[str, int]:
 
 
 @bp.get("/")
-@roles_required("admin")
+@permission_required("administer")
 def index() -> Response:
     return redirect(url_for("admin.users"))
 
 
 @bp.route("/users", methods=["GET", "POST"])
-@roles_required("admin")
+@permission_required("administer")
 def users() -> Response | tuple[str, int]:
     form = InviteForm()
     form.org_unit.choices = [("", _("None"))] + [
@@ -135,7 +135,7 @@ def _users_page(
 
 
 @bp.post("/users/<int:user_id>/<any(activate, deactivate):change>")
-@roles_required("admin")
+@permission_required("administer")
 def set_active(user_id: int, change: str) -> Response:
     if PostForm().validate_on_submit():
         user = accounts.set_active(user_id, change == "activate")
@@ -149,7 +149,7 @@ def set_active(user_id: int, change: str) -> Response:
 
 
 @bp.post("/users/<int:user_id>/reset-password")
-@roles_required("admin")
+@permission_required("administer")
 def reset_password(user_id: int) -> Response | tuple[str, int]:
     if not PostForm().validate_on_submit():
         return redirect(url_for("admin.users"))
@@ -159,7 +159,7 @@ def reset_password(user_id: int) -> Response | tuple[str, int]:
 
 
 @bp.route("/calendar", methods=["GET", "POST"])
-@roles_required("admin")
+@permission_required("administer")
 def calendar_page() -> Response | tuple[str, int]:
     year = request.args.get("year", type=int) or to_local(utcnow()).year
     if not 2000 <= year <= 2100:
@@ -180,7 +180,7 @@ def calendar_page() -> Response | tuple[str, int]:
 
 
 @bp.post("/calendar/<day>/delete")
-@roles_required("admin")
+@permission_required("administer")
 def delete_day(day: str) -> Response:
     try:
         when = date.fromisoformat(day)
@@ -196,7 +196,7 @@ def delete_day(day: str) -> Response:
 
 
 @bp.get("/notifications")
-@roles_required("admin")
+@permission_required("administer")
 def notifications() -> str:
     return render_template(
         "pages/admin/notifications.html", items=notifications_outbox.failed_notifications(), form=PostForm()
@@ -204,7 +204,7 @@ def notifications() -> str:
 
 
 @bp.post("/notifications/<int:notification_id>/retry")
-@roles_required("admin")
+@permission_required("administer")
 def retry(notification_id: int) -> Response:
     if PostForm().validate_on_submit():
         if notifications_outbox.retry_notification(notification_id):

@@ -23,7 +23,6 @@ from flask_login import current_user, login_required, login_user, logout_user
 from caseflow.security import bind_session_to_browser
 from caseflow.services import accounts, two_factor
 from caseflow.services.errors import Invalid, TooManyAttempts, Unauthorized
-from caseflow.web import LOCALES, safe_next
 from caseflow.web.forms import (
     LanguageForm,
     LoginForm,
@@ -32,6 +31,7 @@ from caseflow.web.forms import (
     TwoFactorForm,
     attach_errors,
 )
+from caseflow.web.helpers import LOCALES, safe_next
 
 bp = Blueprint("auth", __name__)
 

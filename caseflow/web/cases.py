@@ -11,13 +11,14 @@ from flask_login import current_user
 from caseflow.display import local_date
 from caseflow.models import Case
 from caseflow.models.types import utcnow
-from caseflow.services import access, cases, directory, intake, transition
+from caseflow.services import access, cases, directory, intake, limits, transition
 from caseflow.services.calendar import load_calendar
 from caseflow.services.duplicates import visible_earlier_references
 from caseflow.services.effects import applicable
-from caseflow.services.errors import Conflict, Forbidden, Invalid
+from caseflow.services.errors import Conflict, Forbidden, Invalid, Why
 from caseflow.services.pathway import pathway_of
 from caseflow.services.visibility import case_view
+from caseflow.web.errors import conflict_text
 from caseflow.web.forms import (
     SHOWN_WITH,
     CompleteTaskForm,
@@ -29,13 +30,20 @@ from caseflow.web.forms import (
     blank_measure,
     edit_measure_rows,
 )
-from caseflow.web.helpers import completed_by_step, data_rows, locale, roles_required, task_label, time_left
+from caseflow.web.helpers import (
+    completed_by_step,
+    data_rows,
+    locale,
+    permission_required,
+    roles_required,
+    task_label,
+    time_left,
+)
 from caseflow.web.trail import completed_via, describe
 from caseflow.workflow import current_engine
 from caseflow.workflow.clock import to_local
 
 bp = Blueprint("cases", __name__)
-CASE_ROLES = ("officer", "chair", "agency_staff", "supervisor")
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -62,7 +70,7 @@ def new_case() -> Response | str | tuple[str, int]:
         except Invalid as exc:
             unplaced = attach_errors(form, exc.fields)
         except Forbidden as exc:
-            unplaced = attach_errors(form, exc.fields or {"incident_commune": "is outside your area"})
+            unplaced = attach_errors(form, exc.fields or {"incident_commune": Why("outside_area")})
         else:
             flash(
                 _("Report recorded as %(ref)s. The verification task is assigned.", ref=case.reference),
@@ -75,13 +83,13 @@ def new_case() -> Response | str | tuple[str, int]:
 
 
 @bp.get("/cases/<int:case_id>")
-@roles_required(*CASE_ROLES)
+@permission_required("see_cases")
 def show(case_id: int) -> str:
     return _case_page(case_id)
 
 
 @bp.post("/cases/<int:case_id>/actions/<trigger>")
-@roles_required(*CASE_ROLES)
+@permission_required("see_cases")
 def act(case_id: int, trigger: str) -> Response | tuple[str, int]:
     engine = current_engine()
     spec = engine.definition.transitions.get(trigger)
@@ -106,7 +114,7 @@ def act(case_id: int, trigger: str) -> Response | tuple[str, int]:
         unplaced = attach_errors(form, exc.fields, strip="data.")
         return _case_page(case_id, failed=(trigger, form), status=422, messages=unplaced)
     except Conflict as exc:
-        return _case_page(case_id, failed=(trigger, form), status=409, conflict=_conflict_text(exc))
+        return _case_page(case_id, failed=(trigger, form), status=409, conflict=conflict_text(exc))
     flash(
         _(
             "Done: %(action)s. The case is now: %(state)s.",
@@ -119,7 +127,7 @@ def act(case_id: int, trigger: str) -> Response | tuple[str, int]:
 
 
 @bp.post("/cases/<int:case_id>/notes")
-@roles_required(*CASE_ROLES)
+@permission_required("see_cases")
 def add_note(case_id: int) -> Response | tuple[str, int]:
     form = NoteForm()
     if not form.validate_on_submit():
@@ -127,21 +135,6 @@ def add_note(case_id: int) -> Response | tuple[str, int]:
     cases.add_note(current_engine(), current_user, case_id, {"text": form.text.data})
     flash(_("Note added."), "success")
     return redirect(url_for("cases.show", case_id=case_id) + "#notes")
-
-
-def _conflict_text(exc: Conflict) -> str:
-    if "changed since you loaded it" in exc.message or "same moment" in exc.message:
-        return _(
-            "Someone else changed this case after you opened it. The page now shows the latest "
-            "version: check it, then submit again if the action is still needed."
-        )
-    if "plan task" in exc.message:
-        return _("All plan measures must be completed before follow-up starts.")
-    if "separated until" in exc.message:
-        return _("The child is separated: extend or end the separation first.")
-    if "handover to" in exc.message:
-        return _("A handover awaits the other commune's answer.")
-    return _("This action is not possible in the case's current step. The page shows the latest version.")
 
 
 def _choices_for(case: Case) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[int, str]]]:
@@ -265,7 +258,5 @@ def _age(case: Case, now: datetime) -> int | None:
     if child is None:
         return None
     if child.date_of_birth:
-        today = to_local(now).date()
-        born = child.date_of_birth
-        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        return limits.age_on(child.date_of_birth, to_local(now).date())
     return child.estimated_age

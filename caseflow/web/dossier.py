@@ -30,7 +30,8 @@ from caseflow.models import Case
 from caseflow.services import access, attachments, audit, cases, documents
 from caseflow.services import forms as form_service
 from caseflow.services.errors import Conflict, DomainError, Forbidden, Invalid, TooLarge, UnsupportedType
-from caseflow.web.helpers import error_text, locale, roles_required
+from caseflow.web.errors import field_text
+from caseflow.web.helpers import locale, roles_required
 from caseflow.workflow import current_engine, current_forms
 from caseflow.workflow.clock import LOCAL_TZ
 from caseflow.workflow.forms import PERSON_PARTS, SEX_VALUES, FormDef
@@ -56,7 +57,7 @@ def _why(text: str) -> str:
     for prefix, message in FORM_ERRORS:
         if text.startswith(prefix):
             return str(message)
-    return error_text(text)
+    return field_text(text)
 
 
 def _html_name(key: str) -> str:

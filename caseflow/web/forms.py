@@ -31,7 +31,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from caseflow.models.cases import CHANNELS, HARM_TYPES, SEXES
 from caseflow.models.orgs import AGENCY_KINDS, LEVELS
 from caseflow.models.people import MIN_PASSWORD_LENGTH, ROLES
-from caseflow.web import helpers
+from caseflow.services import limits
+from caseflow.web import errors, helpers
 from caseflow.workflow.clock import END_OF_DAY, LOCAL_TZ
 from caseflow.workflow.definition import FieldSpec, TransitionDef
 
@@ -103,8 +104,8 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=limits.EMAIL_CHARS)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=limits.NAME_CHARS)])
     code = StringField(_l("Authenticator code (if you set one up)"), validators=[Optional(), Length(max=10)])
 
 
@@ -131,23 +132,26 @@ class LanguageForm(FlaskForm):
 
 
 class ChildForm(Form):
-    full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=200)])
+    full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=limits.NAME_CHARS)])
     date_of_birth = DateField(_l("Date of birth"), validators=[Optional()])
     estimated_age = IntegerField(
         _l("Estimated age (if the date is unknown)"), validators=[Optional(), NumberRange(0, 15)]
     )
     sex = RadioField(_l("Sex"), choices=_choices(helpers.SEX_LABELS, SEXES), default="unknown")
-    address = StringField(_l("Address"), validators=[Optional(), Length(max=500)])
-    school = StringField(_l("School"), validators=[Optional(), Length(max=200)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=limits.ADDRESS_CHARS)])
+    school = StringField(_l("School"), validators=[Optional(), Length(max=limits.NAME_CHARS)])
     family = TextAreaField(
-        _l("Family: parents or caregivers, siblings, situation"), validators=[Optional(), Length(max=2000)]
+        _l("Family: parents or caregivers, siblings, situation"),
+        validators=[Optional(), Length(max=limits.SHORT_TEXT_CHARS)],
     )
 
 
 class InformantForm(Form):
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
-    relation = StringField(_l("Relation to the child"), validators=[Optional(), Length(max=100)])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=limits.NAME_CHARS)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=limits.PHONE_CHARS)])
+    relation = StringField(
+        _l("Relation to the child"), validators=[Optional(), Length(max=limits.RELATION_CHARS)]
+    )
     consent = BooleanField(_l("The informant agrees that their identity is recorded"))
 
 
@@ -163,7 +167,9 @@ class IntakeForm(FlaskForm):
     incident_commune = SelectField(_l("Commune where it happened"))
     residence_commune = SelectField(_l("Commune where the child lives (if different)"))
     harm_types = MultiCheckboxField(_l("Kinds of harm"), choices=_choices(helpers.HARM_LABELS, HARM_TYPES))
-    summary = TextAreaField(_l("What was reported"), validators=[Optional(), Length(max=10_000)])
+    summary = TextAreaField(
+        _l("What was reported"), validators=[Optional(), Length(max=limits.LONG_TEXT_CHARS)]
+    )
     serious_harm = BooleanField(
         _l("The report says the child's life, health or dignity faces serious harm now")
     )
@@ -204,18 +210,22 @@ class IntakeForm(FlaskForm):
 
 
 class CompleteTaskForm(FlaskForm):
-    outcome = TextAreaField(_l("What was done"), validators=[DataRequired(), Length(max=2000)])
-    note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=10_000)])
+    outcome = TextAreaField(
+        _l("What was done"), validators=[DataRequired(), Length(max=limits.SHORT_TEXT_CHARS)]
+    )
+    note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=limits.LONG_TEXT_CHARS)])
     next = HiddenField()
 
 
 class NoteForm(FlaskForm):
-    text = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=10_000)])
+    text = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=limits.LONG_TEXT_CHARS)])
 
 
 class MeasureForm(Form):
     agency = SelectField(_l("Agency"), validators=[Optional()], validate_choice=False)
-    description = StringField(_l("What the agency will do"), validators=[Optional(), Length(max=2000)])
+    description = StringField(
+        _l("What the agency will do"), validators=[Optional(), Length(max=limits.SHORT_TEXT_CHARS)]
+    )
     due_date = DateField(_l("Due by"), validators=[Optional()])
 
 
@@ -305,12 +315,12 @@ def _field_for(spec: FieldSpec) -> object:
     if spec.type == "task_ids":
         return MultiCheckboxField(label, coerce=int, validate_choice=False)
     if spec.type == "text":
-        return TextAreaField(label, validators=[Length(max=10_000)])
+        return TextAreaField(label, validators=[Length(max=limits.LONG_TEXT_CHARS)])
     if spec.type == "measures":
         return FieldList(FormField(MeasureForm), label=label, min_entries=MEASURE_ROWS, max_entries=20)
     if spec.type == "commune":
         return SelectField(label, validate_choice=False)
-    return StringField(label, validators=[Length(max=200)])
+    return StringField(label, validators=[Length(max=limits.NAME_CHARS)])
 
 
 def action_data(form: FlaskForm, transition: TransitionDef) -> dict:
@@ -368,7 +378,7 @@ class FilterForm(FlaskForm):
 
 class OrgUnitForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=limits.NAME_CHARS)])
     level = SelectField(_l("Level"), choices=_choices(helpers.LEVEL_LABELS, LEVELS))
     parent = SelectField(_l("Parent unit"))
     abbrev = StringField(_l("Reference prefix (provinces)"), validators=[Optional(), Length(max=8)])
@@ -377,16 +387,16 @@ class OrgUnitForm(FlaskForm):
 
 
 class AgencyForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=limits.AGENCY_CODE_CHARS)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=limits.NAME_CHARS)])
     kind = SelectField(_l("Kind"), choices=_choices(helpers.AGENCY_KIND_LABELS, AGENCY_KINDS))
     org_unit = SelectField(_l("Unit"))
-    email = EmailField(_l("E-mail for tasks"), validators=[DataRequired(), Length(max=254)])
+    email = EmailField(_l("E-mail for tasks"), validators=[DataRequired(), Length(max=limits.EMAIL_CHARS)])
 
 
 class InviteForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=limits.EMAIL_CHARS)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=limits.NAME_CHARS)])
     role = SelectField(_l("Role"), choices=_choices(helpers.ROLE_LABELS, ROLES))
     org_unit = SelectField(_l("Unit"))
     agency = SelectField(_l("Agency (agency staff)"))
@@ -398,7 +408,7 @@ class CalendarDayForm(FlaskForm):
     kind = SelectField(
         _l("Kind"), choices=[("holiday", _l("Holiday (day off)")), ("workday", _l("Make-up working day"))]
     )
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=limits.NAME_CHARS)])
 
 
 _INDEX = re.compile(r"^(\w+)\[(\d+)\]$")
@@ -416,11 +426,11 @@ def attach_errors(form: Form, fields: dict[str, str], strip: str = "") -> list[s
             if target is None:
                 break
         if target is None or not hasattr(target, "errors"):
-            unplaced.append(helpers.error_text(why))
+            unplaced.append(errors.field_text(why))
             continue
         if isinstance(target.errors, dict) or not isinstance(target.errors, list):
             target.errors = []
-        target.errors.append(helpers.error_text(why))
+        target.errors.append(errors.field_text(why))
     return unplaced
 
 

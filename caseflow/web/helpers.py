@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app
 from flask_babel import get_locale
@@ -17,10 +17,10 @@ from flask_login import current_user, login_required
 from caseflow import display
 from caseflow.display import TimeLeft
 from caseflow.models import Case, Task
-from caseflow.services import access, case_fields
+from caseflow.services import access, case_fields, permissions
 from caseflow.workflow import current_engine
 from caseflow.workflow.clock import WorkingCalendar
-from caseflow.workflow.definition import FieldSpec, WorkflowDefinition
+from caseflow.workflow.definition import DeadlineRule, FieldSpec, WorkflowDefinition
 
 CHANNEL_LABELS = {
     "hotline_111": _l("Hotline 111"),
@@ -94,7 +94,6 @@ FIELD_LABELS = {
     "investigating_body": _l("Investigating body"),
     "decision": _l("Decision or step of the proceedings"),
 }
-_RULE = re.compile(r"^(hours|working_days): (\d+) from (\w+)$")
 
 
 def lifetime_seconds() -> float:
@@ -143,17 +142,16 @@ def completed_by_step(task: Task) -> bool:
 
 
 def rule_text(rule: str) -> str:
-    """'hours: 12 from received_at' as a sentence in the user's language."""
-    match = _RULE.match(rule or "")
+    """A task's deadline rule as a sentence in the user's language."""
     if rule == "date set in the decision":
         return _("date set in the decision")
-    if not match:
+    deadline = DeadlineRule.parse(rule)
+    if deadline.anchor == "measure":
         return _("date set in the plan")
-    unit, n, anchor = match.groups()
-    where = ANCHOR_LABELS.get(anchor, anchor)
-    if unit == "hours":
-        return _("%(n)s hours from %(anchor)s", n=n, anchor=where)
-    return _("%(n)s working days from %(anchor)s", n=n, anchor=where)
+    where = ANCHOR_LABELS.get(deadline.anchor, deadline.anchor)
+    if deadline.hours is not None:
+        return _("%(n)s hours from %(anchor)s", n=deadline.hours, anchor=where)
+    return _("%(n)s working days from %(anchor)s", n=deadline.working_days, anchor=where)
 
 
 def time_left(task: Task, now: datetime, calendar: WorkingCalendar) -> TimeLeft:
@@ -217,7 +215,20 @@ def template_globals() -> dict[str, Any]:
         "may_open_case": bool(current_user)
         and current_user.is_authenticated
         and access.may_open_case(current_user),
+        "may": _may,
     }
+
+
+def _may(action: str) -> bool:
+    """For menus: may the signed-in user use `action` (caseflow/services/permissions.py)?"""
+    return (
+        bool(current_user) and current_user.is_authenticated and permissions.allows(current_user.role, action)
+    )
+
+
+def permission_required(action: str) -> Callable:
+    """Signed in with a role the permission table lets `action`; otherwise the 403 page."""
+    return roles_required(*permissions.roles_for(action))
 
 
 def roles_required(*roles: str) -> Callable:
@@ -236,58 +247,14 @@ def roles_required(*roles: str) -> Callable:
     return decorator
 
 
-# The services explain errors in English for the API; the pages say the same in the user's language.
-ERROR_TEXTS = (
-    ("is required", _l("This field is required.")),
-    ("must not be empty", _l("This field is required.")),
-    ("is not a known commune code", _l("Choose a commune from the list.")),
-    ("names a commune that no longer exists", _l("This commune no longer exists.")),
-    ("is in the future", _l("This cannot be in the future.")),
-    ("give date_of_birth or estimated_age", _l("Give the date of birth or an estimated age.")),
-    ("makes the person", _l("A child is a person under 16.")),
-    ("must be a non-empty list", _l("Choose at least one.")),
-    ("must be one of", _l("Choose one of the options.")),
-    ("must be true or false", _l("Answer yes or no.")),
-    ("must be true", _l("This must be confirmed before the case can be closed.")),
-    ("must be a list of at least one measure", _l("Give at least one measure.")),
-    ("is not a known agency code", _l("Choose an agency.")),
-    ("must be an ISO 8601", _l("Give a date.")),
-    ("must be in the future", _l("The date must be in the future.")),
-    ("is already the case's residence commune", _l("The case already belongs to this commune.")),
-    ("is already used", _l("This code is already used.")),
-    ("is already registered", _l("This e-mail is already registered.")),
-    ("is not an email address", _l("Give a valid e-mail address.")),
-    ("is outside your area", _l("You may record reports only for your own area.")),
-    ("must be at least", _l("The password is too short.")),
-    (
-        "is too easy to guess",
-        _l("This password is too easy to guess. Use a longer phrase of unrelated words."),
-    ),
-    ("must be valid Unicode text", _l("This text holds a character that cannot be stored.")),
-    ("is before CaseFlow's earliest date", _l("This date is before Decree 56 came into force.")),
-    ("is wrong", _l("The current password is wrong.")),
-    ("officers and chairs belong to a commune", _l("Officers and chairs belong to a commune.")),
-    ("supervisors need", _l("Supervisors need the unit they supervise.")),
-    ("agency staff need", _l("Agency staff need their agency.")),
-    ("is not a known org unit code", _l("Choose a unit from the list.")),
-    ("a province has no parent", _l("A province has no parent unit.")),
-    ("sits under", _l("This level cannot sit under that parent unit.")),
-    ("is before valid_from", _l("The end date is before the start date.")),
-    (
-        "is more than 15 calendar days",
-        _l("At most 15 days from the first decision, unless a competent authority ordered more."),
-    ),
-    ("is before today", _l("The date cannot be in the past.")),
-    ("must be later than the current end", _l("The new date must be later than the current end.")),
-    ("is not an open measure of this case", _l("This measure is no longer open.")),
-    ("give measures to add", _l("Cancel a measure or add one.")),
-    ("is required: why the measures are cancelled", _l("Say why the measures are cancelled.")),
-    ("must be a date", _l("Give a date.")),
-)
+LOCALES = ("vi", "en")
 
 
-def error_text(why: str) -> str:
-    for prefix, text in ERROR_TEXTS:
-        if why.startswith(prefix):
-            return str(text)
-    return why
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site: an open redirect would make the sign-in page a phishing aid."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target.rstrip("?")

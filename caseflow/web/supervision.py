@@ -25,7 +25,7 @@ from caseflow.display import local_time as local
 from caseflow.extensions import db
 from caseflow.models import OrgUnit
 from caseflow.models.types import utcnow
-from caseflow.services import adhoc, cases, obligations, report_files, reports, supervision
+from caseflow.services import adhoc, cases, obligations, permissions, report_files, reports, supervision
 from caseflow.services.dashboard import overdue_dashboard
 from caseflow.services.errors import Conflict, Invalid
 from caseflow.services.serialize import case_summary_json
@@ -36,6 +36,7 @@ from caseflow.web.helpers import (
     HARM_LABELS,
     RISK_LABELS,
     locale,
+    permission_required,
     roles_required,
     state_label,
 )
@@ -44,23 +45,28 @@ from caseflow.workflow.clock import to_local
 
 bp = Blueprint("supervision", __name__)
 PER_PAGE = 25  # small pages: many users are on phones over slow links
-DASHBOARD_ROLES = ("supervisor", "officer", "chair")
-LIST_ROLES = ("supervisor", "officer", "chair", "agency_staff")
 
 
 @bp.get("/supervision")
-@roles_required(*DASHBOARD_ROLES)
+@permission_required("see_overview")
 def dashboard() -> str:
     data = overdue_dashboard(current_user)
     units, agencies = data["by_org_unit"], data["by_agency"]
     scale = max([1] + [r["open_cases"] for r in units] + [r["overdue_tasks"] for r in units])
     agency_scale = max([1] + [r["overdue_tasks"] for r in agencies])
     period, unit, period_error = _period_and_unit()
-    trends = supervision.monthly_trends(current_user, period, unit)
-    chart = grouped_bars(
-        [f"{t.month[5:]}/{t.month[2:4]}" for t in trends],
-        [[t.received for t in trends], [t.overdue for t in trends], [t.closed for t in trends]],
-        [_("Received"), _("Went overdue"), _("Closed")],
+    # Agency staff see their agency's overdue work; the communes' trends and late lists are the
+    # reporting bodies' (see_reports), counted over units an agency does not reach.
+    reporter = permissions.allows(current_user.role, "see_reports")
+    trends = supervision.monthly_trends(current_user, period, unit) if reporter else []
+    chart = (
+        grouped_bars(
+            [f"{t.month[5:]}/{t.month[2:4]}" for t in trends],
+            [[t.received for t in trends], [t.overdue for t in trends], [t.closed for t in trends]],
+            [_("Received"), _("Went overdue"), _("Closed")],
+        )
+        if reporter
+        else None
     )
     return render_template(
         "pages/supervision.html",
@@ -73,11 +79,12 @@ def dashboard() -> str:
         form=_filter_form(),
         trends=trends,
         chart=chart,
-        late=supervision.late_tasks(current_user, unit),
+        late=supervision.late_tasks(current_user, unit) if reporter else [],
+        reporter=reporter,
         period=period,
         period_error=period_error,
         unit=unit,
-        units_in_reach=supervision.units_in_reach(current_user),
+        units_in_reach=supervision.units_in_reach(current_user) if reporter else [],
     )
 
 
@@ -124,7 +131,7 @@ def _filters(form: FilterForm) -> dict:
 
 
 @bp.get("/cases")
-@roles_required(*LIST_ROLES)
+@permission_required("see_cases")
 def case_list() -> str:
     form = _filter_form()
     filters = _filters(form)
@@ -145,12 +152,12 @@ def case_list() -> str:
         form=form,
         args=args,
         pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
-        may_export=current_user.role in DASHBOARD_ROLES,
+        may_export=permissions.allows(current_user.role, "export_cases"),
     )
 
 
 @bp.get("/cases/export.csv")
-@roles_required(*DASHBOARD_ROLES)
+@permission_required("export_cases")
 def export() -> Response:
     """The filtered list as CSV. Built from the list form of a case, which never holds the child."""
     query = cases.export_rows(current_user, **_filters(_filter_form()))
@@ -208,7 +215,7 @@ def export() -> Response:
 
 
 @bp.get("/reports/periodic")
-@roles_required(*DASHBOARD_ROLES)
+@permission_required("see_reports")
 def periodic_report() -> str:
     """The periodic report on a printable page; the same figures as the API and the files."""
     period, unit, error = _period_and_unit()
@@ -236,7 +243,7 @@ def periodic_report() -> str:
 
 
 @bp.get("/reports/periodic.<any(xlsx, csv):fmt>")
-@roles_required(*DASHBOARD_ROLES)
+@permission_required("see_reports")
 def periodic_file(fmt: str) -> Response:
     """The report as a file: it leaves CaseFlow, so its small counts are always suppressed."""
     period, unit, _error = _period_and_unit()
@@ -262,7 +269,7 @@ def periodic_file(fmt: str) -> Response:
 
 
 @bp.get("/supervision/reports")
-@roles_required(*DASHBOARD_ROLES)
+@permission_required("see_reports")
 def obligations_page() -> str:
     """The reports owed this year: who has submitted, who is late."""
     year = request.args.get("year", type=int) or to_local(utcnow()).year

@@ -13,18 +13,23 @@ from caseflow.services.calendar import load_calendar
 from caseflow.services.errors import Conflict, Forbidden, Invalid
 from caseflow.services.work import Item
 from caseflow.services.work import my_work as my_work_of
-from caseflow.web import safe_next
 from caseflow.web.forms import CompleteTaskForm
-from caseflow.web.helpers import ROLE_LABELS, completed_by_step, label, roles_required, time_left
+from caseflow.web.helpers import (
+    ROLE_LABELS,
+    completed_by_step,
+    label,
+    permission_required,
+    safe_next,
+    time_left,
+)
 from caseflow.workflow import current_engine
 
 bp = Blueprint("tasks", __name__)
 PER_PAGE = 50
-WORKER_ROLES = ("officer", "chair", "agency_staff", "supervisor")
 
 
 @bp.get("/tasks")
-@roles_required(*WORKER_ROLES)
+@permission_required("work_tasks")
 def my_work() -> str:
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     work = my_work_of(current_user, current_engine().definition, page, PER_PAGE)
@@ -50,7 +55,7 @@ def my_work() -> str:
 
 
 @bp.post("/tasks/<int:task_id>/complete")
-@roles_required(*WORKER_ROLES)
+@permission_required("work_tasks")
 def complete(task_id: int) -> Response:
     form = CompleteTaskForm()
     back = safe_next(form.next.data) or url_for("tasks.my_work")

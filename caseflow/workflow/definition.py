@@ -19,6 +19,7 @@ from caseflow.models.orgs import AGENCY_KINDS
 from caseflow.models.people import ROLES
 from caseflow.models.types import EncryptedJSON
 from caseflow.workflow import registry
+from caseflow.workflow.errors import WorkflowError
 from caseflow.workflow.ladder import EscalationRules, LadderError, parse_escalation
 from caseflow.workflow.lists import Lists, load_lists
 
@@ -66,10 +67,6 @@ OWNERS = ("incident", "residence")
 ACTED_BY = ("owner", "receiving_commune")
 # What a notification's text may name besides the case reference: the step the case is in.
 MAIL_PLACEHOLDERS = {"ref": "X", "state": "Y"}
-
-
-class WorkflowError(ValueError):
-    """The definition file is wrong; the message names the file and line."""
 
 
 class _LineDict(dict):
@@ -145,6 +142,7 @@ class DeadlineRule:
         return self.hours is not None or self.anchor == "decision"
 
     def describe(self) -> str:
+        """The rule as a task keeps it (tasks.rule, the API's `rule`); `parse` reads it back."""
         if self.anchor == "measure":
             return "date set in the plan"
         if self.anchor == "decision":
@@ -152,6 +150,15 @@ class DeadlineRule:
         if self.hours is not None:
             return f"hours: {self.hours} from {self.anchor}"
         return f"working_days: {self.working_days} from {self.anchor}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> DeadlineRule:
+        """The rule a task keeps as text (`describe`), as a value; a plan date otherwise."""
+        unit, _, rest = (text or "").partition(": ")
+        number, _, anchor = rest.partition(" from ")
+        if unit in ("hours", "working_days") and number.isdigit() and anchor:
+            return cls(**{unit: int(number)}, anchor=anchor)
+        return cls(anchor="measure")
 
 
 @dataclass(frozen=True)
@@ -255,6 +262,9 @@ class WorkflowDefinition:
     notifications: dict[str, NotificationDef] = field(default_factory=dict)
     intake: IntakeDef = field(default_factory=IntakeDef)
     lists: Lists = field(default_factory=Lists)  # choice lists and report settings (workflow/lists.py)
+    # Old names of states and task templates and what the file calls them now (`renamed:`), so
+    # cases and tasks stored under an old name can be moved (flask caseflow check-workflow).
+    renamed: dict[str, str] = field(default_factory=dict)
 
     @property
     def initial(self) -> str:
@@ -582,6 +592,7 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
             acted_by=acted_by,
         )
 
+    renamed = _renamed(path, raw.get("renamed") or {}, states, tasks)
     _check_plan_kept(path, raw, transitions)
     _check_reachable(path, states, transitions, state_lines)
     intake_node = raw.get("intake") or {}
@@ -609,6 +620,7 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
         intake=intake,
         escalation=escalation,
         lists=lists,
+        renamed=renamed,
     )
 
 
@@ -637,6 +649,20 @@ def _creates(path: str, where: str, nodes: Any, tasks: dict, field_names: set[st
             )
         )
     return creates
+
+
+def _renamed(path: str, raw: Any, states: dict, tasks: dict) -> dict[str, str]:
+    """`renamed: {old: new}`: each new name a state or task template of this file, no old one."""
+    if not isinstance(raw, dict):
+        raise _fail(path, raw, "renamed must be a mapping of old name to new name")
+    for old, new in raw.items():
+        if new not in states and new not in tasks:
+            raise _fail(
+                path, raw, f"renamed: {old!r} -> {new!r}, but {new!r} is no state or task of this file"
+            )
+        if old in states or old in tasks:
+            raise _fail(path, raw, f"renamed: {old!r} is still a state or task of this file")
+    return {str(old): str(new) for old, new in raw.items()}
 
 
 def _check_plan_kept(path: str, raw: dict, transitions: dict[str, TransitionDef]) -> None:

@@ -8,6 +8,7 @@ file and line that is wrong, as in `definition.py`.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -437,7 +438,11 @@ def load_forms(path: str | Path, definition: WorkflowDefinition) -> FormCatalog:
             forms[code] = _add_fields(where, node, forms[code], lists)
         else:
             forms[code] = _form(where, node, lists)
-    for form in forms.values():
+    for code, form in list(forms.items()):
+        # A state the file has renamed (`renamed: {old: new}`) keeps its forms under the new name.
+        if any(s in definition.renamed for s in form.states):
+            states = type(form.states)(definition.renamed.get(s, s) for s in form.states)
+            forms[code] = form = dataclasses.replace(form, states=states)
         unknown = [s for s in form.states if s not in definition.states]
         if unknown:
             raise WorkflowError(f"{path}: form {form.code!r}: states names an unknown state {unknown[0]!r}")

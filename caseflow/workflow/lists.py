@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from caseflow.workflow.errors import WorkflowError
+
 # Lists the reports count by; a workflow file may add others but not leave these out.
 REQUIRED_LISTS = (
     "harm_settings",
@@ -113,8 +115,6 @@ class Lists:
 
 
 def _error(path: str, node: Any, message: str) -> Exception:
-    from caseflow.workflow.definition import WorkflowError
-
     return WorkflowError(f"{path}:{getattr(node, 'line', 0)}: {message}")
 
 

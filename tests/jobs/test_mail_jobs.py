@@ -152,7 +152,7 @@ def test_worker_killed_mid_send_delivers_the_mail_once(app, open_case, world, wo
 
 def test_a_job_delivered_twice_sends_once(app, open_case, world, worker, smtp_server):
     """RQ delivers at least once: a second job for a row already sent must not send it again."""
-    from caseflow.notifications import dispatch
+    from caseflow.services.outbox import dispatch
 
     open_case("A")
     [row] = _rows()

@@ -9,9 +9,9 @@ from urllib.parse import urlparse
 import pytest
 from sqlalchemy import select
 
-from caseflow.actions.tokens import make_token
 from caseflow.extensions import db
 from caseflow.models import CaseEvent, Task
+from caseflow.notifications.action_links import make_token
 
 
 @pytest.fixture

@@ -21,6 +21,9 @@ import pytest
 
 from caseflow.workflow.clock import LOCAL_TZ
 
+# The obligation ladder runs through a real RQ worker: the queue fixtures live with the jobs tests.
+from tests.jobs.conftest import mail_config, queue_prefix, redis_url, worker  # noqa: F401
+
 VERIFY_MILD = {
     "risk_level": "low",
     "serious_harm": False,

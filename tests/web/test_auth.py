@@ -123,7 +123,7 @@ def test_deactivating_a_user_ends_their_session(web, world):
 
 
 def test_roles_reach_only_their_pages(web):
-    assert web("police_a").get("/supervision").status_code == 403
+    assert web("police_a").get("/cases/export.csv").status_code == 403
     assert web("officer_a").get("/admin/users").status_code == 403
     assert web("admin").get("/tasks").status_code == 403
     assert web("supervisor_p").get("/cases/new").status_code == 403

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from caseflow.services.effects.applicability import applicability
 from caseflow.services.effects.measures import PENDING
+from caseflow.services.errors import Why
 from caseflow.workflow.registry import guard
 
 if TYPE_CHECKING:
@@ -24,9 +25,9 @@ def no_open_measures(run: TransitionRun) -> str | None:
         and templates[t.template].agency_kind == "from_measure"
     ]
     if open_measures:
-        return f"{len(open_measures)} plan task(s) still open"
+        return Why("open_measures", count=len(open_measures))
     if (run.case.plan or {}).get(PENDING):
-        return "added plan task(s) still await the chair's approval"
+        return Why("measures_await_approval")
     return None
 
 

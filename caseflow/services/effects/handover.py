@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from caseflow.models import Agency, OrgUnit, Task
 from caseflow.services import outbox
 from caseflow.services.effects.applicability import applicability
-from caseflow.services.errors import Invalid
+from caseflow.services.errors import Invalid, Why
 from caseflow.services.routing import agency_for
 from caseflow.workflow.definition import TransitionDef
 from caseflow.workflow.registry import effect
@@ -36,7 +36,7 @@ def handover_pending(run: TransitionRun) -> str | None:
 @applicability("no_handover_pending")
 def no_handover_pending(run: TransitionRun) -> str | None:
     unit = run.case.pending_handover
-    return f"A handover to {unit.code} awaits that commune's answer" if unit else None
+    return Why("handover_waiting", commune=unit.code) if unit else None
 
 
 @effect("request_handover")
@@ -44,7 +44,7 @@ def request_handover(run: TransitionRun, transition: TransitionDef) -> None:
     name = _commune_field(transition)
     commune: OrgUnit = run.values[name]
     if commune.id == run.case.residence_commune_id:
-        raise Invalid({f"data.{name}": "is already the case's residence commune"})
+        raise Invalid({f"data.{name}": Why("already_residence")})
     run.change(run.case, pending_handover=commune, pending_handover_id=commune.id)
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from caseflow.services.effects.applicability import applicability
-from caseflow.services.errors import Invalid
+from caseflow.services.errors import Invalid, Why
 from caseflow.workflow.clock import LOCAL_TZ, to_local
 from caseflow.workflow.registry import effect
 
@@ -65,7 +65,7 @@ def _separated(run: Any) -> str | None:
 def _not_separated(run: Any) -> str | None:
     record = run.case.separation
     if record and record.get("active"):
-        return f"The child is separated until {record['until']}: extend or end the separation first"
+        return Why("separated", until=record["until"])
     return None
 
 

@@ -1,4 +1,7 @@
-"""Signed, expiring links for emailed actions; the signature proves the link, the DB makes it single-use."""
+"""Signed, expiring links for emailed actions; the signature proves the link, the DB makes it single-use.
+
+Made here for the mails (render.py) and read by the pages that perform them (caseflow/actions).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ import secrets
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from caseflow.workflow import current_engine
 
 ACTIONS = ("acknowledge", "complete")
 SALT = "caseflow-email-action"
@@ -29,6 +34,13 @@ def make_token(task_id: int, action: str, agency_id: int) -> str:
     # A fresh random id per link: the used-token table refuses it the second time. The agency
     # it was sent to is inside: once the task is rerouted to another agency the link is dead.
     return _serializer().dumps({"t": task_id, "a": action, "j": secrets.token_hex(16), "g": agency_id})
+
+
+def completable_by_link(task) -> bool:  # noqa: ANN001 - a Task
+    """A step task (verify, a plan, a decision) is finished by its step; a chair's decision by the
+    chair signed in. Neither is ever offered or accepted as an emailed "done"."""
+    template = current_engine().definition.tasks.get(task.template)
+    return template is None or (template.completed_by == "task" and template.role is None)
 
 
 def action_link(task_id: int, action: str, agency_id: int) -> str:
