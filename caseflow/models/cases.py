@@ -74,7 +74,8 @@ class Case(db.Model):
     criminal_referral: Mapped[bool] = mapped_column(Boolean, default=False)
     police_case_number: Mapped[str | None] = mapped_column(String(64))
     # Art. 32: the separation decision (Mẫu 07), its extensions and its end; None if never separated.
-    separation: Mapped[dict | None] = mapped_column(JSON)
+    # Encrypted like the other free text: it says where the child is sheltered and with whom.
+    separation: Mapped[dict | None] = mapped_column(EncryptedJSON("cases.separation"))
     # Art. 25.3: the criminal proceedings running beside the protection workflow.
     proceedings: Mapped[dict | None] = mapped_column(JSON)
     # A handover waits for the receiving commune to accept it; meanwhile that commune sees the case.
