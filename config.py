@@ -124,14 +124,25 @@ class Config:
     # is set, memory otherwise. The per-account limit counts failures and spares addresses the
     # account signed in from lately.
     RATELIMIT_ENABLED = _bool("CASEFLOW_RATELIMIT_ENABLED", True)
+    # Sign-in page and API token, per client address.
     CASEFLOW_SIGNIN_LIMIT = os.environ.get("CASEFLOW_SIGNIN_LIMIT", "30 per minute;300 per hour")
+    # Failed sign-ins per account.
     CASEFLOW_SIGNIN_ACCOUNT_LIMIT = os.environ.get("CASEFLOW_SIGNIN_ACCOUNT_LIMIT", "30 per hour")
+    # Emailed action links, per client address.
     CASEFLOW_LINK_LIMIT = os.environ.get("CASEFLOW_LINK_LIMIT", "30 per minute;300 per hour")
+    # Password changes, per client address.
     CASEFLOW_PASSWORD_LIMIT = os.environ.get("CASEFLOW_PASSWORD_LIMIT", "10 per minute;50 per hour")
-    # Behind a reverse proxy: how many proxies to trust for each X-Forwarded-* header (0: none).
+    # Behind a reverse proxy (werkzeug's ProxyFix): how many proxies to trust for each
+    # X-Forwarded-* header; 0 trusts none, since a client could write them itself. One nginx in
+    # front: X_FOR=1 and X_PROTO=1 (deploy/caseflow.env.example).
+    # The client's address (rate limits, sign-in delays, logs) from X-Forwarded-For.
     CASEFLOW_PROXY_FIX_X_FOR = int(os.environ.get("CASEFLOW_PROXY_FIX_X_FOR", "0"))
+    # HTTPS seen from X-Forwarded-Proto (HSTS is sent only over HTTPS).
     CASEFLOW_PROXY_FIX_X_PROTO = int(os.environ.get("CASEFLOW_PROXY_FIX_X_PROTO", "0"))
+    # The host name from X-Forwarded-Host.
     CASEFLOW_PROXY_FIX_X_HOST = int(os.environ.get("CASEFLOW_PROXY_FIX_X_HOST", "0"))
+    # The port from X-Forwarded-Port.
     CASEFLOW_PROXY_FIX_X_PORT = int(os.environ.get("CASEFLOW_PROXY_FIX_X_PORT", "0"))
+    # A path prefix CaseFlow is served under, from X-Forwarded-Prefix.
     CASEFLOW_PROXY_FIX_X_PREFIX = int(os.environ.get("CASEFLOW_PROXY_FIX_X_PREFIX", "0"))
     PERMANENT_SESSION_LIFETIME = int(os.environ.get("CASEFLOW_SESSION_IDLE_SECONDS", "1800"))  # idle sign-out
