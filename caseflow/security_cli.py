@@ -1,4 +1,5 @@
-"""`flask caseflow verify-audit`, `rotate-key` and `retention`: the operator's security commands."""
+"""`flask caseflow verify-audit`, `audit-anchor`, `rotate-key`, `retention` and `recovery-codes`:
+the operator's security commands."""
 
 from __future__ import annotations
 
@@ -65,3 +66,25 @@ def retention(dry_run: bool) -> None:
         f"{len(done)} case(s) closed over {retention_years():g} years ago {verb}"
         + (": " + ", ".join(done) if done else "")
     )
+
+
+@commands.command("recovery-codes")
+@click.argument("email")
+def recovery_codes(email: str) -> None:
+    """Print a new set of one-time recovery codes for a user with an authenticator app (the old
+    set stops working; the new one is on the administrators' trail, by count only)."""
+    from sqlalchemy import select
+
+    from caseflow.models import User
+    from caseflow.services import two_factor
+
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    try:
+        codes = two_factor.regenerate_for(user)
+    except ValueError as exc:
+        raise click.ClickException(f"{email}: {exc}") from exc
+    click.echo(f"New recovery codes for {user.email} (each works once; the old ones no longer do):")
+    for code in codes:
+        click.echo(f"  {code}")
