@@ -114,6 +114,15 @@ class Config:
     # entries, the current first. Unset: the key file (default instance/data_key, generated).
     CASEFLOW_DATA_KEY = os.environ.get("CASEFLOW_DATA_KEY") or None
     CASEFLOW_DATA_KEY_FILE = os.environ.get("CASEFLOW_DATA_KEY_FILE") or None
+    # The outside anchor of the trail (services/audit_anchor.py): the folder of the append-only
+    # anchor file; when set, the worker's cron appends to it every CASEFLOW_ANCHOR_INTERVAL_SECONDS.
+    CASEFLOW_ANCHOR_DIR = os.environ.get("CASEFLOW_ANCHOR_DIR") or None
+    # The key that signs the anchors, kept out of the database (any string of 16+ characters).
+    # Unset: the key file (default instance/anchor_key, made by the first anchor).
+    CASEFLOW_ANCHOR_KEY = os.environ.get("CASEFLOW_ANCHOR_KEY") or None
+    CASEFLOW_ANCHOR_KEY_FILE = os.environ.get("CASEFLOW_ANCHOR_KEY_FILE") or None  # where the key file is
+    # Between anchors: a tail rewritten since the last anchor is not found by it.
+    ANCHOR_INTERVAL_SECONDS = int(os.environ.get("CASEFLOW_ANCHOR_INTERVAL_SECONDS", "3600"))
     # Roles (of chair, supervisor, admin) that must sign in with an authenticator app as well.
     CASEFLOW_TOTP_REQUIRED_ROLES = os.environ.get("CASEFLOW_TOTP_REQUIRED_ROLES", "")
     # Closed cases are anonymised this many years after closing (`flask caseflow retention`).
