@@ -36,12 +36,7 @@ def _body(i: int) -> dict:
 def _tries(app, n: int, address: str = "10.3.3.3") -> list[int]:
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = address
-    return [
-        client.post(
-            "/api/v1/auth/token", json=_body(i)
-        ).status_code
-        for i in range(n)
-    ]
+    return [client.post("/api/v1/auth/token", json=_body(i)).status_code for i in range(n)]
 
 
 class TestWithRedis:
