@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from caseflow.jobs.queue import job
+
+log = logging.getLogger("caseflow.jobs.anchor")
 
 
 @job
@@ -11,4 +15,7 @@ def audit_anchor() -> str:
     from caseflow.services.audit_anchor import write_anchor
 
     written = write_anchor(db.session)
-    return f"anchor {written.number}: {written.cases} trails, digest {written.digest}"
+    # The digest in the log too: a log shipped off the host is a second witness of the file.
+    summary = f"anchor {written.number}: {written.cases} trails, digest {written.digest}, mac {written.mac}"
+    log.info("audit %s", summary)
+    return summary
