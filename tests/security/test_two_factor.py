@@ -241,3 +241,19 @@ def test_an_admin_reset_also_ends_the_recovery_codes(app, client, world):
     assert resp.status_code in (200, 302)
     db.session.expire_all()
     assert db.session.get(User, world.users["chair_c"].id).totp_recovery is None
+
+
+def test_a_recovery_code_raced_by_two_sign_ins_works_once(app, client, world):
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from caseflow.services import two_factor
+
+    _secret, codes, _ = _enroll_with_codes(app, "chair_a@test.vn")
+    user = db.session.get(User, world.users["chair_a"].id)
+    read_before = user.totp_recovery  # this sign-in read the codes...
+    assert _token(client, "chair_a@test.vn", codes[0]).status_code == 200  # ...another spent one
+    db.session.expire_all()
+    user = db.session.get(User, world.users["chair_a"].id)
+    set_committed_value(user, "totp_recovery", read_before)
+    assert two_factor.use_recovery_code(user, codes[0]) is False
+    assert two_factor.recovery_codes_left(db.session.get(User, user.id)) == 9
