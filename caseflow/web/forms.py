@@ -106,11 +106,18 @@ class MultiCheckboxField(SelectMultipleField):
 class LoginForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=limits.EMAIL_CHARS)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=limits.NAME_CHARS)])
-    code = StringField(_l("Authenticator code (if you set one up)"), validators=[Optional(), Length(max=10)])
+    # Room for a recovery code (xxxx-xxxx-xxxx-xxxx) as well as the app's six digits.
+    code = StringField(
+        _l("Authenticator code or recovery code (if you set one up)"), validators=[Optional(), Length(max=40)]
+    )
 
 
 class TwoFactorForm(FlaskForm):
     secret = HiddenField()
+    code = StringField(_l("The 6-digit code your app shows"), validators=[DataRequired(), Length(max=10)])
+
+
+class RecoveryCodesForm(FlaskForm):
     code = StringField(_l("The 6-digit code your app shows"), validators=[DataRequired(), Length(max=10)])
 
 
