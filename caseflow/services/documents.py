@@ -46,6 +46,7 @@ PART_LABELS = {
     "school": _l("School"),
 }
 SEX_WORDS = {"female": _l("Female"), "male": _l("Male"), "unknown": _l("Unknown")}
+DOTS = "......"  # what the annex prints where nothing is written
 DOCX_FONT = "Times New Roman"  # what the annex is typed in; Word falls back where it is missing
 
 
@@ -83,7 +84,6 @@ def _words() -> dict[str, str]:
         "committee": _("PEOPLE'S COMMITTEE"),
         "reference": _("Case reference"),
         "protected": _("Protected information, not shown to your role"),
-        "empty": _("(not filled in)"),
         "yes": _("Yes"),
         "no": _("No"),
         "not_recorded": _("This form has not been recorded for the case yet."),
@@ -142,8 +142,15 @@ def _block(spec: FormField, value: Any, hidden: bool, words: dict[str, str]) -> 
         return Block(label, "; ".join(parts))
     if spec.type == "rows":
         columns = [c.label[LOCALE] for c in spec.fields]
-        rows = [[_scalar_text(c.type, row.get(c.name), c, words) for c in spec.fields] for row in value or []]
-        return Block(label, columns=columns, rows=rows)
+        texts = [
+            [_scalar_text(c.type, row.get(c.name), c, words).strip() for c in spec.fields]
+            for row in value or []
+            if isinstance(row, dict)
+        ]
+        # As the annex prints a table: a row with nothing in it is left out, a blank cell and a
+        # table with no row show the dotted line the paper form leaves to be filled in.
+        rows = [[text or DOTS for text in row] for row in texts if any(row)]
+        return Block(label, columns=columns, rows=rows or [[DOTS] * len(columns)])
     return Block(label, _scalar_text(spec.type, value, spec, words))
 
 
@@ -289,7 +296,7 @@ def _docx_page(doc: Any, page: Layout) -> None:
             table.style = "Table Grid"
             for cell, column in zip(table.rows[0].cells, block.columns, strict=True):
                 cell.text = column
-            for row in block.rows or [[page.words["empty"]] + [""] * (len(block.columns) - 1)]:
+            for row in block.rows:
                 cells = table.add_row().cells
                 for cell, value in zip(cells, row, strict=True):
                     cell.text = value
@@ -297,7 +304,7 @@ def _docx_page(doc: Any, page: Layout) -> None:
         paragraph = doc.add_paragraph()
         if block.label:
             paragraph.add_run(f"{block.label}: ").bold = True
-        run = paragraph.add_run(block.text or "......")
+        run = paragraph.add_run(block.text or DOTS)
         run.italic = block.protected
     sign = doc.add_table(rows=1, cols=2)
     cell = sign.rows[0].cells[1]
