@@ -320,6 +320,14 @@ def file_name(case: Case, name: str, extension: str) -> str:
     return f"{case.reference}-{name}.{extension}"
 
 
+def _sources() -> list[Path]:
+    """What turns a form's values into a printed page besides the declarations: the print
+    template and stylesheet, the Vietnamese catalog and this module."""
+    templates = Path(current_app.template_folder) / "documents"
+    catalog = Path(current_app.root_path) / "translations" / LOCALE / "LC_MESSAGES" / "messages.mo"
+    return [*sorted(templates.glob("*")), catalog, Path(__file__)]
+
+
 MIMETYPES = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -330,7 +338,7 @@ def download(user: User, case: Case, name: str) -> tuple[bytes, str, str]:
     """`mau_01.pdf`, `mau_04.docx` or `dossier.pdf` of a case the caller can see: the file, its
     type and its name. Each download is an event in the trail, with whether identity was in it."""
     from caseflow.extensions import db
-    from caseflow.services import access, audit
+    from caseflow.services import access, audit, document_cache
     from caseflow.services.errors import NotFound
 
     stem, _, extension = name.rpartition(".")
@@ -338,8 +346,14 @@ def download(user: User, case: Case, name: str) -> tuple[bytes, str, str]:
         raise NotFound("No such document")
     form_service.require_read(user, case)
     shown = access.can_see_identity(user, case)
-    pages = layouts(case, DOSSIER if stem == "dossier" else (stem,), shown)
-    content = render_pdf(pages) if extension == "pdf" else render_docx(pages)
+    codes = DOSSIER if stem == "dossier" else (stem,)
+
+    def render() -> bytes:
+        pages = layouts(case, codes, shown)
+        return render_pdf(pages) if extension == "pdf" else render_docx(pages)
+
+    content, _hit = document_cache.cached(case, stem, extension, codes, _sources(), LOCALE, shown, render)
+    # Every download is in the trail, from the cache or not.
     audit.add(case.id, "document_downloaded", actor=user, data={"document": name, "identity_shown": shown})
     db.session.commit()
     return content, MIMETYPES[extension], file_name(case, stem, extension)
