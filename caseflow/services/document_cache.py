@@ -61,20 +61,26 @@ def template_version(sources: Iterable[Path]) -> str:
     return version
 
 
-def latest_revision_ids(case: Case, codes: Iterable[str]) -> dict[str, int]:
-    """The id of each form's latest revision, without reading (or decrypting) the revisions."""
-    rows = db.session.execute(
-        select(FormRecord.code, func.max(FormRecord.id))
-        .where(FormRecord.case_id == case.id, FormRecord.code.in_(list(codes)))
-        .group_by(FormRecord.code)
+def latest_revisions(case: Case, codes: Iterable[str]) -> dict[str, list]:
+    """Each form's latest revision as its id and the moment it was recorded, without reading (or
+    decrypting) its values. The moment keeps a key unique when ids are handed out again, as
+    after a database is restored from a backup older than the cached file."""
+    table = FormRecord.__table__
+    latest = (
+        select(func.max(table.c.id))
+        .where(table.c.case_id == case.id, table.c.code.in_(list(codes)))
+        .group_by(table.c.code)
     )
-    return {code: record_id for code, record_id in rows}
+    rows = db.session.execute(
+        select(table.c.code, table.c.id, table.c.recorded_at).where(table.c.id.in_(latest))
+    )
+    return {code: [record_id, str(recorded_at)] for code, record_id, recorded_at in rows}
 
 
 def key(
     case: Case, codes: tuple[str, ...], extension: str, version: str, locale: str, show_identity: bool
 ) -> str:
-    revisions = latest_revision_ids(case, codes)
+    revisions = latest_revisions(case, codes)
     communes = [(u.id, u.name) if u else None for u in (case.incident_commune, case.residence_commune)]
     ingredients = {
         "format": KEY_FORMAT,

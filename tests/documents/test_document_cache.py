@@ -5,10 +5,14 @@ is still written into the trail."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import select
 
+from caseflow.extensions import db
+from caseflow.models import FormRecord
 from caseflow.services import documents
 
 OFFICER = "officer_a@test.vn"
@@ -106,3 +110,35 @@ def test_an_unreadable_cached_file_is_rendered_again(api, open_case, cache_dir, 
     cached.write_text(cached.read_text()[:-20] + "A" * 20)  # torn or altered: its tag fails
     resp = api.get(url, OFFICER)
     assert resp.status_code == 200 and CHILD_NAME in _text(resp.data) and renders["pdf"] == 2
+
+
+def test_a_revision_id_handed_out_again_is_not_mistaken_for_the_cached_one(
+    api, open_case, cache_dir, renders
+):
+    """After a restore from an older backup, ids are handed out again: the same id with other
+    values and another moment is another document."""
+    case_id = open_case()["id"]
+    url = f"/api/v1/cases/{case_id}/documents/mau_03.pdf"
+    data = {"assessed_on": "2026-11-30", "risks": "Bố dượng uống rượu", "conclusion": "Trước khi khôi phục"}
+    api.put(f"/api/v1/cases/{case_id}/forms/mau_03", OFFICER, json={"data": data, "revision": 0})
+    assert "Trước khi khôi phục" in _text(api.get(url, OFFICER).data)
+    record = db.session.scalars(
+        select(FormRecord).where(FormRecord.case_id == case_id, FormRecord.code == "mau_03")
+    ).one()
+    record_id = record.id
+    db.session.delete(record)
+    db.session.commit()
+    db.session.add(
+        FormRecord(
+            id=record_id,
+            case_id=case_id,
+            code="mau_03",
+            revision=1,
+            data={**data, "conclusion": "Sau khi khôi phục"},
+            identity={},
+            recorded_at=record.recorded_at + timedelta(minutes=5),
+        )
+    )
+    db.session.commit()
+    text = _text(api.get(url, OFFICER).data)
+    assert "Sau khi khôi phục" in text and "Trước khi khôi phục" not in text and renders["pdf"] == 2
