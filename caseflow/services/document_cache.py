@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
+import logging
 import os
 import uuid
 from collections.abc import Callable, Iterable
@@ -24,12 +26,13 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, select
 
-from caseflow.crypto import DecryptionError, keyring
+from caseflow.crypto import DecryptionError, is_encrypted, keyring
 from caseflow.extensions import db
 from caseflow.models import Case, FormRecord
 from caseflow.workflow import current_forms
 
 KEY_FORMAT = 1  # bumped when the key's ingredients change
+logger = logging.getLogger(__name__)
 
 _versions: dict[tuple, str] = {}
 
@@ -37,9 +40,7 @@ _versions: dict[tuple, str] = {}
 def folder() -> Path:
     """CASEFLOW_DOCUMENT_CACHE_DIR, default instance/document_cache."""
     configured = current_app.config.get("CASEFLOW_DOCUMENT_CACHE_DIR")
-    path = Path(configured) if configured else Path(current_app.instance_path) / "document_cache"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return Path(configured) if configured else Path(current_app.instance_path) / "document_cache"
 
 
 def template_version(sources: Iterable[Path]) -> str:
@@ -123,16 +124,25 @@ def cached(
     ring = keyring()
     try:
         sealed = path.read_text(encoding="ascii")
-        return base64.b64decode(ring.decrypt(sealed, _purpose(case, digest)), validate=True), True
+        if is_encrypted(sealed):  # only what this module wrote: decrypt() passes plain text through
+            return base64.b64decode(ring.decrypt(sealed, _purpose(case, digest)), validate=True), True
     except (OSError, UnicodeDecodeError, ValueError, binascii.Error, DecryptionError):
-        pass  # not there, or unreadable (an old key, a torn file): render it again
+        pass  # not there, or unreadable (a retired key, an altered file): render it again
     content = render()
-    base.mkdir(parents=True, exist_ok=True)
     sealed = ring.encrypt(base64.b64encode(content).decode("ascii"), _purpose(case, digest))
     part = base / f".{uuid.uuid4().hex}.part"
-    part.write_text(sealed, encoding="ascii")
-    os.replace(part, path)  # readers see the whole file or none
-    for older in base.glob(f"{slot}.*"):
-        if older != path:
-            older.unlink(missing_ok=True)
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        part.write_text(sealed, encoding="ascii")
+        os.replace(part, path)  # readers see the whole file or none
+        for older in base.glob(f"{slot}.*"):
+            if older != path:
+                older.unlink(missing_ok=True)
+    except OSError:
+        # A full or read-only disk costs the next reader a rendering, not this one the document.
+        logger.warning(
+            "document cache: could not keep a rendered document of case %s", case.id, exc_info=True
+        )
+        with contextlib.suppress(OSError):
+            part.unlink(missing_ok=True)
     return content, False

@@ -4,6 +4,7 @@ is still written into the trail."""
 
 from __future__ import annotations
 
+import base64
 import io
 from datetime import timedelta
 
@@ -142,3 +143,24 @@ def test_a_revision_id_handed_out_again_is_not_mistaken_for_the_cached_one(
     db.session.commit()
     text = _text(api.get(url, OFFICER).data)
     assert "Sau khi khôi phục" in text and "Trước khi khôi phục" not in text and renders["pdf"] == 2
+
+
+def test_a_file_not_sealed_by_the_cache_is_not_served(api, open_case, cache_dir, renders):
+    case_id = open_case()["id"]
+    url = f"/api/v1/cases/{case_id}/documents/mau_01.pdf"
+    real = api.get(url, OFFICER).data
+    (cached,) = (cache_dir / str(case_id)).iterdir()
+    cached.write_text(base64.b64encode(b"%PDF-1.7 planted").decode())  # plain, as if copied in
+    resp = api.get(url, OFFICER)
+    assert resp.data != b"%PDF-1.7 planted" and resp.data[:5] == real[:5] and renders["pdf"] == 2
+
+
+def test_a_cache_that_cannot_be_written_still_gives_the_document(api, open_case, app, tmp_path, renders):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    app.config["CASEFLOW_DOCUMENT_CACHE_DIR"] = str(blocked)
+    case_id = open_case()["id"]
+    for _ in range(2):
+        resp = api.get(f"/api/v1/cases/{case_id}/documents/mau_01.pdf", OFFICER)
+        assert resp.status_code == 200 and CHILD_NAME in _text(resp.data)
+    assert renders["pdf"] == 2
