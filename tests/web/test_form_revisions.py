@@ -14,7 +14,7 @@ from caseflow.services import forms as form_service
 from caseflow.services import intake
 from caseflow.workflow import current_engine
 from tests.conftest import new_case_payload
-from tests.web.conftest import PHONE, sign_in
+from tests.web.conftest import PHONE, shoot, sign_in
 from tests.web.test_dossier import MEETING
 
 ADDRESS = "Bản Nậm Ỷ, nhà thứ ba"
@@ -113,6 +113,7 @@ def test_the_revisions_fit_a_phone_and_open_an_older_one(web, world, new_page):
     page.click("a:has-text('Lịch sử thay đổi')")
     page.wait_for_url(re.compile(r"/revisions$"))
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    shoot(page, "form-revisions")
     page.click("#revision-1 a:has-text('Mở lần ghi này')")
     page.wait_for_url(re.compile(r"/revisions/1$"))
     assert page.locator("#f-child_views").input_value() == "Cháu muốn ở với bà ngoại"
