@@ -45,6 +45,9 @@ class Config:
     CASEFLOW_ATTACHMENTS_DIR = os.environ.get("CASEFLOW_ATTACHMENTS_DIR") or None
     # The largest attachment accepted, in bytes (default 20 MB); a larger one is refused (413).
     ATTACHMENT_MAX_BYTES = int(os.environ.get("CASEFLOW_ATTACHMENT_MAX_BYTES", "20971520"))
+    # Where printed documents (PDF, DOCX) are kept once rendered, encrypted, outside the web root
+    # (unset: instance/document_cache); not backed up: any file is rendered again when missing.
+    CASEFLOW_DOCUMENT_CACHE_DIR = os.environ.get("CASEFLOW_DOCUMENT_CACHE_DIR") or None
     # The overdue ladder's numbers; unset keeps the workflow file's (`escalation:`).
     # Hours clock: how often a breached emergency task is reminded again (file: 4).
     ESCALATION_REPEAT_HOURS = os.environ.get("CASEFLOW_ESCALATION_REPEAT_HOURS")
