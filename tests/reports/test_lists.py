@@ -49,6 +49,18 @@ def _variant(tmp_path: Path, old: str, new: str) -> Path:
             "  dismissed_outcome: nothing\n",
             r"dismissed_outcome must be a code",
         ),
+        # The reports' ladder: the tasks' format, checked by the same parser; a report has no agency.
+        (
+            "        - {after: 1, notify: [commune_chair]}   #",
+            "        - {after: 1, notify: [agency]}   #",
+            r"variant.yaml:\d+: reports.escalation notify: unknown recipient 'agency'",
+        ),
+        ("      digest: false\n", "      digest: true\n", r"variant.yaml:\d+: .*digest must be false"),
+        (
+            '      due: "11-15"\n',
+            '      due: "11-15"\n      clock: weeks\n',
+            r"obligation 'annual': clock must be one of hours, working_days",
+        ),
     ],
 )
 def test_a_wrong_list_or_report_setting_stops_the_load_naming_the_line(tmp_path, old, new, match):
