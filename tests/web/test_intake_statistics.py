@@ -12,8 +12,9 @@ from caseflow.models import Case, OrgUnit
 from caseflow.services import reports
 from caseflow.workflow import current_engine
 from caseflow.workflow.clock import LOCAL_TZ
-from tests.web.conftest import PHONE, sign_in
+from tests.web.conftest import PHONE, serious_violations, sign_in
 from tests.web.test_cases import _case_id, _intake_form
+from tests.web.test_pages_checked import VISIBLE_TEXT, language_problems
 
 STATISTICS = {
     "harm_setting": "school",
@@ -80,11 +81,20 @@ def test_a_statistic_left_unknown_stores_nothing_and_a_wrong_code_is_named_besid
     assert db.session.scalar(db.select(db.func.count()).select_from(Case)) == 1
 
 
-def test_the_statistics_fit_a_phone(new_page, world):
+def test_the_statistics_fit_a_phone_in_either_language(new_page, world):
     page = new_page(PHONE)
     sign_in(page, "officer_a@test.vn")
-    page.goto("/cases/new")
-    for name in STATISTICS:
-        box = page.locator(f'select[name="{name}"]').bounding_box()
-        assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (name, box)
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    problems: list[str] = []
+    for locale in ("vi", "en"):
+        with page.expect_navigation():
+            page.click(f"button[name=locale][value={locale}]")
+        page.goto("/cases/new")
+        for name in STATISTICS:
+            box = page.locator(f'select[name="{name}"]').bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (name, box)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        text = page.evaluate(VISIBLE_TEXT).replace("officer_a", "")  # the test user's own name
+        problems += language_problems(text, locale, f"intake [{locale}]")
+        problems += serious_violations(page, f"intake [{locale}, 375px]")
+    assert page.locator('label[for="harm_setting"]').inner_text() == "Where the harm took place"
+    assert not problems, "\n".join(problems)
