@@ -194,6 +194,7 @@ class FieldSpec:
     column: str | None = None
     key: str | None = None
     label: dict[str, str] = field(default_factory=dict)
+    choice_list: str | None = None  # the `choice_lists` entry its choices and their labels come from
 
 
 @dataclass(frozen=True)
@@ -415,6 +416,7 @@ def _fields(path: str, node: Any) -> tuple[FieldSpec, ...]:
                 column=column,
                 key=str(key) if key is not None else None,
                 label=_label(spec.get("label"), name) if "label" in spec else {},
+                choice_list=str(spec["list"]) if spec.get("list") else None,
             )
         )
     return tuple(specs)
