@@ -133,7 +133,10 @@ def seed(api, world, open_case, fire) -> dict:
         "task_id": [t["id"] for c in cases for t in c["tasks"]],
         "attachment_id": [attachment.get_json()["id"]],
         "obligation_id": [item["id"] for item in owed.get_json()["items"]],
-        "name": ["mau_01.pdf", "mau_01.docx", "dossier.pdf"],
+        "name": [
+            "mau_01.pdf",
+            "mau_01.docx",
+        ],  # dossier.pdf is the same renderer, slower: tests/api/test_forms.py
         "code": ["needs_meeting", "mau_01"],
         # A path parameter of one operation that another names alike.
         ("GET /cases/{case_id}/attachments/{attachment_id}", "case_id"): [received["id"]],

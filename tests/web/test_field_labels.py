@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from caseflow.workflow import current_engine
+from caseflow.workflow.definition import WorkflowError, load_definition
+from tests.conftest import ROOT
 
 
 def test_every_field_of_the_shipped_workflow_has_a_label_in_both_languages(app):
@@ -48,3 +52,25 @@ def test_the_separation_ground_reads_from_its_choice_list(web, open_case, fire):
     ground = current_engine().definition.lists["separation_grounds"].label("plan_refused", "vi")
     page = web("chair_a").text(f"/cases/{verified['id']}")
     assert f">{ground}</option>" in page and ">plan_refused</option>" not in page
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "why"),
+    [
+        ("  cancel: {vi:", "  cancle: {vi:", "field_labels: no trigger has a field 'cancle'"),
+        (
+            '  until: {vi: "Cách ly đến ngày", en: "Separated until"}',
+            '  until: {vi: "Cách ly đến ngày"}',
+            "'until' needs",
+        ),
+    ],
+)
+def test_a_field_label_for_no_field_or_in_one_language_stops_the_load(tmp_path, old, new, why):
+    text = (ROOT / "workflows" / "decree56.yaml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "decree56.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    (tmp_path / "forms").symlink_to(ROOT / "workflows" / "forms")
+    with pytest.raises(WorkflowError, match=re.escape(why)) as raised:
+        load_definition(path)
+    assert str(path) in str(raised.value)
