@@ -215,6 +215,8 @@ class WorkflowField(Body):
     type: str
     required: bool
     choices: list[str] | None = None
+    choice_list: str | None = Field(None, description="the `choice_lists` entry that labels the choices")
+    labels: LocalText | None = Field(None, description="what the field reads as on a page")
 
 
 class WorkflowTransition(Body):

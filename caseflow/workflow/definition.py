@@ -302,6 +302,8 @@ class WorkflowDefinition:
                             "type": f.type,
                             "required": f.required,
                             **({"choices": list(f.choices)} if f.choices else {}),
+                            **({"choice_list": f.choice_list} if f.choice_list else {}),
+                            **({"labels": dict(f.label)} if f.label else {}),
                         }
                         for f in t.fields
                     ],

@@ -74,3 +74,12 @@ def test_a_field_label_for_no_field_or_in_one_language_stops_the_load(tmp_path, 
     with pytest.raises(WorkflowError, match=re.escape(why)) as raised:
         load_definition(path)
     assert str(path) in str(raised.value)
+
+
+def test_integrations_read_the_same_labels_from_the_workflow_document(api, world):
+    workflow = api.get("/api/v1/workflow", "officer_a@test.vn").get_json()
+    [verify] = [t for t in workflow["transitions"] if t["trigger"] == "verify"]
+    fields = {f["name"]: f for f in verify["fields"]}
+    assert fields["harm_setting"]["labels"] == {"vi": "Môi trường bị xâm hại", "en": "Setting of the harm"}
+    assert fields["harm_setting"]["choice_list"] == "harm_settings"
+    assert "harm_settings" in workflow["choice_lists"]
