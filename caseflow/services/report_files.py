@@ -1,7 +1,7 @@
 """A periodic report in words people read, and as the files that leave CaseFlow (XLSX and CSV).
 
-Labels come from the Babel catalogs (indicators, breakdowns, fixed codes) and from the workflow
-file's choice lists; the files hold only the report's figures, never a case or a child.
+Labels come from the Babel catalogs (indicators and breakdowns here, the models' own codes in
+`services/labels.py`, shared with the pages) and from the workflow file's choice lists; the files hold only the report's figures, never a case or a child.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from caseflow.extensions import db
 from caseflow.models import Agency, OrgUnit, User
+from caseflow.services.labels import CHANNEL_LABELS, HARM_LABELS, LEVEL_LABELS, SEX_LABELS, label
 from caseflow.services.reports import NOT_RECORDED, Period, compute, dimension_codes, leaves_commune, suppress
 from caseflow.workflow.clock import LOCAL_TZ
 from caseflow.workflow.definition import WorkflowDefinition
@@ -58,26 +59,9 @@ DIMENSION_LISTS = {
     "closure_outcome": "closure_outcomes",
 }
 FIXED_LABELS = {
-    "sex": {"female": _l("Female"), "male": _l("Male"), "unknown": _l("Unknown")},
-    "harm_type": {
-        "violence": _l("Violence"),
-        "sexual_abuse": _l("Sexual abuse"),
-        "exploitation": _l("Exploitation, child labour"),
-        "trafficking": _l("Trafficking"),
-        "abandonment": _l("Abandonment"),
-        "neglect": _l("Neglect"),
-        "other": _l("Other harm"),
-    },
-    "channel": {
-        "hotline_111": _l("Hotline 111"),
-        "police": _l("Police"),
-        "school": _l("School"),
-        "health": _l("Health facility"),
-        "commune": _l("Commune office"),
-        "community": _l("Community member"),
-        "self": _l("The child"),
-        "other": _l("Other"),
-    },
+    "sex": SEX_LABELS,
+    "harm_type": HARM_LABELS,
+    "channel": CHANNEL_LABELS,
     "timeliness": {
         "on_time": _l("Done within the deadline"),
         "late": _l("Done late"),
@@ -85,7 +69,6 @@ FIXED_LABELS = {
         "open": _l("Not done, not yet due"),
     },
 }
-LEVEL_LABELS = {"province": _l("Province"), "district": _l("District"), "commune": _l("Commune")}
 
 
 def _value_label(
@@ -99,7 +82,7 @@ def _value_label(
         return agencies.get(code, code)
     if dimension in DIMENSION_LISTS and DIMENSION_LISTS[dimension] in definition.lists.lists:
         return definition.lists[DIMENSION_LISTS[dimension]].label(code, locale)
-    return str(FIXED_LABELS.get(dimension, {}).get(code, code))
+    return label(FIXED_LABELS.get(dimension, {}), code)
 
 
 def labelled(definition: WorkflowDefinition, report: dict[str, Any], locale: str) -> dict[str, Any]:

@@ -375,7 +375,7 @@ def _field_for(spec: FieldSpec) -> object:
     if spec.type == "bool":
         return BooleanField(label)
     if spec.type == "choice":
-        labels = helpers.CHOICE_LABELS.get(spec.name, {})
+        labels = helpers.choice_labels(spec)
         return SelectField(label, choices=_choices(labels, spec.choices, True), validate_choice=False)
     if spec.type == "date":
         return DateField(label, validators=[Optional()])
