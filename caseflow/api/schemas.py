@@ -298,6 +298,7 @@ class CaseSummary(Body):
 
 class CaseList(Page):
     items: list[CaseSummary]
+    total_exact: bool = Field(description="false: more than `total` cases match (the count stops there)")
 
 
 class CaseQuery(Paging):

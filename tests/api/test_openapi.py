@@ -92,7 +92,10 @@ def test_response_models_mark_the_keys_the_api_always_returns(client):
         "AgencyList",
         "CalendarList",
     ):
-        assert set(_schema(doc, envelope)["required"]) == {"items", "total", "page", "per_page"}, envelope
+        extra = {"total_exact"} if envelope == "CaseList" else set()  # the case list's count stops at a cap
+        assert set(_schema(doc, envelope)["required"]) == {"items", "total", "page", "per_page"} | extra, (
+            envelope
+        )
     assert _schema(doc, "Error")["required"] == ["error"]
     assert set(_schema(doc, "ErrorDetail")["required"]) == {"code", "message"}
     ok = doc["paths"]["/auth/token"]["post"]["responses"]["200"]
