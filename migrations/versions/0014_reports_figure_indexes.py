@@ -1,8 +1,8 @@
 """report figures read from indexes: the cohort's columns beside (received_at, id), the child's
 and the tasks' statistics beside their case
 
-Revision ID: 0013_reports
-Revises: 0011
+Revision ID: 0014_reports
+Revises: 0013_security
 Create Date: 2026-12-01 12:40:00
 
 A province's annual report groups most of the register: read from the tables, each of its
@@ -16,8 +16,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0013_reports'
-down_revision = '0011'
+revision = "0014_reports"
+down_revision = "0013_security"
 branch_labels = None
 depends_on = None
 
