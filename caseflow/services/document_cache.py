@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -146,3 +147,17 @@ def cached(
         with contextlib.suppress(OSError):
             part.unlink(missing_ok=True)
     return content, False
+
+
+def files_of(case_id: int) -> list[Path]:
+    """The files the cache keeps for a case (documents and half-written ones)."""
+    base = folder() / str(case_id)
+    return sorted(p for p in base.iterdir() if p.is_file()) if base.is_dir() else []
+
+
+def clear(case_id: int) -> int:
+    """Remove every cached document of a case (its anonymisation): how many there were. Its
+    revisions are erased in place, keeping their ids and moments, so the keys would still match."""
+    files = files_of(case_id)
+    shutil.rmtree(folder() / str(case_id), ignore_errors=True)
+    return len(files)
