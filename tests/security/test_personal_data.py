@@ -14,7 +14,7 @@ from caseflow import crypto
 from caseflow.extensions import db
 from caseflow.models import Case, CaseEvent, Child, Informant, Task
 from caseflow.models.types import utcnow
-from caseflow.services import document_cache
+from caseflow.services import audit_chain, document_cache
 from caseflow.services import forms as form_service
 from caseflow.services.backup import attachments_dir
 from caseflow.workflow import current_engine
@@ -151,7 +151,9 @@ def test_retention_anonymises_old_closed_cases_keeping_statistics_and_the_chain(
 FATHER = "Hoàng Văn Bố Thật"
 MOTHER = "Đinh Thị Mẹ Thật"
 PARTICIPANT = "Lò Văn Người Họp"
-FORM_SECRETS = (FATHER, MOTHER, PARTICIPANT)
+CORRECTED_NAME = "Hoàng Thị Mai Khuê Đúng"
+CORRECTION_REASON = "Giấy khai sinh ghi khác"
+FORM_SECRETS = (FATHER, MOTHER, PARTICIPANT, CORRECTED_NAME)
 
 
 def _readable(value: object, table: str, column: str) -> str:
@@ -213,6 +215,12 @@ def full_dossier(api, world, identity_case, app, tmp_path):
     }
     form_service.save(current_engine(), officer, case, "needs_meeting", {"data": meeting, "revision": 0})
     db.session.commit()
+    resp = api.post(
+        f"/api/v1/cases/{case_id}/child/corrections",
+        OFFICER,
+        json={"version": case.version, "reason": CORRECTION_REASON, "changes": {"full_name": CORRECTED_NAME}},
+    )
+    assert resp.status_code == 200, resp.get_json()
     upload = {
         "file": (io.BytesIO(_pdf()), "scan.pdf"),
         "kind": "evidence",
@@ -295,6 +303,17 @@ class TestRetentionErasesEveryCopy:
         assert resp.status_code == 200 and CHILD_NAME not in printed and FATHER not in printed
         verify = runner.invoke(args=["caseflow", "verify-audit"])
         assert verify.exit_code == 0, verify.output
+        # The correction's digest, all the trail keeps of it, cannot confirm a guess of its content.
+        guessed = {
+            "reason": CORRECTION_REASON,
+            "before": {"full_name": CHILD_NAME},
+            "after": {"full_name": CORRECTED_NAME},
+        }
+        kept = [
+            e.data[audit_chain.REDACTED]
+            for e in db.session.scalars(select(CaseEvent).where(CaseEvent.kind == "correction"))
+        ]
+        assert len(kept) == 1 and audit_chain.data_digest(guessed) not in kept
 
 
 def _ELEVEN_YEARS_AGO():  # noqa: N802 - read as a constant
