@@ -39,7 +39,7 @@ def queue_prefix(redis_url):
     prefix = f"cftest-{uuid.uuid4().hex[:10]}"
     yield prefix
     connection = Redis.from_url(redis_url)
-    for short in ("mail", "scan"):
+    for short in ("mail", "scan", "documents"):
         queue = Queue(f"{prefix}-{short}", connection=connection)
         registries = (
             queue.started_job_registry,
@@ -155,6 +155,23 @@ class WorkerRunner:
                     self.kill(process)
                     process.wait(10)
             self.kill(process)  # anything left in its group
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """How many PDFs this process really rendered (the real renderer, counted): a download
+    served from the cache renders none."""
+    from caseflow.services import documents
+
+    counts = {"pdf": 0}
+    real = documents.render_pdf
+
+    def pdf(pages):
+        counts["pdf"] += 1
+        return real(pages)
+
+    monkeypatch.setattr(documents, "render_pdf", pdf)
+    return counts
 
 
 @pytest.fixture
