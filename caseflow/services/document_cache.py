@@ -4,7 +4,7 @@ A file is found by a hash of everything that decides what it prints: the latest 
 each form in it (a new revision is a new key, so the old file is never served again), the
 document's "template version" (the print template and stylesheet, the form declarations, the
 Vietnamese catalog and the layout code), the locale, whether the reader sees identity, and the
-case's reference and communes. Files live outside the web root (CASEFLOW_DOCUMENT_CACHE_DIR),
+case's reference, communes and anonymisation. Files live outside the web root (CASEFLOW_DOCUMENT_CACHE_DIR),
 encrypted like the identity they may hold; the backup leaves them out, since a missing or
 unreadable file is simply rendered again. One file is kept per case, document and identity
 view: storing a newer one removes the ones it replaces.
@@ -37,7 +37,7 @@ from caseflow.extensions import db
 from caseflow.models import Case, FormRecord
 from caseflow.workflow import current_forms
 
-KEY_FORMAT = 1  # bumped when the key's ingredients change
+KEY_FORMAT = 2  # bumped when the key's ingredients change
 # Where a session keeps the forms it saved, by case, until its transaction commits.
 PENDING = "caseflow_prerender"
 Prerenderer = Callable[[dict[int, set[str]]], None]
@@ -98,7 +98,9 @@ def key(
         "locale": locale,
         "identity": show_identity,
         "extension": extension,
-        "case": [case.id, case.reference, communes],
+        # Anonymisation erases revisions in place (same ids and moments): a file rendered before
+        # it, even one a prerender job was still writing as the cache was cleared, is never served.
+        "case": [case.id, case.reference, communes, str(case.anonymised_at)],
         "revisions": [[code, revisions.get(code)] for code in codes],
     }
     return hashlib.sha256(json.dumps(ingredients, sort_keys=True).encode()).hexdigest()

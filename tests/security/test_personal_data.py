@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from datetime import timedelta
 
 import pytest
@@ -240,7 +241,7 @@ class TestRetentionErasesEveryCopy:
         return {"REPORT_MIN_COUNT": 1}  # nothing suppressed: the figures are compared exactly
 
     def test_no_name_is_left_in_any_table_forms_files_or_cache_and_the_figures_still_count(
-        self, app, api, runner, full_dossier, sql, backend
+        self, app, api, runner, full_dossier, sql, backend, tmp_path
     ):
         case_id = full_dossier["id"]
         before = _everything_in_the_database(sql)
@@ -266,6 +267,8 @@ class TestRetentionErasesEveryCopy:
         assert f"would erase: form revisions {revisions}, attachments 1, cached documents 1," in dry.output
         assert files[0].exists() and CHILD_NAME in "\n".join(_everything_in_the_database(sql).values())
 
+        kept = tmp_path / "cache-before-retention"
+        shutil.copytree(cache, kept)  # as a prerender job still writing when the cache is cleared
         done = runner.invoke(args=["caseflow", "retention"])
         assert done.exit_code == 0 and f"erased: form revisions {revisions}, attachments 1" in done.output
         db.session.expire_all()
@@ -297,7 +300,9 @@ class TestRetentionErasesEveryCopy:
         assert harmed["breakdown"]["age_group"]["11-15"] == 1 and harmed["breakdown"]["harm_type"] == {
             "violence": 1
         }
-        # The dossier of the anonymised case prints without anyone's name.
+        # The dossier of the anonymised case prints without anyone's name, even with the files
+        # rendered before the retention put back.
+        shutil.copytree(kept, cache)
         resp = api.get(f"/api/v1/cases/{case_id}/documents/dossier.pdf", OFFICER)
         printed = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(resp.data)).pages)
         assert resp.status_code == 200 and CHILD_NAME not in printed and FATHER not in printed
