@@ -69,6 +69,9 @@ def mail_config(smtp_server, redis_url, queue_prefix) -> dict:
         "NOTIFICATION_BACKOFF_SECONDS": 0.5,
         "NOTIFICATION_LEASE_SECONDS": 30,
         "SWEEP_GRACE_SECONDS": 0,
+        # Saved forms' documents are prerendered in test_prerender_job; elsewhere the layouts
+        # would only take the cores the mail tests time (their jobs are scheduled, never due).
+        "PRERENDER_DELAY_SECONDS": 3600,
     }
 
 
