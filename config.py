@@ -48,6 +48,9 @@ class Config:
     # Where printed documents (PDF, DOCX) are kept once rendered, encrypted, outside the web root
     # (unset: instance/document_cache); not backed up: any file is rendered again when missing.
     CASEFLOW_DOCUMENT_CACHE_DIR = os.environ.get("CASEFLOW_DOCUMENT_CACHE_DIR") or None
+    # With REDIS_URL, seconds after a form is saved that the worker lays out the case's dossier
+    # into that cache: the saves of those seconds are rendered once, together.
+    PRERENDER_DELAY_SECONDS = float(os.environ.get("CASEFLOW_PRERENDER_DELAY_SECONDS", "10"))
     # The overdue ladder's numbers; unset keeps the workflow file's (`escalation:`).
     # Hours clock: how often a breached emergency task is reminded again (file: 4).
     ESCALATION_REPEAT_HOURS = os.environ.get("CASEFLOW_ESCALATION_REPEAT_HOURS")

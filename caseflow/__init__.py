@@ -67,7 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     from caseflow.extensions import babel, csrf, db, mail, migrate
     from caseflow.jobs import dispatch
-    from caseflow.services import outbox
+    from caseflow.services import document_cache, outbox
 
     logs.init_app(app)  # first: JSON lines and request ids for everything after
     crypto.init_app(app)  # the data keys, from the setting or instance/data_key: before any row is read
@@ -86,6 +86,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     metrics.init_app(app)  # /metrics for Prometheus: token or loopback only
     # Outbox rows leave after their transaction commits, through the job queue's senders.
     outbox.init_app(app, send=dispatch.send, send_digests=dispatch.send_digests)
+    # A saved form's documents are laid out by the worker before anyone downloads them.
+    document_cache.init_app(app, prerender=dispatch.prerender)
     actions.init_app(app)  # signed single-use links in agency mails
     security.init_app(app)  # rate limits, proxy headers, security headers, boundary checks
     cli.init_app(app)

@@ -124,12 +124,12 @@ def escalate() -> None:
 
 
 @group.command("worker")
-@click.option("--queues", default="mail,scan", help="Short queue names, comma-separated.")
+@click.option("--queues", default="mail,scan,documents", help="Short queue names, comma-separated.")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--cron/--no-cron", default=True, help="Also enqueue the periodic scan (RQ CronScheduler).")
 @click.option("--fork/--no-fork", default=True, help="A work horse per job (default), or jobs in-process.")
 def worker(queues: str, burst: bool, cron: bool, fork: bool) -> None:
-    """An RQ worker with the app context on the mail and scan queues (REDIS_URL required)."""
+    """An RQ worker with the app context on the mail, scan and documents queues (REDIS_URL required)."""
     from flask import current_app
 
     from caseflow.worker import run_worker

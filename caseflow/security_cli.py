@@ -98,11 +98,15 @@ def retention(dry_run: bool) -> None:
     statistics stay, the trail keeps its chain."""
     from caseflow.services.personal_data import anonymise_due, retention_years
 
-    done = anonymise_due(dry_run=dry_run)
+    done, erased = anonymise_due(dry_run=dry_run)
     verb = "would be anonymised" if dry_run else "anonymised"
     click.echo(
         f"{len(done)} case(s) closed over {retention_years():g} years ago {verb}"
         + (": " + ", ".join(done) if done else "")
+    )
+    erasing = "would erase" if dry_run else "erased"
+    click.echo(
+        f"{erasing}: " + ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in erased.to_json().items())
     )
 
 

@@ -16,8 +16,10 @@ log = logging.getLogger("caseflow.jobs")
 
 MAIL = "mail"
 SCAN = "scan"
-# Mail first: a scan can wait a few seconds, a task-created mail should not wait behind a scan.
-QUEUES = (MAIL, SCAN)
+DOCUMENTS = "documents"
+# Mail first: a scan can wait a few seconds, a task-created mail should not wait behind a scan;
+# prerendering documents last: it only saves a later reader a wait.
+QUEUES = (MAIL, SCAN, DOCUMENTS)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,6 +32,12 @@ APP_FACTORY: Callable[[], Flask] | None = None
 def queue_name(app: Flask, short: str) -> str:
     """The full queue name; the prefix lets test runs and installations share one Redis."""
     return f"{app.config['CASEFLOW_QUEUE_PREFIX']}-{short}"
+
+
+def prerender_key(app: Flask, case_id: int) -> str:
+    """The Redis set of a case's forms saved since its prerender job last started (caseflow.jobs
+    .dispatch adds to it, caseflow.jobs.documents empties it)."""
+    return f"{queue_name(app, DOCUMENTS)}:prerender:{case_id}"
 
 
 def redis_connection(app: Flask) -> Redis:

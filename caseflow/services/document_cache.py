@@ -4,10 +4,15 @@ A file is found by a hash of everything that decides what it prints: the latest 
 each form in it (a new revision is a new key, so the old file is never served again), the
 document's "template version" (the print template and stylesheet, the form declarations, the
 Vietnamese catalog and the layout code), the locale, whether the reader sees identity, and the
-case's reference and communes. Files live outside the web root (CASEFLOW_DOCUMENT_CACHE_DIR),
+case's reference, communes and anonymisation. Files live outside the web root (CASEFLOW_DOCUMENT_CACHE_DIR),
 encrypted like the identity they may hold; the backup leaves them out, since a missing or
 unreadable file is simply rendered again. One file is kept per case, document and identity
 view: storing a newer one removes the ones it replaces.
+
+A saved revision (an edit on the page or the API, or a trigger recording its form) is noted
+with `saved`; once its transaction commits, the cases and forms saved go to the prerenderer
+`init_app` was given (caseflow.jobs.dispatch: a debounced job on the worker), which lays the
+documents out before anyone asks for them. Nothing is handed over for a rolled-back save.
 """
 
 from __future__ import annotations
@@ -19,19 +24,23 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from flask import current_app
-from sqlalchemy import func, select
+from flask import Flask, current_app
+from sqlalchemy import event, func, select
 
 from caseflow.crypto import DecryptionError, is_encrypted, keyring
 from caseflow.extensions import db
 from caseflow.models import Case, FormRecord
 from caseflow.workflow import current_forms
 
-KEY_FORMAT = 1  # bumped when the key's ingredients change
+KEY_FORMAT = 2  # bumped when the key's ingredients change
+# Where a session keeps the forms it saved, by case, until its transaction commits.
+PENDING = "caseflow_prerender"
+Prerenderer = Callable[[dict[int, set[str]]], None]
 logger = logging.getLogger(__name__)
 
 _versions: dict[tuple, str] = {}
@@ -89,7 +98,9 @@ def key(
         "locale": locale,
         "identity": show_identity,
         "extension": extension,
-        "case": [case.id, case.reference, communes],
+        # Anonymisation erases revisions in place (same ids and moments): a file rendered before
+        # it, even one a prerender job was still writing as the cache was cleared, is never served.
+        "case": [case.id, case.reference, communes, str(case.anonymised_at)],
         "revisions": [[code, revisions.get(code)] for code in codes],
     }
     return hashlib.sha256(json.dumps(ingredients, sort_keys=True).encode()).hexdigest()
@@ -146,3 +157,46 @@ def cached(
         with contextlib.suppress(OSError):
             part.unlink(missing_ok=True)
     return content, False
+
+
+def files_of(case_id: int) -> list[Path]:
+    """The files the cache keeps for a case (documents and half-written ones)."""
+    base = folder() / str(case_id)
+    return sorted(p for p in base.iterdir() if p.is_file()) if base.is_dir() else []
+
+
+def clear(case_id: int) -> int:
+    """Remove every cached document of a case (its anonymisation): how many there were. Its
+    revisions are erased in place, keeping their ids and moments, so the keys would still match."""
+    files = files_of(case_id)
+    shutil.rmtree(folder() / str(case_id), ignore_errors=True)
+    return len(files)
+
+
+def saved(case_id: int, code: str) -> None:
+    """Note that a revision of `code` was written for the case in the current transaction: once
+    it commits, its documents are prerendered."""
+    db.session.info.setdefault(PENDING, {}).setdefault(case_id, set()).add(code)
+
+
+def _hand_over(session) -> None:  # noqa: ANN001 - SQLAlchemy event signature
+    pending = session.info.pop(PENDING, None)
+    if pending:
+        prerenderer = current_app.extensions.get("caseflow_prerender")
+        if prerenderer is not None:
+            prerenderer(pending)
+
+
+def _forget(session, previous_transaction) -> None:  # noqa: ANN001
+    if not previous_transaction.nested:  # a savepoint's rollback leaves the outer saves standing
+        session.info.pop(PENDING, None)
+
+
+def init_app(app: Flask, prerender: Prerenderer) -> None:
+    """Set who prerenders the documents of committed saves; hand them over after each commit."""
+    app.extensions["caseflow_prerender"] = prerender
+    if not getattr(init_app, "_hooked", False):
+        # db.session is one scoped session for every app: hook it once.
+        event.listen(db.session, "after_commit", _hand_over)
+        event.listen(db.session, "after_soft_rollback", _forget)
+        init_app._hooked = True  # type: ignore[attr-defined]

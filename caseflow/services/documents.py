@@ -10,6 +10,7 @@ not see identity.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -334,11 +335,39 @@ MIMETYPES = {
 }
 
 
+def _document(case: Case, stem: str, extension: str, shown: bool) -> tuple[bytes, bool]:
+    """A document's bytes from the cache, rendered and kept when missing; and whether it came
+    from the cache."""
+    from caseflow.services import document_cache
+
+    codes = DOSSIER if stem == "dossier" else (stem,)
+
+    def render() -> bytes:
+        pages = layouts(case, codes, shown)
+        return render_pdf(pages) if extension == "pdf" else render_docx(pages)
+
+    return document_cache.cached(case, stem, extension, codes, _sources(), LOCALE, shown, render)
+
+
+def prerender(case: Case, codes: Iterable[str] = ()) -> dict[str, int]:
+    """Put the case's dossier PDF, and the PDF of each form in `codes` (those just saved), into
+    the cache for readers who see identity and for those who do not, so that the next download
+    is not laid out while someone waits: how many were rendered and how many were there already."""
+    forms = current_forms().forms
+    stems = ["dossier", *sorted(code for code in set(codes) if code in forms)]
+    done = {"rendered": 0, "cached": 0}
+    for stem in stems:
+        for shown in (True, False):
+            _content, hit = _document(case, stem, "pdf", shown)
+            done["cached" if hit else "rendered"] += 1
+    return done
+
+
 def download(user: User, case: Case, name: str) -> tuple[bytes, str, str]:
     """`mau_01.pdf`, `mau_04.docx` or `dossier.pdf` of a case the caller can see: the file, its
     type and its name. Each download is an event in the trail, with whether identity was in it."""
     from caseflow.extensions import db
-    from caseflow.services import access, audit, document_cache
+    from caseflow.services import access, audit
     from caseflow.services.errors import NotFound
 
     stem, _, extension = name.rpartition(".")
@@ -346,13 +375,7 @@ def download(user: User, case: Case, name: str) -> tuple[bytes, str, str]:
         raise NotFound("No such document")
     form_service.require_read(user, case)
     shown = access.can_see_identity(user, case)
-    codes = DOSSIER if stem == "dossier" else (stem,)
-
-    def render() -> bytes:
-        pages = layouts(case, codes, shown)
-        return render_pdf(pages) if extension == "pdf" else render_docx(pages)
-
-    content, _hit = document_cache.cached(case, stem, extension, codes, _sources(), LOCALE, shown, render)
+    content, _hit = _document(case, stem, extension, shown)
     # Every download is in the trail, from the cache or not.
     audit.add(case.id, "document_downloaded", actor=user, data={"document": name, "identity_shown": shown})
     db.session.commit()

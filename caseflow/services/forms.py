@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from caseflow.extensions import db
 from caseflow.models import Agency, Case, FormRecord, OrgUnit, User
 from caseflow.models.types import utcnow
-from caseflow.services import access
+from caseflow.services import access, document_cache
 from caseflow.services.errors import Conflict, Forbidden, Invalid, NotFound
 from caseflow.services.validation import parse_moment
 from caseflow.workflow import current_forms
@@ -338,6 +338,7 @@ def save(engine: Engine, user: User, case: Case, code: str, payload: object) -> 
                 run.write_changes()
             run.record("form_recorded", data={"code": code, "revision": record.revision})
             db.session.flush()
+            document_cache.saved(case.id, code)
     except IntegrityError as exc:
         raise Conflict("Someone else saved this form at the same moment; reload and try again") from exc
     return record
@@ -448,6 +449,7 @@ def _record_from(run: Any, spec: Any, roots: dict, recorded_with: str) -> None:
         },
     )
     run.record("form_recorded", data={"code": form.code, "revision": revision, "by": recorded_with})
+    document_cache.saved(case.id, form.code)
 
 
 _INSERT_RECORD = insert(FormRecord.__table__)

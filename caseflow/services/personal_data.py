@@ -9,24 +9,35 @@
   from 7 years of age, the child's (Law on Children Art. 6, 33; Law 91/2025 Art. 24).
 - `anonymise_due` (`flask caseflow retention`): closed cases past the retention period lose the
   identity and the free text; the statistics (sex, age, harm, communes, dates, tasks) stay.
+  That reaches every place the case's people are written down: the child, the informant, the
+  case's and tasks' free text, every revision of every form (what is erased is read from the
+  form's declaration, `erase_form_values`), the attached files, the cached printed documents,
+  and the content of the trail (its digests stay, so the chain still verifies).
 """
 
 from __future__ import annotations
 
+import secrets
+import shutil
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
 from caseflow.extensions import db
-from caseflow.models import Case, CaseEvent, Informant, Task, User
+from caseflow.models import Attachment, Case, CaseEvent, FormRecord, Informant, Task, User
 from caseflow.models.types import utcnow
-from caseflow.services import access, audit, audit_chain
+from caseflow.services import access, audit, audit_chain, document_cache
+from caseflow.services.backup import attachments_dir
 from caseflow.services.cases import get_case, trail_of
 from caseflow.services.errors import Conflict, Forbidden
 from caseflow.services.validation import Fields
+from caseflow.workflow import current_forms
 from caseflow.workflow.clock import LOCAL_TZ
+from caseflow.workflow.forms import PERSON_PARTS, FormDef, FormField
 
 ACCESS_KINDS = ("read", "export", "access_log", "document", "attachment_download", "disclosure")
 CHILD_CONSENT_AGE = 7
@@ -164,7 +175,14 @@ def correct_child(user: User, case_id: int, payload: object) -> Case:
         case.id,
         "correction",
         actor=user,
-        data={"reason": reason, "before": before, "after": {k: _iso(v) for k, v in values.items()}},
+        data={
+            "reason": reason,
+            "before": before,
+            "after": {k: _iso(v) for k, v in values.items()},
+            # Past retention the trail keeps only a digest of this event: with a random salt in
+            # it, nobody can confirm a guessed name (and a common reason) against that digest.
+            "salt": secrets.token_hex(16),
+        },
     )
     db.session.commit()
     return case
@@ -225,21 +243,155 @@ def due_for_anonymisation(now: datetime | None = None) -> list[Case]:
     )
 
 
-def anonymise(case: Case, now: datetime | None = None) -> None:
-    """Erase the identity and the free text of one closed case; keep what statistics count."""
+# What a form keeps past retention, decided from each field's declared type: codes and numbers
+# are what the figures count and name nobody; free text names people, and a person's parts keep
+# only their coded ones (sex, age), whoever the person is. Dates of the procedure stay, like the
+# case's own; a birth date is a person's part and goes.
+KEPT_TYPES = ("bool", "choice", "choices", "number", "date", "datetime")
+KEPT_PERSON_TYPES = ("choice", "number")
+# What a separation keeps: when and why, never where the child was or with whom.
+SEPARATION_KEPT = ("active", "ground", "since", "first_decision_on", "until", "decision_number", "ended_at")
+
+
+def _kept_person(spec: FormField, value: Any, born_age: int | None) -> dict | None:
+    if not isinstance(value, dict):
+        return None
+    kept = {part: v for part, v in value.items() if PERSON_PARTS.get(part) in KEPT_PERSON_TYPES}
+    if "age" in spec.parts and "age" not in kept and value.get("birth_date") and born_age is not None:
+        kept["age"] = born_age  # the age survives the birth date, as on the child's row
+    return kept or None
+
+
+def _kept_value(spec: FormField, value: Any, born_age: int | None) -> Any:
+    if value is None:
+        return None
+    if spec.type == "person":
+        return _kept_person(spec, value, born_age)
+    if spec.identity:
+        return None  # declared identity (an address, a shelter, the family): nothing of it stays
+    if spec.type == "rows":
+        rows = [
+            kept
+            for row in value
+            if isinstance(row, dict)
+            and (kept := {c.name: row[c.name] for c in spec.fields if c.name in row and c.type in KEPT_TYPES})
+        ]
+        return rows or None
+    return value if spec.type in KEPT_TYPES else None
+
+
+def erase_form_values(form: FormDef | None, values: dict, born_age: int | None = None) -> tuple[dict, dict]:
+    """A revision's values past retention, split as the form keeps them (data, identity): each
+    field's declaration decides, never a list of names. `born_age`: the age to keep in a person
+    whose birth date goes. A form no longer declared keeps nothing."""
+    if form is None:
+        return {}, {}
+    kept = {
+        spec.name: value
+        for spec in form.fields
+        if (value := _kept_value(spec, values.get(spec.name), born_age)) is not None
+    }
+    identity = set(form.identity_fields)
+    return (
+        {k: v for k, v in kept.items() if k not in identity},
+        {k: v for k, v in kept.items() if k in identity},
+    )
+
+
+@dataclass
+class Erasure:
+    """What an anonymisation erases (or, in a dry run, would): form revisions, attached files,
+    cached printed documents and trail events."""
+
+    form_revisions: int = 0
+    attachments: int = 0
+    cached_documents: int = 0
+    trail_events: int = 0
+
+    def add(self, other: Erasure) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def to_json(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def _attachment_folder(case: Case) -> Path:
+    return attachments_dir() / str(case.id)
+
+
+def erasure_of(case: Case) -> Erasure:
+    """What `anonymise` would erase of this case, counted without changing anything."""
+    table = CaseEvent.__table__
+    redacted = 0
+    events = 0
+    for (data,) in db.session.execute(select(table.c.data).where(table.c.case_id == case.id)):
+        events += 1
+        redacted += set(data or {}) == {audit_chain.REDACTED}
+    return Erasure(
+        form_revisions=db.session.scalar(select(func.count()).where(FormRecord.case_id == case.id)) or 0,
+        attachments=db.session.scalar(select(func.count()).where(Attachment.case_id == case.id)) or 0,
+        cached_documents=len(document_cache.files_of(case.id)),
+        trail_events=events - redacted,
+    )
+
+
+def _erase_forms(case: Case, born_age: int | None) -> int:
+    forms = current_forms().forms
+    records = list(db.session.scalars(select(FormRecord).where(FormRecord.case_id == case.id)))
+    for record in records:
+        values = {**(record.data or {}), **(record.identity or {})}
+        record.data, record.identity = erase_form_values(forms.get(record.code), values, born_age)
+        record.reason = None
+    return len(records)
+
+
+def _erase_attachments(case: Case) -> int:
+    """The case's files and their rows go. Every attachment is evidence or a signed scan of a
+    form, so any of them may show the child; nothing the figures count is in them; and a row
+    kept without its file would only keep its free-text description and serve a broken link.
+    The trail keeps, as a digest, that a file was added and downloaded."""
+    items = list(db.session.scalars(select(Attachment).where(Attachment.case_id == case.id)))
+    root = attachments_dir()
+    for item in items:
+        (root / item.stored_name).unlink(missing_ok=True)
+    folder = _attachment_folder(case)
+    if folder.is_dir():  # what an interrupted upload left (.part) goes too
+        shutil.rmtree(folder)
+    db.session.execute(delete(Attachment).where(Attachment.case_id == case.id))
+    return len(items)
+
+
+def anonymise(case: Case, now: datetime | None = None) -> Erasure:
+    """Erase the identity and the free text of one closed case; keep what statistics count.
+    The files go before the commit: should the commit fail, the case is still due and the next
+    run erases again what is left."""
     now = now or utcnow()
+    counted = erasure_of(case)
     child = case.child
+    born_age = None
     if child is not None:
         received = case.received_at.astimezone(LOCAL_TZ).date()
-        child.estimated_age = _age(child, received)  # the age group survives the birth date
+        born_age = _age(child, received)
+        child.estimated_age = born_age  # the age group survives the birth date
         child.full_name, child.date_of_birth = "", None
         child.address = child.school = child.family = None
     if case.informant is not None:
         case.informant.name = case.informant.phone = case.informant.relation = None
     case.summary, case.findings, case.closure_reason = "", None, None
     case.plan, case.data = None, None
+    if case.separation:
+        case.separation = {k: case.separation.get(k) for k in SEPARATION_KEPT if k in case.separation}
+    if case.proceedings:  # the decisions' text and the police's case number lead back to the child
+        case.proceedings = {
+            k: v for k, v in case.proceedings.items() if k in ("referred_at", "investigating_body")
+        }
+    case.police_case_number = None
     for task in db.session.scalars(select(Task).where(Task.case_id == case.id)):
         task.description = task.outcome = task.note = None
+    _erase_forms(case, born_age)
+    _erase_attachments(case)
+    document_cache.clear(case.id)
     case.anonymised_at = now
     db.session.flush()
     # The trail's content goes too, its digests stay: the chain still verifies (audit_chain).
@@ -255,15 +407,24 @@ def anonymise(case: Case, now: datetime | None = None) -> None:
             .where(table.c.id == event_id)
             .values(data={audit_chain.REDACTED: audit_chain.data_digest(data)})
         )
-    audit.add(case.id, "anonymised", actor_label="retention", data={"retention_years": retention_years()})
+    audit.add(
+        case.id,
+        "anonymised",
+        actor_label="retention",
+        data={"retention_years": retention_years(), "erased": counted.to_json()},
+    )
+    return counted
 
 
-def anonymise_due(dry_run: bool = False) -> list[str]:
-    """Anonymise every closed case past the retention period; the references of those done."""
-    done = []
+def anonymise_due(dry_run: bool = False) -> tuple[list[str], Erasure]:
+    """Anonymise every closed case past the retention period: the references of those done (or,
+    in a dry run, due) and what was (would be) erased of them."""
+    done, total = [], Erasure()
     for case in due_for_anonymisation():
         done.append(case.reference or str(case.id))
-        if not dry_run:
-            anonymise(case)
+        if dry_run:
+            total.add(erasure_of(case))
+        else:
+            total.add(anonymise(case))
             db.session.commit()
-    return done
+    return done, total

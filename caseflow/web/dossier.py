@@ -256,6 +256,7 @@ def _form_page(
         conflict=conflict,
         title=form.title.get(locale(), form.code),
         short=form.short.get(locale(), form.code),
+        saved_by=_saved_by(record) if record else "",
     ), status
 
 
@@ -264,6 +265,15 @@ def _form_page(
 def edit(case_id: int, code: str) -> tuple[str, int]:
     form = current_forms().forms.get(code) or abort(404)
     return _form_page(_case(case_id), form)
+
+
+def _saved_by(record: FormRecord) -> str:
+    """Who saved a revision, in words: the person, or the moment that wrote it without one."""
+    if record.recorded_by is not None:
+        return record.recorded_by.name
+    if record.recorded_with == form_service.RECORDED_AT_INTAKE:
+        return _("At intake")
+    return trigger_label(record.recorded_with) if record.recorded_with else _("The system")
 
 
 def _recorded_how(record: FormRecord) -> str:

@@ -164,3 +164,14 @@ def test_a_cache_that_cannot_be_written_still_gives_the_document(api, open_case,
         resp = api.get(f"/api/v1/cases/{case_id}/documents/mau_01.pdf", OFFICER)
         assert resp.status_code == 200 and CHILD_NAME in _text(resp.data)
     assert renders["pdf"] == 2
+
+
+def test_without_a_worker_a_save_renders_nothing_and_the_download_renders(api, open_case, cache_dir, renders):
+    """The embedded default has no worker: prerendering in the saving process would take the
+    CPU the request (and the next ones) need, so it is left to the download."""
+    case_id = open_case()["id"]
+    data = {"assessed_on": "2026-11-30", "risks": "Bố dượng uống rượu", "conclusion": "Cần hỗ trợ tâm lý"}
+    resp = api.put(f"/api/v1/cases/{case_id}/forms/mau_03", OFFICER, json={"data": data, "revision": 0})
+    assert resp.status_code == 200 and renders["pdf"] == 0 and not cache_dir.exists()
+    assert api.get(f"/api/v1/cases/{case_id}/documents/dossier.pdf", OFFICER).status_code == 200
+    assert renders["pdf"] == 1

@@ -39,7 +39,7 @@ def queue_prefix(redis_url):
     prefix = f"cftest-{uuid.uuid4().hex[:10]}"
     yield prefix
     connection = Redis.from_url(redis_url)
-    for short in ("mail", "scan"):
+    for short in ("mail", "scan", "documents"):
         queue = Queue(f"{prefix}-{short}", connection=connection)
         registries = (
             queue.started_job_registry,
@@ -69,6 +69,9 @@ def mail_config(smtp_server, redis_url, queue_prefix) -> dict:
         "NOTIFICATION_BACKOFF_SECONDS": 0.5,
         "NOTIFICATION_LEASE_SECONDS": 30,
         "SWEEP_GRACE_SECONDS": 0,
+        # Saved forms' documents are prerendered in test_prerender_job; elsewhere the layouts
+        # would only take the cores the mail tests time (their jobs are scheduled, never due).
+        "PRERENDER_DELAY_SECONDS": 3600,
     }
 
 
@@ -155,6 +158,23 @@ class WorkerRunner:
                     self.kill(process)
                     process.wait(10)
             self.kill(process)  # anything left in its group
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """How many PDFs this process really rendered (the real renderer, counted): a download
+    served from the cache renders none."""
+    from caseflow.services import documents
+
+    counts = {"pdf": 0}
+    real = documents.render_pdf
+
+    def pdf(pages):
+        counts["pdf"] += 1
+        return real(pages)
+
+    monkeypatch.setattr(documents, "render_pdf", pdf)
+    return counts
 
 
 @pytest.fixture

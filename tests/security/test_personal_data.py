@@ -2,14 +2,42 @@
 
 from __future__ import annotations
 
+import io
+import json
+import shutil
 from datetime import timedelta
 
+import pytest
+from pypdf import PdfReader, PdfWriter
 from sqlalchemy import select
 
+from caseflow import crypto
 from caseflow.extensions import db
 from caseflow.models import Case, CaseEvent, Child, Informant, Task
 from caseflow.models.types import utcnow
-from tests.security.conftest import CHILD_NAME, INFORMANT_PHONE, NOTE_TEXT
+from caseflow.services import audit_chain, document_cache
+from caseflow.services import forms as form_service
+from caseflow.services.backup import attachments_dir
+from caseflow.workflow import current_engine
+from caseflow.workflow.clock import LOCAL_TZ
+from tests.security.conftest import (
+    CHILD_ADDRESS,
+    CHILD_NAME,
+    INFORMANT_NAME,
+    INFORMANT_PHONE,
+    NOTE_TEXT,
+    SECRETS,
+)
+
+OFFICER = "officer_a@test.vn"
+
+
+def _pdf() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def test_the_chair_exports_the_whole_record_and_the_export_is_in_the_trail(api, identity_case):
@@ -119,6 +147,182 @@ def test_retention_anonymises_old_closed_cases_keeping_statistics_and_the_chain(
     assert verify.exit_code == 0, verify.output
     again = runner.invoke(args=["caseflow", "retention"])
     assert "0 case(s)" in again.output
+
+
+FATHER = "Hoàng Văn Bố Thật"
+MOTHER = "Đinh Thị Mẹ Thật"
+PARTICIPANT = "Lò Văn Người Họp"
+CORRECTED_NAME = "Hoàng Thị Mai Khuê Đúng"
+CORRECTION_REASON = "Giấy khai sinh ghi khác"
+FORM_SECRETS = (FATHER, MOTHER, PARTICIPANT, CORRECTED_NAME)
+
+
+def _readable(value: object, table: str, column: str) -> str:
+    """A cell as the database holds it, decrypted when CaseFlow encrypted it (a JSON column on
+    SQLite returns the ciphertext as JSON text, on PostgreSQL as a string)."""
+    if isinstance(value, str) and value.startswith('"cf1$'):
+        value = json.loads(value)
+    if crypto.is_encrypted(value):
+        return crypto.keyring().decrypt(value, f"{table}.{column}")
+    return json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) else value
+
+
+def _everything_in_the_database(sql) -> dict[tuple[str, str], str]:
+    """Every cell of every table, read with SQL and decrypted: (table, column) -> all its text."""
+    found: dict[tuple[str, str], str] = {}
+    for table in db.metadata.sorted_tables:
+        result = sql(f"SELECT * FROM {table.name}")
+        columns = list(result.keys())
+        for row in result:
+            for column, value in zip(columns, row, strict=True):
+                if value is not None:
+                    found[(table.name, column)] = (
+                        found.get((table.name, column), "") + "\n" + _readable(value, table.name, column)
+                    )
+    return found
+
+
+def _figures(api, unit: str = "A") -> dict:
+    today = utcnow().astimezone(LOCAL_TZ).date()
+    query = {"org_unit": unit, "from": (today - timedelta(days=30)).isoformat(), "to": today.isoformat()}
+    resp = api.get("/api/v1/reports/periodic", "supervisor_p@test.vn", query_string=query)
+    assert resp.status_code == 200, resp.get_json()
+    return {i["code"]: i for i in resp.get_json()["indicators"]}
+
+
+@pytest.fixture
+def full_dossier(api, world, identity_case, app, tmp_path):
+    """The identity case with its people written into forms (Mẫu 01 edited with the parents,
+    the needs meeting with a participant), a file attached and the dossier printed once."""
+    app.config["CASEFLOW_DOCUMENT_CACHE_DIR"] = str(tmp_path / "document-cache")
+    case_id = identity_case["id"]
+    case = db.session.get(Case, case_id)
+    officer = world.users["officer_a"]
+    mau_01 = form_service.latest_records(case)["mau_01"]
+    data = {
+        **form_service.values_of(mau_01, True),
+        "father": {"name": FATHER, "age": 40, "job": "Làm ruộng"},
+        "mother": {"name": MOTHER, "age": 38},
+        "incident_address": CHILD_ADDRESS,
+        "harm_setting": "family",
+    }
+    form_service.save(current_engine(), officer, case, "mau_01", {"data": data, "revision": mau_01.revision})
+    meeting = {
+        "held_at": "2026-11-30T09:00:00+07:00",
+        "chaired_by": "Nguyễn Văn Chủ",
+        "participants": [{"name": PARTICIPANT, "body": "Gia đình", "role": "Bác ruột"}],
+        "child_views": f"{CHILD_NAME} muốn ở với bà ngoại",
+        "needs_agreed": "Khám sức khỏe, tư vấn tâm lý",
+    }
+    form_service.save(current_engine(), officer, case, "needs_meeting", {"data": meeting, "revision": 0})
+    db.session.commit()
+    resp = api.post(
+        f"/api/v1/cases/{case_id}/child/corrections",
+        OFFICER,
+        json={"version": case.version, "reason": CORRECTION_REASON, "changes": {"full_name": CORRECTED_NAME}},
+    )
+    assert resp.status_code == 200, resp.get_json()
+    upload = {
+        "file": (io.BytesIO(_pdf()), "scan.pdf"),
+        "kind": "evidence",
+        "description": f"Ảnh {CHILD_NAME}",
+    }
+    resp = api.post(
+        f"/api/v1/cases/{case_id}/attachments", OFFICER, data=upload, content_type="multipart/form-data"
+    )
+    assert resp.status_code == 201, resp.get_json()
+    assert api.get(f"/api/v1/cases/{case_id}/documents/dossier.pdf", OFFICER).status_code == 200
+    return identity_case
+
+
+class TestRetentionErasesEveryCopy:
+    @pytest.fixture
+    def app_config(self):
+        return {"REPORT_MIN_COUNT": 1}  # nothing suppressed: the figures are compared exactly
+
+    def test_no_name_is_left_in_any_table_forms_files_or_cache_and_the_figures_still_count(
+        self, app, api, runner, full_dossier, sql, backend, tmp_path
+    ):
+        case_id = full_dossier["id"]
+        before = _everything_in_the_database(sql)
+        text = "\n".join(before.values())
+        assert all(
+            secret in text for secret in (CHILD_NAME, INFORMANT_NAME, *FORM_SECRETS)
+        )  # the probe sees them
+        revisions = sql("SELECT count(*) FROM form_records WHERE case_id = :id", id=case_id).scalar()
+        files = list((attachments_dir() / str(case_id)).iterdir())
+        cache = document_cache.folder() / str(case_id)
+        assert len(files) == 1 and len(list(cache.iterdir())) == 1
+        sql(
+            "UPDATE cases SET closed_at = :at, state = 'closed', closure_outcome = 'safe_at_home'"
+            " WHERE id = :id",
+            at=_ELEVEN_YEARS_AGO(),
+            id=case_id,
+        )
+        db.session.commit()
+        figures = _figures(api)
+
+        dry = runner.invoke(args=["caseflow", "retention", "--dry-run"])
+        assert dry.exit_code == 0, dry.output
+        assert f"would erase: form revisions {revisions}, attachments 1, cached documents 1," in dry.output
+        assert files[0].exists() and CHILD_NAME in "\n".join(_everything_in_the_database(sql).values())
+
+        kept = tmp_path / "cache-before-retention"
+        shutil.copytree(cache, kept)  # as a prerender job still writing when the cache is cleared
+        done = runner.invoke(args=["caseflow", "retention"])
+        assert done.exit_code == 0 and f"erased: form revisions {revisions}, attachments 1" in done.output
+        db.session.expire_all()
+        after = _everything_in_the_database(sql)
+        for secret in (*SECRETS, *FORM_SECRETS, "Mẹ: Hoàng Thị Family", "Trường Tiểu học Khuê"):
+            leaks = [where for where, values in after.items() if secret in values]
+            assert leaks == [], (secret, leaks)
+        assert not files[0].exists() and not (attachments_dir() / str(case_id)).exists()
+        assert not cache.exists() and sql("SELECT count(*) FROM attachments").scalar() == 0
+        # Every revision is still there, with what the figures and the procedure count.
+        assert sql("SELECT count(*) FROM form_records WHERE case_id = :id", id=case_id).scalar() == revisions
+        case = db.session.get(Case, case_id)
+        latest = form_service.latest_records(case)
+        mau_01 = form_service.values_of(latest["mau_01"], True)
+        assert mau_01["child"] == {"sex": "female", "age": 11} and mau_01["father"] == {"age": 40}
+        assert mau_01["channel"] == "hotline_111" and mau_01["harm_setting"] == "family"
+        assert (
+            "informant" not in mau_01 and "incident_address" not in mau_01 and "what_happened" not in mau_01
+        )
+        meeting = form_service.values_of(latest["needs_meeting"], True)
+        assert "participants" not in meeting and meeting["held_at"].startswith("2026-11-30")
+        assert form_service.values_of(latest["mau_02"], True)["risk_level"] == "high"
+        after_figures = _figures(api)
+        for code in ("cases_received", "cases_closed", "children_harmed"):
+            assert after_figures[code] == figures[code], code
+        assert after_figures["cases_closed"]["breakdown"]["closure_outcome"] == {"safe_at_home": 1}
+        harmed = after_figures["children_harmed"]
+        assert harmed["value"] == 1 and harmed["breakdown"]["sex"]["female"] == 1
+        assert harmed["breakdown"]["age_group"]["11-15"] == 1 and harmed["breakdown"]["harm_type"] == {
+            "violence": 1
+        }
+        # The dossier of the anonymised case prints without anyone's name, even with the files
+        # rendered before the retention put back.
+        shutil.copytree(kept, cache)
+        resp = api.get(f"/api/v1/cases/{case_id}/documents/dossier.pdf", OFFICER)
+        printed = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(resp.data)).pages)
+        assert resp.status_code == 200 and CHILD_NAME not in printed and FATHER not in printed
+        verify = runner.invoke(args=["caseflow", "verify-audit"])
+        assert verify.exit_code == 0, verify.output
+        # The correction's digest, all the trail keeps of it, cannot confirm a guess of its content.
+        guessed = {
+            "reason": CORRECTION_REASON,
+            "before": {"full_name": CHILD_NAME},
+            "after": {"full_name": CORRECTED_NAME},
+        }
+        kept = [
+            e.data[audit_chain.REDACTED]
+            for e in db.session.scalars(select(CaseEvent).where(CaseEvent.kind == "correction"))
+        ]
+        assert len(kept) == 1 and audit_chain.data_digest(guessed) not in kept
+
+
+def _ELEVEN_YEARS_AGO():  # noqa: N802 - read as a constant
+    return (utcnow() - timedelta(days=365 * 11)).replace(tzinfo=None)
 
 
 def test_erasing_an_events_content_on_a_case_not_anonymised_is_a_break(app, runner, backend, identity_case):

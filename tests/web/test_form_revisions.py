@@ -119,3 +119,19 @@ def test_the_revisions_fit_a_phone_and_open_an_older_one(web, world, new_page):
     assert page.locator("#f-child_views").input_value() == "Cháu muốn ở với bà ngoại"
     assert page.locator("#f-child_views").is_disabled()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_a_revision_recorded_at_intake_without_a_user_says_so_in_words(web, world, app):
+    """A report that came in without an account behind it (recorded_by empty) is shown as
+    recorded at intake, in the reader's language, never as the raw step name."""
+    case_id = _case(world)
+    record = form_service.latest_records(db.session.get(Case, case_id))["mau_01"]
+    record.recorded_by_id = None
+    db.session.commit()
+    officer = web("officer_a")
+    page = officer.text(f"/cases/{case_id}/forms/mau_01")
+    assert "người lưu: Khi tiếp nhận." in page
+    words = re.sub(r'="[^"]*"', "", page)
+    assert " intake" not in words
+    officer.post("/language", {"locale": "en"}, token_from=f"/cases/{case_id}")
+    assert "At intake" in officer.text(f"/cases/{case_id}/forms/mau_01")
