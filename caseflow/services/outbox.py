@@ -130,18 +130,39 @@ def queue_case_mail(kind: str, case: Case, recipient: str, locale: str) -> Notif
 
 def fresh_row(kind: str, recipient: str, *, case: Case, task: Task, locale: str) -> dict:
     """An outbox row for a task created in this transaction: no row can hold its key yet."""
+    return case_row(kind, recipient, case=case, task=task, locale=locale)
+
+
+def case_row(
+    kind: str,
+    recipient: str,
+    *,
+    case: Case,
+    task: Task | None = None,
+    locale: str,
+    dedupe: str | None = None,
+) -> dict:
+    """An outbox row for `insert_fresh`, for a mail whose key only this transaction can write
+    (it names a task created here, the case's version written here, a report written once)."""
     return {
-        "dedupe_key": dedupe_key(kind, case, task, 0, recipient),
+        "dedupe_key": dedupe or dedupe_key(kind, case, task, 0, recipient),
         "kind": kind,
         "case_id": case.id,
-        "task_id": task.id,
+        "task_id": task.id if task is not None else None,
         "level": 0,
         "recipient": recipient,
-        "locale": locale,
+        "locale": locale or "vi",
         "context": {},
         "status": "pending",
         "attempts": 0,
     }
+
+
+def case_mail_row(kind: str, case: Case, recipient: str, locale: str) -> dict:
+    """`queue_case_mail` as a row for `insert_fresh`, for the transaction that wrote the case's
+    current version: the version in its key is this transaction's, no other row holds it."""
+    key = dedupe_key(kind, case, None, 0, recipient, f"v{case.version}")
+    return case_row(kind, recipient, case=case, locale=locale, dedupe=key)
 
 
 def task_created_row(case: Case, task: Task) -> dict:
