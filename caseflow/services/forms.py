@@ -15,9 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from caseflow.extensions import db
 from caseflow.models import Agency, Case, FormRecord, OrgUnit, User
 from caseflow.models.types import utcnow
-from caseflow.services import access
+from caseflow.services import access, audit
 from caseflow.services.errors import Conflict, Forbidden, Invalid, NotFound
 from caseflow.services.validation import parse_moment
+from caseflow.services.writes import Changes, case_write
 from caseflow.workflow import current_forms
 from caseflow.workflow.clock import to_local
 from caseflow.workflow.engine import Engine
@@ -288,9 +289,6 @@ def save(engine: Engine, user: User, case: Case, code: str, payload: object) -> 
     A stale revision is a 409 (someone saved in between); of two saves of the same revision
     the unique (case, code, revision) lets exactly one in, on SQLite and PostgreSQL alike.
     """
-    from caseflow.services.transition import TransitionRun
-    from caseflow.services.writes import case_write
-
     form = form_def(code)
     if not access.may_write_dossier(user, case) or user.role not in form.roles:
         raise Forbidden(
@@ -308,19 +306,23 @@ def save(engine: Engine, user: User, case: Case, code: str, payload: object) -> 
     current = _next_revision(case, code) - 1
     if revision != current:
         raise Conflict(f"The form changed since you loaded it (revision {current}, you sent {revision})")
-    run = TransitionRun(engine, case, user, {})
+    now = utcnow()
     grid = form.risk_grid
     try:
         with case_write():
-            record = _insert(form, case, current + 1, values, user, None, reason, run.now)
+            record = _insert(form, case, current + 1, values, user, None, reason, now)
             if (
                 grid
                 and grid.sets_case
                 and values.get(grid.result) not in (None, getattr(case, grid.sets_case))
             ):
-                run.change(case, **{grid.sets_case: values[grid.result]})
-                run.write_changes()
-            run.record("form_recorded", data={"code": code, "revision": record.revision})
+                # The case's one write path: a versioned UPDATE, a 409 if it changed meanwhile.
+                changes = Changes()
+                changes.change(case, **{grid.sets_case: values[grid.result]})
+                changes.write(now)
+            audit.add(
+                case.id, "form_recorded", at=now, actor=user, data={"code": code, "revision": record.revision}
+            )
             db.session.flush()
     except IntegrityError as exc:
         raise Conflict("Someone else saved this form at the same moment; reload and try again") from exc
