@@ -46,17 +46,21 @@ def report_if_serious(run: TransitionRun) -> None:
     load_ancestors([commune, case.residence_commune])  # the province, and the recipients' units
     province = ([commune, *commune.ancestors()])[-1]
     # One statement checks and writes: a case already reported keeps its first report.
-    written = db.session.execute(
-        _INSERT_UNLESS_REPORTED,
-        {
-            "case_id": case.id,
-            "province_id": province.id,
-            "commune_id": commune.id,
-            "reasons": found,
-            "harm_types": list(case.harm_types or []),
-            "created_at": run.now,
-        },
-    ).first()
+    written = (
+        db.session.connection()
+        .execute(
+            _INSERT_UNLESS_REPORTED,
+            {
+                "case_id": case.id,
+                "province_id": province.id,
+                "commune_id": commune.id,
+                "reasons": found,
+                "harm_types": list(case.harm_types or []),
+                "created_at": run.now,
+            },
+        )
+        .first()
+    )
     if written is None:
         return
     notification = run.definition.notifications.get(KIND)

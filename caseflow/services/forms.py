@@ -407,7 +407,8 @@ def _record_from(run: Any, spec: Any, roots: dict, recorded_with: str) -> None:
     form = form_def(spec.form)
     case = run.case
     table = FormRecord.__table__
-    latest = db.session.execute(
+    connection = db.session.connection()
+    latest = connection.execute(
         select(table.c.revision, table.c.data, table.c.identity)
         .where(table.c.case_id == case.id, table.c.code == form.code)
         .order_by(table.c.revision.desc())
@@ -419,7 +420,7 @@ def _record_from(run: Any, spec: Any, roots: dict, recorded_with: str) -> None:
     values = _defaults(form, check(form, merged, partial=True), run.now)
     revision = latest.revision + 1 if latest else 1
     data, identity = _split(form, values)
-    db.session.execute(
+    connection.execute(
         _INSERT_RECORD,
         {
             "case_id": case.id,

@@ -186,7 +186,7 @@ def insert_fresh(rows: list[dict]) -> None:
     now = utcnow()
     for row in rows:
         row["created_at"], row["next_attempt_at"] = now, sweep_after(now)
-    ids = db.session.scalars(_INSERT_RETURNING_ID, rows).all()
+    ids = db.session.connection().execute(_INSERT_RETURNING_ID, rows).scalars().all()
     db.session.info.setdefault(PENDING_IDS, []).extend(ids)
 
 
