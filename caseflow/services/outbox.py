@@ -122,12 +122,6 @@ def queue_for_agency(kind: str, agency: Agency, **kwargs) -> Notification | None
     return queue(kind, agency.email, locale=agency.locale or "vi", **kwargs)
 
 
-def queue_case_mail(kind: str, case: Case, recipient: str, locale: str) -> Notification | None:
-    """A mail about the case as it stands now: once per version of the case and recipient."""
-    key = dedupe_key(kind, case, None, 0, recipient, f"v{case.version}")
-    return queue(kind, recipient, case=case, locale=locale, dedupe=key)
-
-
 def fresh_row(kind: str, recipient: str, *, case: Case, task: Task, locale: str) -> dict:
     """An outbox row for a task created in this transaction: no row can hold its key yet."""
     return case_row(kind, recipient, case=case, task=task, locale=locale)
@@ -159,8 +153,9 @@ def case_row(
 
 
 def case_mail_row(kind: str, case: Case, recipient: str, locale: str) -> dict:
-    """`queue_case_mail` as a row for `insert_fresh`, for the transaction that wrote the case's
-    current version: the version in its key is this transaction's, no other row holds it."""
+    """A mail about the case as it stands now, once per version of the case and recipient, as
+    a row for `insert_fresh` from the transaction that wrote that version: no other row can
+    hold its key."""
     key = dedupe_key(kind, case, None, 0, recipient, f"v{case.version}")
     return case_row(kind, recipient, case=case, locale=locale, dedupe=key)
 
