@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from caseflow.extensions import db
@@ -406,14 +406,8 @@ def _record_from(run: Any, spec: Any, roots: dict, recorded_with: str) -> None:
     plain rows (the transition's own writes avoid ORM objects for their CPU cost)."""
     form = form_def(spec.form)
     case = run.case
-    table = FormRecord.__table__
     connection = db.session.connection()
-    latest = connection.execute(
-        select(table.c.revision, table.c.data, table.c.identity)
-        .where(table.c.case_id == case.id, table.c.code == form.code)
-        .order_by(table.c.revision.desc())
-        .limit(1)
-    ).first()
+    latest = connection.execute(_LATEST_RECORD, {"case_id": case.id, "code": form.code}).first()
     filled = _filled(form, spec.fields, roots, run.values)
     # What the officer already wrote on the form stays; the trigger's data is the newer word.
     merged = {**(latest.data if latest else {}), **(latest.identity if latest else {}), **filled}
@@ -437,7 +431,17 @@ def _record_from(run: Any, spec: Any, roots: dict, recorded_with: str) -> None:
     run.record("form_recorded", data={"code": form.code, "revision": revision, "by": recorded_with})
 
 
+# Built once: building and keying a statement anew costs as much CPU as running it.
 _INSERT_RECORD = insert(FormRecord.__table__)
+_LATEST_RECORD = (
+    select(FormRecord.__table__.c.revision, FormRecord.__table__.c.data, FormRecord.__table__.c.identity)
+    .where(
+        FormRecord.__table__.c.case_id == bindparam("case_id"),
+        FormRecord.__table__.c.code == bindparam("code"),
+    )
+    .order_by(FormRecord.__table__.c.revision.desc())
+    .limit(1)
+)
 
 
 def record_from_trigger(run: Any, transition: Any) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from caseflow.extensions import db
@@ -99,11 +99,15 @@ def load_ancestors(units: list[OrgUnit]) -> None:
         prefixes.update("/" + "/".join(codes[:depth]) + "/" for depth in range(1, len(codes)))
     if not prefixes:
         return
-    by_id = {u.id: u for u in db.session.scalars(select(OrgUnit).where(OrgUnit.path.in_(prefixes)))}
+    by_id = {u.id: u for u in db.session.scalars(_UNITS_BY_PATH, {"paths": sorted(prefixes)})}
     for unit in wanted:
         while unit.parent_id is not None and unit.parent_id in by_id:
             set_committed_value(unit, "parent", by_id[unit.parent_id])
             unit = by_id[unit.parent_id]
+
+
+# Built once: building and keying a statement anew costs as much CPU as running it.
+_UNITS_BY_PATH = select(OrgUnit).where(OrgUnit.path.in_(bindparam("paths", expanding=True)))
 
 
 def _chain_loaded(unit: OrgUnit) -> bool:
