@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import Insert, bindparam, exists, insert, select
 
 from caseflow.extensions import db
 from caseflow.models import AdhocReport, OrgUnit, User
 from caseflow.services import outbox
-from caseflow.services.recipients import recipients_of
+from caseflow.services.recipients import load_ancestors, recipients_of
 
 if TYPE_CHECKING:
     from caseflow.services.transition import TransitionRun
@@ -42,31 +42,57 @@ def report_if_serious(run: TransitionRun) -> None:
     # The case's versioned write first: of two verifications racing, the loser stops here with
     # a 409 (StaleDataError), before its report or its mails meet the winner's unique keys.
     run.write_changes()
-    if db.session.scalar(select(AdhocReport.id).where(AdhocReport.case_id == case.id)):
-        return
     commune = case.incident_commune
+    load_ancestors([commune, case.residence_commune])  # the province, and the recipients' units
     province = ([commune, *commune.ancestors()])[-1]
-    db.session.add(
-        AdhocReport(
-            case_id=case.id,
-            province_id=province.id,
-            commune_id=commune.id,
-            reasons=found,
-            harm_types=list(case.harm_types or []),
-            created_at=run.now,
+    # One statement checks and writes: a case already reported keeps its first report.
+    written = (
+        db.session.connection()
+        .execute(
+            _INSERT_UNLESS_REPORTED,
+            {
+                "case_id": case.id,
+                "province_id": province.id,
+                "commune_id": commune.id,
+                "reasons": found,
+                "harm_types": list(case.harm_types or []),
+                "created_at": run.now,
+            },
         )
+        .first()
     )
+    if written is None:
+        return
     notification = run.definition.notifications.get(KIND)
     recipients = recipients_of(run.definition, case, notification) if notification else []
-    for recipient in recipients:
-        outbox.queue(
-            KIND,
-            recipient.email,
-            case=case,
-            locale=recipient.locale,
-            dedupe=f"{KIND}:{case.id}:{recipient.email}",
-        )
+    # Fresh rows: only the transaction that writes the case's report writes its mails, so no
+    # row can hold their keys yet (the unique key stays the backstop).
+    run.queue_mails(
+        [
+            outbox.case_row(
+                KIND,
+                recipient.email,
+                case=case,
+                locale=recipient.locale,
+                dedupe=f"{KIND}:{case.id}:{recipient.email}",
+            )
+            for recipient in recipients
+        ]
+    )
     run.record(KIND, data={"reasons": found, "recipients": [r.email for r in recipients]})
+
+
+def _insert_unless_reported() -> Insert:
+    table = AdhocReport.__table__
+    names = ("case_id", "province_id", "commune_id", "reasons", "harm_types", "created_at")
+    values = select(*(bindparam(name, type_=table.c[name].type) for name in names)).where(
+        ~exists().where(table.c.case_id == bindparam("case_id"))
+    )
+    return insert(table).from_select(names, values).returning(table.c.id)
+
+
+# Built once: building and keying a statement anew costs as much CPU as running it.
+_INSERT_UNLESS_REPORTED = _insert_unless_reported()
 
 
 def for_user(user: User) -> list[dict]:

@@ -57,7 +57,7 @@ def insert_rows(rows: list[dict[str, Any]]) -> None:
     """Write events built by `event_row` in one INSERT, in the order given."""
     if rows:
         audit_chain.seal_rows(db.session, rows)  # the chain's hashes, the case's head read once
-        db.session.execute(_INSERT_EVENTS, rows)
+        db.session.connection().execute(_INSERT_EVENTS, rows)
 
 
 def jsonable(data: dict) -> dict:

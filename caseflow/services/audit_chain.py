@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, func, select, text
+from sqlalchemy import Select, bindparam, event, func, select, text
 from sqlalchemy.orm import Session
 
 from caseflow.models import AdminEvent, Case, CaseEvent
@@ -68,13 +68,14 @@ def _lock_heads(session: Session, case_ids: list[int]) -> dict[int, tuple[int, s
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         for case_id in sorted(case_ids):  # one order for everyone: no deadlock between sealers
-            connection.execute(
-                text("SELECT pg_advisory_xact_lock(:c, :k)"), {"c": ADVISORY_CLASS, "k": case_id}
-            )
+            connection.execute(_LOCK_CASE, {"c": ADVISORY_CLASS, "k": case_id})
     else:
         # SQLite runs a SELECT outside a transaction: take the write lock first, so no other
         # writer can append between reading the head and inserting after it.
-        connection.execute(text("UPDATE case_events SET seq = seq WHERE 0 = 1"))
+        connection.execute(_LOCK_SQLITE)
+    if len(case_ids) == 1:  # a transition, a read, a note: the index's last entry of one case
+        head = connection.execute(_HEAD_OF_ONE, {"case_id": case_ids[0]}).first()
+        return {case_ids[0]: (head.seq, head.hash)} if head else {}
     table = CaseEvent.__table__
     last = (
         select(table.c.case_id, func.max(table.c.seq).label("seq"))
@@ -88,6 +89,22 @@ def _lock_heads(session: Session, case_ids: list[int]) -> dict[int, tuple[int, s
         )
     )
     return {case_id: (seq, digest) for case_id, seq, digest in rows}
+
+
+def _head_of_one() -> Select:
+    table = CaseEvent.__table__
+    return (
+        select(table.c.seq, table.c.hash)
+        .where(table.c.case_id == bindparam("case_id"), table.c.seq.is_not(None))
+        .order_by(table.c.seq.desc())
+        .limit(1)
+    )
+
+
+# Built once: building and keying these anew costs as much CPU as running them.
+_HEAD_OF_ONE = _head_of_one()
+_LOCK_CASE = text("SELECT pg_advisory_xact_lock(:c, :k)")
+_LOCK_SQLITE = text("UPDATE case_events SET seq = seq WHERE 0 = 1")
 
 
 def seal_rows(session: Session, rows: list[dict]) -> None:

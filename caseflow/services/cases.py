@@ -54,11 +54,14 @@ def get_case(
 
 def read_case(engine: Engine, user: User, case_id: int) -> Case:
     """Load a case for display and write the read into its trail (Decree 56 Art. 33)."""
-    case = get_case(user, case_id, to_decide=True)
+    case = get_case(user, case_id, for_display=True, to_decide=True)
     shown_identity = access.can_see_identity(user, case)
-    audit.add(case.id, "read", actor=user, data={"identity_shown": shown_identity})
-    db.session.commit()
-    return reload_for_display(case_id)
+    # A plain row, not an object to flush; the read changes nothing of the case, so what was
+    # loaded is what is shown, without reading it back after the commit.
+    audit.insert_rows([audit.event_row(case.id, "read", actor=user, data={"identity_shown": shown_identity})])
+    with kept_after_commit():
+        db.session.commit()
+    return case
 
 
 _DISPLAY_ONE_TO_ONE = (
@@ -73,8 +76,8 @@ _DISPLAY_ONE_TO_ONE = (
 def kept_after_commit() -> Iterator[None]:
     """Keep the session's objects loaded across the commits inside the block.
 
-    A commit expires every loaded object, and showing the case afterwards read it all back
-    (`reload_for_display`). A change that loaded what it shows beforehand (`get_case(...,
+    A commit expires every loaded object, and showing the case afterwards read it all back,
+    one relationship at a time. A change that loaded what it shows beforehand (`get_case(...,
     for_display=True)`) holds the very values it just wrote, ids and versions included:
     the response is built from them. A rollback still expires everything.
     """
@@ -85,24 +88,6 @@ def kept_after_commit() -> Iterator[None]:
         yield
     finally:
         session.expire_on_commit = previous
-
-
-def reload_for_display(case_id: int) -> Case:
-    """The case and all its JSON shows, read back after a commit in two queries.
-
-    A commit expires every loaded object; serializing the case then reloads each task's
-    agency, each commune, the child and the informant one query at a time. It takes the
-    id: touching the expired case itself would refresh it first.
-    """
-    return db.session.scalars(
-        select(Case)
-        .where(Case.id == case_id)
-        .options(
-            selectinload(Case.tasks).joinedload(Task.agency),
-            *_DISPLAY_ONE_TO_ONE,
-        )
-        .execution_options(populate_existing=True)
-    ).one()
 
 
 def case_query(

@@ -9,15 +9,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from caseflow.extensions import db
 from caseflow.models import Agency, Case, FormRecord, OrgUnit, User
 from caseflow.models.types import utcnow
-from caseflow.services import access, document_cache
+from caseflow.services import access, audit, document_cache
 from caseflow.services.errors import Conflict, Forbidden, Invalid, NotFound
 from caseflow.services.validation import parse_moment
+from caseflow.services.writes import Changes, case_write
 from caseflow.workflow import current_forms
 from caseflow.workflow.clock import to_local
 from caseflow.workflow.engine import Engine
@@ -304,9 +305,6 @@ def save(engine: Engine, user: User, case: Case, code: str, payload: object) -> 
     A stale revision is a 409 (someone saved in between); of two saves of the same revision
     the unique (case, code, revision) lets exactly one in, on SQLite and PostgreSQL alike.
     """
-    from caseflow.services.transition import TransitionRun
-    from caseflow.services.writes import case_write
-
     form = form_def(code)
     if not access.may_write_dossier(user, case) or user.role not in form.roles:
         raise Forbidden(
@@ -324,19 +322,23 @@ def save(engine: Engine, user: User, case: Case, code: str, payload: object) -> 
     current = _next_revision(case, code) - 1
     if revision != current:
         raise Conflict(f"The form changed since you loaded it (revision {current}, you sent {revision})")
-    run = TransitionRun(engine, case, user, {})
+    now = utcnow()
     grid = form.risk_grid
     try:
         with case_write():
-            record = _insert(form, case, current + 1, values, user, None, reason, run.now)
+            record = _insert(form, case, current + 1, values, user, None, reason, now)
             if (
                 grid
                 and grid.sets_case
                 and values.get(grid.result) not in (None, getattr(case, grid.sets_case))
             ):
-                run.change(case, **{grid.sets_case: values[grid.result]})
-                run.write_changes()
-            run.record("form_recorded", data={"code": code, "revision": record.revision})
+                # The case's one write path: a versioned UPDATE, a 409 if it changed meanwhile.
+                changes = Changes()
+                changes.change(case, **{grid.sets_case: values[grid.result]})
+                changes.write(now)
+            audit.add(
+                case.id, "form_recorded", at=now, actor=user, data={"code": code, "revision": record.revision}
+            )
             db.session.flush()
             document_cache.saved(case.id, code)
     except IntegrityError as exc:
@@ -421,20 +423,15 @@ def _record_from(run: Any, spec: Any, roots: dict, recorded_with: str) -> None:
     plain rows (the transition's own writes avoid ORM objects for their CPU cost)."""
     form = form_def(spec.form)
     case = run.case
-    table = FormRecord.__table__
-    latest = db.session.execute(
-        select(table.c.revision, table.c.data, table.c.identity)
-        .where(table.c.case_id == case.id, table.c.code == form.code)
-        .order_by(table.c.revision.desc())
-        .limit(1)
-    ).first()
+    connection = db.session.connection()
+    latest = connection.execute(_LATEST_RECORD, {"case_id": case.id, "code": form.code}).first()
     filled = _filled(form, spec.fields, roots, run.values)
     # What the officer already wrote on the form stays; the trigger's data is the newer word.
     merged = {**(latest.data if latest else {}), **(latest.identity if latest else {}), **filled}
     values = _defaults(form, check(form, merged, partial=True), run.now)
     revision = latest.revision + 1 if latest else 1
     data, identity = _split(form, values)
-    db.session.execute(
+    connection.execute(
         _INSERT_RECORD,
         {
             "case_id": case.id,
@@ -452,7 +449,17 @@ def _record_from(run: Any, spec: Any, roots: dict, recorded_with: str) -> None:
     document_cache.saved(case.id, form.code)
 
 
+# Built once: building and keying a statement anew costs as much CPU as running it.
 _INSERT_RECORD = insert(FormRecord.__table__)
+_LATEST_RECORD = (
+    select(FormRecord.__table__.c.revision, FormRecord.__table__.c.data, FormRecord.__table__.c.identity)
+    .where(
+        FormRecord.__table__.c.case_id == bindparam("case_id"),
+        FormRecord.__table__.c.code == bindparam("code"),
+    )
+    .order_by(FormRecord.__table__.c.revision.desc())
+    .limit(1)
+)
 
 
 def record_from_trigger(run: Any, transition: Any) -> None:

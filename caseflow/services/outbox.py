@@ -122,26 +122,42 @@ def queue_for_agency(kind: str, agency: Agency, **kwargs) -> Notification | None
     return queue(kind, agency.email, locale=agency.locale or "vi", **kwargs)
 
 
-def queue_case_mail(kind: str, case: Case, recipient: str, locale: str) -> Notification | None:
-    """A mail about the case as it stands now: once per version of the case and recipient."""
-    key = dedupe_key(kind, case, None, 0, recipient, f"v{case.version}")
-    return queue(kind, recipient, case=case, locale=locale, dedupe=key)
-
-
 def fresh_row(kind: str, recipient: str, *, case: Case, task: Task, locale: str) -> dict:
     """An outbox row for a task created in this transaction: no row can hold its key yet."""
+    return case_row(kind, recipient, case=case, task=task, locale=locale)
+
+
+def case_row(
+    kind: str,
+    recipient: str,
+    *,
+    case: Case,
+    task: Task | None = None,
+    locale: str,
+    dedupe: str | None = None,
+) -> dict:
+    """An outbox row for `insert_fresh`, for a mail whose key only this transaction can write
+    (it names a task created here, the case's version written here, a report written once)."""
     return {
-        "dedupe_key": dedupe_key(kind, case, task, 0, recipient),
+        "dedupe_key": dedupe or dedupe_key(kind, case, task, 0, recipient),
         "kind": kind,
         "case_id": case.id,
-        "task_id": task.id,
+        "task_id": task.id if task is not None else None,
         "level": 0,
         "recipient": recipient,
-        "locale": locale,
+        "locale": locale or "vi",
         "context": {},
         "status": "pending",
         "attempts": 0,
     }
+
+
+def case_mail_row(kind: str, case: Case, recipient: str, locale: str) -> dict:
+    """A mail about the case as it stands now, once per version of the case and recipient, as
+    a row for `insert_fresh` from the transaction that wrote that version: no other row can
+    hold its key."""
+    key = dedupe_key(kind, case, None, 0, recipient, f"v{case.version}")
+    return case_row(kind, recipient, case=case, locale=locale, dedupe=key)
 
 
 def task_created_row(case: Case, task: Task) -> dict:
@@ -165,7 +181,7 @@ def insert_fresh(rows: list[dict]) -> None:
     now = utcnow()
     for row in rows:
         row["created_at"], row["next_attempt_at"] = now, sweep_after(now)
-    ids = db.session.scalars(_INSERT_RETURNING_ID, rows).all()
+    ids = db.session.connection().execute(_INSERT_RETURNING_ID, rows).scalars().all()
     db.session.info.setdefault(PENDING_IDS, []).extend(ids)
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from caseflow.extensions import db
 from caseflow.models import Case, OrgUnit, User
@@ -40,6 +41,7 @@ def _unit(definition: WorkflowDefinition, case: Case, scope: str) -> OrgUnit | N
         return current_unit(case.residence_commune)
     if scope == "receiving_commune":  # asked to take the case over, until it answers
         return case.pending_handover
+    load_ancestors([owner])
     return next((u for u in owner.ancestors() if u.level == scope), None)  # district | province
 
 
@@ -65,20 +67,55 @@ def recipients_of(
             if unit is not None:
                 wanted.setdefault(unit.id, set()).add(role)
                 order.append(("users", (unit.id, role)))
-    users: dict[tuple[int, str], list[User]] = {}
+    users: dict[tuple[int, str], list[Recipient]] = {}
     if wanted:
-        query = select(User).where(User.org_unit_id.in_(wanted), User.active.is_(True)).order_by(User.id)
-        for user in db.session.scalars(query):
-            if user.role in wanted[user.org_unit_id]:
-                users.setdefault((user.org_unit_id, user.role), []).append(user)
+        # The columns a mail needs, not the users as objects: loading them cost more CPU than the query.
+        query = (
+            select(User.org_unit_id, User.role, User.email, User.locale)
+            .where(User.org_unit_id.in_(wanted), User.active.is_(True))
+            .order_by(User.id)
+        )
+        for unit_id, role, email, locale in db.session.execute(query):
+            if role in wanted[unit_id]:
+                users.setdefault((unit_id, role), []).append(Recipient(email, locale or "vi"))
     for what, target in order:
         if what == "agency":
             if target.email and target.email not in found:
                 found[target.email] = Recipient(target.email, target.locale or "vi")
         else:
-            for user in users.get(target, []):
-                found.setdefault(user.email, Recipient(user.email, user.locale or "vi"))
+            for recipient in users.get(target, []):
+                found.setdefault(recipient.email, recipient)
     return list(found.values())
 
 
-__all__ = ["Recipient", "recipients_of"]
+def load_ancestors(units: list[OrgUnit]) -> None:
+    """Load every unit above these in one query (their paths' prefixes) and link each to its
+    parent, so that `OrgUnit.ancestors` walks no further query; one parent at a time was a
+    query per level."""
+    wanted = [unit for unit in units if not _chain_loaded(unit)]
+    prefixes = set()
+    for unit in wanted:
+        codes = unit.path.strip("/").split("/")
+        prefixes.update("/" + "/".join(codes[:depth]) + "/" for depth in range(1, len(codes)))
+    if not prefixes:
+        return
+    by_id = {u.id: u for u in db.session.scalars(_UNITS_BY_PATH, {"paths": sorted(prefixes)})}
+    for unit in wanted:
+        while unit.parent_id is not None and unit.parent_id in by_id:
+            set_committed_value(unit, "parent", by_id[unit.parent_id])
+            unit = by_id[unit.parent_id]
+
+
+# Built once: building and keying a statement anew costs as much CPU as running it.
+_UNITS_BY_PATH = select(OrgUnit).where(OrgUnit.path.in_(bindparam("paths", expanding=True)))
+
+
+def _chain_loaded(unit: OrgUnit) -> bool:
+    while unit.parent_id is not None:
+        if "parent" not in unit.__dict__:
+            return False
+        unit = unit.parent
+    return True
+
+
+__all__ = ["Recipient", "load_ancestors", "recipients_of"]

