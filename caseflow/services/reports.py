@@ -306,8 +306,12 @@ def compute(definition: WorkflowDefinition, unit: OrgUnit, period: Period) -> di
         Case.received_at < end,
         Case.id > 0,  # always true: lets the period be read from the partial ix_cases_received_id
     )
+    # IS NOT DISTINCT FROM, not =: a case closed with no outcome recorded (it is optional on
+    # close) must make ~dismissed true, where = would make it NULL and count it nowhere.
     dismissed = and_(
-        Case.closure_outcome == settings.dismissed_outcome, Case.closed_at.is_not(None), Case.closed_at < end
+        Case.closure_outcome.is_not_distinct_from(settings.dismissed_outcome),
+        Case.closed_at.is_not(None),
+        Case.closed_at < end,
     )
     closed = and_(Case.closed_at.is_not(None), Case.closed_at < end, ~dismissed)
     services = definition.lists["services"].codes if "services" in definition.lists.lists else ()

@@ -265,3 +265,35 @@ def test_the_workflow_serves_the_choice_lists_and_intake_refuses_a_code_outside_
     resp = api.post("/api/v1/cases", "officer_a@test.vn", json=payload)
     assert resp.status_code == 422
     assert set(resp.get_json()["error"]["fields"]) == {"harm_setting", "child.ethnicity"}
+
+
+def test_a_case_closed_with_no_outcome_recorded_counts_as_closed_and_its_child_as_harmed(
+    api, world, open_case, fire
+):
+    """The outcome is optional on close: such a case is neither dismissed nor lost from the
+    figures (a NULL outcome once made "not dismissed" unknown, so it counted nowhere)."""
+    from datetime import UTC, datetime
+
+    from tests.reports.conftest import VERIFY_MILD
+
+    c = open_case("A", harm_types=["violence"], harm_setting="family")
+    c = fire(c, "verify", "officer_a@test.vn", VERIFY_MILD)
+    due = (datetime.now(UTC) + timedelta(days=10)).isoformat()
+    plan = {"plan": "Support", "measures": [{"agency": "A-health", "description": "Care", "due_at": due}]}
+    c = fire(c, "submit_plan", "officer_a@test.vn", plan)
+    c = fire(c, "approve_plan", "chair_a@test.vn")
+    measure = next(t for t in c["tasks"] if t["kind"] == "measure" and t["status"] == "open")
+    done = api.post(f"/api/v1/tasks/{measure['id']}/complete", "health_a@test.vn", json={"outcome": "done"})
+    assert done.status_code == 200, done.get_json()
+    c = api.get(f"/api/v1/cases/{c['id']}", "officer_a@test.vn").get_json()
+    c = fire(c, "start_follow_up", "officer_a@test.vn")
+    c = fire(c, "close", "chair_a@test.vn", {"no_longer_at_risk": True, "stable": True, "summary": "Safe."})
+    assert c["state"] == "closed"
+    today = datetime.now(UTC).date()
+    query = {"org_unit": "A", "from": (today - timedelta(days=30)).isoformat(), "to": today.isoformat()}
+    body = api.get("/api/v1/reports/periodic", "officer_a@test.vn", query_string=query).get_json()
+    f = _figures(body)
+    assert f["cases_received"]["value"] == 1
+    assert f["cases_dismissed"]["value"] == 0
+    assert f["cases_closed"]["value"] == 1
+    assert f["children_harmed"]["value"] == 1
