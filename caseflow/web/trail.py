@@ -78,7 +78,7 @@ def _names(events: list[CaseEvent]) -> dict[str, str]:
         for key in ("agency", "from", "to", "unit", "residence_commune", "from_commune"):
             if isinstance(data.get(key), str):
                 codes.add(data[key])
-        if e.actor is None and e.actor_label:
+        if e.actor_id is None and e.actor_label:
             codes.add(e.link_agency() or e.actor_label)  # an agency without an account acted
     return directory.names_by_code(codes)
 
