@@ -129,6 +129,10 @@ class Config:
     CASEFLOW_ANCHOR_KEY_FILE = os.environ.get("CASEFLOW_ANCHOR_KEY_FILE") or None  # where the key file is
     # Between anchors: a tail rewritten since the last anchor is not found by it.
     ANCHOR_INTERVAL_SECONDS = int(os.environ.get("CASEFLOW_ANCHOR_INTERVAL_SECONDS", "3600"))
+    # Mail each anchor's digest, its time and the number of trails (nothing of a case) to the
+    # province's supervisors, a witness outside the host (caseflow/notifications/anchor.py):
+    # 1 or 0; unset, on whenever CASEFLOW_ANCHOR_DIR is set.
+    CASEFLOW_ANCHOR_MAIL = os.environ.get("CASEFLOW_ANCHOR_MAIL") or None
     # Roles (of chair, supervisor, admin) that must sign in with an authenticator app as well.
     CASEFLOW_TOTP_REQUIRED_ROLES = os.environ.get("CASEFLOW_TOTP_REQUIRED_ROLES", "")
     # Closed cases are anonymised this many years after closing (`flask caseflow retention`).

@@ -58,16 +58,19 @@ def verify_audit(anchor_file: str | None) -> None:
 @commands.command("audit-anchor")
 @click.option("--dir", "folder", type=click.Path(file_okay=False), help="Instead of CASEFLOW_ANCHOR_DIR.")
 def audit_anchor(folder: str | None) -> None:
-    """Append the head of every trail, signed with the anchor key, to the anchor file."""
+    """Append the head of every trail, signed with the anchor key, to the anchor file, and mail
+    its digest to the province's supervisors (CASEFLOW_ANCHOR_MAIL)."""
+    from caseflow.notifications.anchor import witness
     from caseflow.services.audit_anchor import AnchorError, write_anchor
 
     try:
         written = write_anchor(db.session, folder)
     except AnchorError as exc:
         raise click.ClickException(str(exc)) from exc
+    mailed = witness(written)
     click.echo(
         f"Anchor {written.number} in {written.path}: {written.cases} case trail(s), {written.changed} moved "
-        f"since the last; digest {written.digest}"
+        f"since the last; digest {written.digest}; mailed to {mailed} witness(es)"
     )
 
 

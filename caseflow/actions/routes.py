@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from caseflow.extensions import db
 from caseflow.models import Agency, Case, Task, UsedActionToken
+from caseflow.models.events import VIA_EMAIL_LINK
 from caseflow.notifications.action_links import BadLink, completable_by_link, read_token
 from caseflow.notifications.render import format_due, locale_of, mail_locale, task_label
 from caseflow.services import audit, limits
@@ -94,7 +95,8 @@ def perform(token: str):  # noqa: ANN201
     if error:
         return error
     task, agency, action, jti, locale = loaded
-    label = f"{agency.name} ({agency.code}) qua liên kết email" if agency else "email link"
+    # Who acted, as data: the agency's code, and `via` in the event data; the trail words it.
+    label = agency.code if agency else "email link"
     outcome = (request.form.get("outcome") or "").strip()
     if action == "complete" and not outcome:
         return _page(
@@ -106,7 +108,12 @@ def perform(token: str):  # noqa: ANN201
         task.case_id,
         "email_action",
         actor_label=label,
-        data={"task_id": task.id, "action": action, "agency": agency.code if agency else None},
+        data={
+            "task_id": task.id,
+            "action": action,
+            "agency": agency.code if agency else None,
+            "via": VIA_EMAIL_LINK,
+        },
     )
     try:
         if action == "complete":
@@ -119,6 +126,7 @@ def perform(token: str):  # noqa: ANN201
                     "note": (request.form.get("note") or "")[: limits.LONG_TEXT_CHARS] or None,
                 },
                 actor_label=label,
+                via=VIA_EMAIL_LINK,
             )
         else:
             db.session.commit()

@@ -409,6 +409,8 @@ class Event(Body):
     id: int
     at: Moment
     actor: str
+    actor_agency: str | None = Field(None, description="the agency's code when it acted without an account")
+    via: str | None = Field(None, description="how that agency acted: email_link")
     kind: str
     from_state: str | None
     to_state: str | None

@@ -12,10 +12,15 @@ log = logging.getLogger("caseflow.jobs.anchor")
 @job
 def audit_anchor() -> str:
     from caseflow.extensions import db
+    from caseflow.notifications.anchor import witness
     from caseflow.services.audit_anchor import write_anchor
 
     written = write_anchor(db.session)
-    # The digest in the log too: a log shipped off the host is a second witness of the file.
-    summary = f"anchor {written.number}: {written.cases} trails, digest {written.digest}, mac {written.mac}"
+    # The digest in the log and in the supervisors' mailboxes: witnesses off the host of the file.
+    mailed = witness(written)
+    summary = (
+        f"anchor {written.number}: {written.cases} trails, digest {written.digest}, mac {written.mac}, "
+        f"mailed to {mailed}"
+    )
     log.info("audit %s", summary)
     return summary

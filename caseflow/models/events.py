@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, String, event
@@ -33,6 +34,12 @@ EVENT_KINDS = (
     "disclosure",
     "anonymised",
 )
+# How an agency without an account acted: the event's `actor_label` holds its code and its
+# data `via` says how, so the reader's language, not the writer's, words it on the page.
+VIA_EMAIL_LINK = "email_link"
+# Old rows only, written before the actor was stored as a code (they stay as hashed): the label
+# was the sentence "<agency name> (<code>) qua liên kết email". Never written any more.
+_OLD_LINK_LABEL = re.compile(r"^.* \((?P<code>[^()]*)\) qua liên kết email$")
 
 
 class CaseEvent(db.Model):
@@ -62,11 +69,21 @@ class CaseEvent(db.Model):
 
     actor: Mapped[User | None] = relationship()
 
+    def link_agency(self) -> str | None:
+        """The code of the agency that acted through an emailed link, or None."""
+        if (self.data or {}).get("via") == VIA_EMAIL_LINK:
+            return self.actor_label
+        old = _OLD_LINK_LABEL.match(self.actor_label or "")
+        return old["code"] if old else None
+
     def to_json(self) -> dict:
+        agency = self.link_agency()
         return {
             "id": self.id,
             "at": self.at.isoformat(),
             "actor": self.actor.email if self.actor else (self.actor_label or "system"),
+            "actor_agency": agency,
+            "via": VIA_EMAIL_LINK if agency else None,
             "kind": self.kind,
             "from_state": self.from_state,
             "to_state": self.to_state,

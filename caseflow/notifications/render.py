@@ -39,6 +39,7 @@ __all__ = [
     "MESSAGES",
     "Rendered",
     "build_message",
+    "render_anchor",
     "render_digest",
     "render_notification",
 ]
@@ -192,6 +193,8 @@ def task_facts(session: Session, task: Task, locale: str) -> dict:
 def render_notification(session: Session, row: Notification) -> Rendered:
     if row.context.get("obligation_id"):  # a unit's report, not a case: its own wording
         return render_obligation(session, row)
+    if row.context.get("anchor"):  # the whole installation's trails, no case at all
+        return render_anchor(row)
     locale = locale_of(row.locale)
     case = session.get(Case, row.case_id) if row.case_id else None
     task = session.get(Task, row.task_id) if row.task_id else None
@@ -260,6 +263,29 @@ def render_obligation(session: Session, row: Notification) -> Rendered:
             subject=str(subject_msg) % fmt,
             text=render_template("email/obligation.txt", **context),
             html=render_template("email/obligation.html", **context),
+        )
+
+
+def render_anchor(row: Notification) -> Rendered:
+    """An audit anchor's witness: its digest, when, and how many trails; the file's words."""
+    locale = locale_of(row.locale)
+    anchor = row.context["anchor"]
+    with mail_locale(locale):
+        subject, intro = _wording(row.kind, locale, {"ref": "", "state": ""})
+        context = {
+            "locale": locale,
+            "intro": intro,
+            "digest": anchor["digest"],
+            # As the pages show a moment, and as the anchor file writes it, to compare by eye.
+            "at": format_due(datetime.fromisoformat(anchor["at"]), locale),
+            "at_file": anchor["at"],
+            "cases": anchor["cases"],
+            "footer": _labels()["footer"],
+        }
+        return Rendered(
+            subject=subject,
+            text=render_template("email/anchor.txt", **context),
+            html=render_template("email/anchor.html", **context),
         )
 
 

@@ -14,7 +14,8 @@ A line names only the heads that moved since the line before it (the file grows 
 work, not with the number of cases times the anchors), and its HMAC covers the previous
 line's, so a line edited, removed or reordered inside the file is found. A tail cut off the
 file is not: for that, keep the file where the database's writers cannot write (a separate
-host, `chattr +a`), or keep the digests the command prints and the worker logs elsewhere.
+host, `chattr +a`), or keep the digests the command prints and the worker logs elsewhere;
+each anchor's digest is also mailed to the province's supervisors (notifications/anchor.py).
 """
 
 from __future__ import annotations

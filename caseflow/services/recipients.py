@@ -119,3 +119,25 @@ def _chain_loaded(unit: OrgUnit) -> bool:
 
 
 __all__ = ["Recipient", "load_ancestors", "recipients_of"]
+
+
+def installation_recipients(notification: NotificationDef) -> list[Recipient]:
+    """The recipients of a notification about the whole installation, not a case (the audit
+    anchor's witness): `province.<role>` and `district.<role>` mean that role in every unit of
+    the level; the scopes and groups that need a case name nobody here."""
+    wanted: list[tuple[str, str]] = []
+    for spec in notification.recipients:
+        scope, _, role = spec.partition(".")
+        if scope in ("province", "district") and role:
+            wanted.append((scope, role))
+    found: dict[str, Recipient] = {}
+    for level, role in wanted:
+        query = (
+            select(User.email, User.locale)
+            .join(OrgUnit, OrgUnit.id == User.org_unit_id)
+            .where(OrgUnit.level == level, User.role == role, User.active.is_(True))
+            .order_by(User.id)
+        )
+        for email, locale in db.session.execute(query):
+            found.setdefault(email, Recipient(email, locale or "vi"))
+    return list(found.values())

@@ -18,7 +18,15 @@ from sqlalchemy import select
 from caseflow.extensions import db
 from caseflow.models import Agency, OrgUnit, User
 from caseflow.services.labels import CHANNEL_LABELS, HARM_LABELS, LEVEL_LABELS, SEX_LABELS, label
-from caseflow.services.reports import NOT_RECORDED, Period, compute, dimension_codes, leaves_commune, suppress
+from caseflow.services.reports import (
+    NOT_RECORDED,
+    Period,
+    compute,
+    dimension_codes,
+    dimension_list,
+    leaves_commune,
+    suppress,
+)
 from caseflow.workflow.clock import LOCAL_TZ
 from caseflow.workflow.definition import WorkflowDefinition
 
@@ -49,15 +57,6 @@ DIMENSION_LABELS = {
     "timeliness": _l("Timeliness"),
     "agency": _l("Agency"),
 }
-DIMENSION_LISTS = {
-    "setting": "harm_settings",
-    "perpetrator_relation": "perpetrator_relations",
-    "ethnicity": "ethnicities",
-    "disability": "disabilities",
-    "special_group": "special_circumstance_groups",
-    "service": "services",
-    "closure_outcome": "closure_outcomes",
-}
 FIXED_LABELS = {
     "sex": SEX_LABELS,
     "harm_type": HARM_LABELS,
@@ -80,8 +79,9 @@ def _value_label(
         return _("%(range)s years", range=code)
     if dimension == "agency":
         return agencies.get(code, code)
-    if dimension in DIMENSION_LISTS and DIMENSION_LISTS[dimension] in definition.lists.lists:
-        return definition.lists[DIMENSION_LISTS[dimension]].label(code, locale)
+    choices = dimension_list(definition, dimension)
+    if choices is not None:
+        return choices.label(code, locale)
     return label(FIXED_LABELS.get(dimension, {}), code)
 
 

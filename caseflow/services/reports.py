@@ -27,6 +27,7 @@ from caseflow.services import access
 from caseflow.services.errors import Invalid, NotFound
 from caseflow.workflow.clock import LOCAL_TZ
 from caseflow.workflow.definition import WorkflowDefinition
+from caseflow.workflow.lists import ChoiceList
 
 NOT_RECORDED = "not_recorded"
 AGE_GROUPS = ("0-5", "6-10", "11-15")
@@ -58,6 +59,17 @@ INDICATORS = (
     ("time_to_plan_days", ()),
     ("overdue_tasks", ("agency",)),
 )
+# The breakdowns whose values are codes of a choice list of the workflow file: that list orders
+# them (dimension_codes) and labels them (report_files). The one home of which list is whose.
+DIMENSION_LISTS = {
+    "setting": "harm_settings",
+    "perpetrator_relation": "perpetrator_relations",
+    "ethnicity": "ethnicities",
+    "disability": "disabilities",
+    "special_group": "special_circumstance_groups",
+    "service": "services",
+    "closure_outcome": "closure_outcomes",
+}
 # Indicators whose value is an average, never suppressed (they are not counts of children).
 AVERAGES = ("time_to_verify_hours", "time_to_plan_days")
 
@@ -414,21 +426,17 @@ def suppress(report: dict[str, Any], min_count: int) -> dict[str, Any]:
     return {**report, "indicators": indicators, "suppressed": True, "min_count": min_count}
 
 
+def dimension_list(definition: WorkflowDefinition, dimension: str) -> ChoiceList | None:
+    """The workflow file's choice list whose codes a breakdown's values are, if any."""
+    return definition.lists.lists.get(DIMENSION_LISTS.get(dimension, ""))
+
+
 def dimension_codes(definition: WorkflowDefinition, dimension: str, seen: Iterable[str]) -> list[str]:
     """The values a breakdown lists, in the order people expect (the list's own order), then any
     value the data holds that the list does not (an older code) and `not_recorded` last."""
-    lists = definition.lists.lists
-    source = {
-        "setting": "harm_settings",
-        "perpetrator_relation": "perpetrator_relations",
-        "ethnicity": "ethnicities",
-        "disability": "disabilities",
-        "special_group": "special_circumstance_groups",
-        "service": "services",
-        "closure_outcome": "closure_outcomes",
-    }.get(dimension)
-    if source and source in lists:
-        order = list(lists[source].codes)
+    source = dimension_list(definition, dimension)
+    if source is not None:
+        order = list(source.codes)
     elif dimension == "age_group":
         order = list(AGE_GROUPS)
     else:

@@ -61,9 +61,15 @@ def finishing_steps(definition: WorkflowDefinition, task: Task) -> list[str] | N
 
 
 def complete_task(
-    engine: Engine, user: User | None, task: Task, payload: object, actor_label: str | None = None
+    engine: Engine,
+    user: User | None,
+    task: Task,
+    payload: object,
+    actor_label: str | None = None,
+    via: str | None = None,
 ) -> Task:
-    """Mark a task done with its outcome; `user` None means an emailed single-use link acted."""
+    """Mark a task done with its outcome; `user` None means an emailed single-use link acted
+    (`actor_label` the agency's code, `via` how, kept in the event's data for the trail)."""
     fields = Fields(payload if payload is not None else {})
     outcome = fields.string("outcome", required=True, max_length=limits.SHORT_TEXT_CHARS)
     note = fields.string("note", max_length=limits.LONG_TEXT_CHARS)
@@ -93,5 +99,8 @@ def complete_task(
             completed_by_id=user.id if user else None,
         )
         run.write_changes()
-        run.record("task_completed", data={"task_id": task.id, "kind": task.kind, "outcome": outcome})
+        data = {"task_id": task.id, "kind": task.kind, "outcome": outcome}
+        if via is not None:
+            data["via"] = via
+        run.record("task_completed", data=data)
     return task

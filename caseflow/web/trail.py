@@ -3,7 +3,6 @@ in the reader's language, so that no trigger, task kind or agency code reaches a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -42,8 +41,6 @@ EVENT_LABELS = {
     "anonymised": _l("Anonymised after the retention period"),
 }
 EMAIL_ACTIONS = {"acknowledge": _l("acknowledged"), "complete": _l("reported done")}
-# Written by caseflow/actions/routes.py as "<agency name> (<code>) qua liên kết email".
-_LINK_ACTOR = re.compile(r"^(?P<name>.*) \([^()]*\) qua liên kết email$")
 
 
 @dataclass(frozen=True)
@@ -81,19 +78,22 @@ def _names(events: list[CaseEvent]) -> dict[str, str]:
         for key in ("agency", "from", "to", "unit", "residence_commune", "from_commune"):
             if isinstance(data.get(key), str):
                 codes.add(data[key])
+        if e.actor_id is None and e.actor_label:
+            codes.add(e.link_agency() or e.actor_label)  # an agency without an account acted
     return directory.names_by_code(codes)
 
 
-def _who(e: CaseEvent) -> str:
+def _who(e: CaseEvent, names: dict[str, str]) -> str:
     if e.actor is not None:
         return e.actor.name
     label = e.actor_label or "system"
     if label == "system":
         return _("CaseFlow (automatic)")
-    match = _LINK_ACTOR.match(label)
-    if match:
-        return _("%(agency)s, through the e-mail link", agency=match["name"])
-    return label
+    agency = e.link_agency()
+    if agency is not None:
+        return _("%(agency)s, by emailed link", agency=names.get(agency, _("an agency")))
+    # An anonymised event keeps its actor but not its data: the agency's name, without the how.
+    return names.get(label, label)
 
 
 def _task_name(data: dict, tasks: dict) -> str:
@@ -162,7 +162,7 @@ def _line(e: CaseEvent, case: Case, tasks: dict, names: dict[str, str]) -> Line:
         detail = f"{_task_name(data, tasks)}: {EMAIL_ACTIONS.get(data.get('action'), '')}".rstrip(": ")
     return Line(
         at=local_time(e.at),
-        who=_who(e),
+        who=_who(e, names),
         what=what,
         detail=detail,
         kind=e.kind,

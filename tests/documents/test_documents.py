@@ -10,8 +10,9 @@ import pytest
 from docx import Document
 from pypdf import PdfReader
 
-from caseflow.workflow import current_forms
+from caseflow.workflow import current_engine, current_forms
 from caseflow.workflow.forms import PERSON_PARTS, FormDef
+from tests.api.test_branches import VERIFY_ABUSER, _decision
 
 OFFICER = "officer_a@test.vn"
 MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
@@ -174,3 +175,25 @@ def test_the_pdf_embeds_a_font_carrying_the_vietnamese_diacritics(api, dossier):
         for font in page["/Resources"]["/Font"].values():
             fonts.add(str(font.get_object()["/BaseFont"]))
     assert fonts and all("DejaVu-Serif" in name for name in fonts), fonts
+
+
+@pytest.mark.parametrize("ground", ["caregiver_abuser", "plan_refused", "continued_risk"])
+def test_the_separation_decision_and_its_printed_form_07_give_the_ground_in_the_decrees_words(
+    api, open_case, fire, ground
+):
+    """Mẫu 07's ground is the `separate` trigger's list (Art. 32.1): one wording, on the form
+    the chair fills, the decision recorded and the document printed."""
+    grounds = current_engine().definition.lists["separation_grounds"]
+    [field] = [f for f in current_forms().forms["mau_07"].fields if f.name == "ground"]
+    assert [(o.value, o.label) for o in field.options] == [(c.code, c.label) for c in grounds.options]
+
+    case = fire(open_case(), "verify", OFFICER, VERIFY_ABUSER)
+    fire(case, "separate", "chair_a@test.vn", _decision(10, ground=ground))
+    forms = api.get(f"/api/v1/cases/{case['id']}/forms", "chair_a@test.vn").get_json()["items"]
+    [recorded] = [f for f in forms if f["code"] == "mau_07"]
+    assert recorded["data"]["ground"] == ground
+    for kind in ("pdf", "docx"):
+        resp = api.get(f"/api/v1/cases/{case['id']}/documents/mau_07.{kind}", "chair_a@test.vn")
+        assert resp.status_code == 200, kind
+        text = _pdf_text(resp.data) if kind == "pdf" else _docx_text(resp.data)
+        assert _flat(grounds.label(ground, "vi")) in text, (kind, text[:2000])

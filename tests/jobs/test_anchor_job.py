@@ -1,4 +1,5 @@
-"""The worker's cron anchors the trail on its own when CASEFLOW_ANCHOR_DIR is set."""
+"""The worker's cron anchors the trail on its own when CASEFLOW_ANCHOR_DIR is set, and mails
+each anchor's digest to the province's supervisors through the outbox."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ def app_config(mail_config, tmp_path):
     }
 
 
-def test_the_worker_anchors_on_schedule_and_the_anchors_verify(app, runner, world, open_case, worker):
+def test_the_worker_anchors_on_schedule_and_the_anchors_verify(
+    app, runner, world, open_case, worker, smtp_server
+):
     open_case("A")
     anchors = app.config["CASEFLOW_ANCHOR_DIR"] + "/audit-anchors.jsonl"
     worker.env.update(
@@ -46,3 +49,14 @@ def test_the_worker_anchors_on_schedule_and_the_anchors_verify(app, runner, worl
     assert first["cases"] == 1 and len(first["changed"]) == 1
     result = runner.invoke(args=["caseflow", "verify-audit", "--anchor", anchors])
     assert result.exit_code == 0, result.output
+    # CASEFLOW_ANCHOR_MAIL unset: on, since the anchors are kept. Each line's digest is mailed.
+    deadline = time.monotonic() + 60
+    while not smtp_server.to(world.email("supervisor_p")):
+        assert time.monotonic() < deadline, worker.logs()
+        time.sleep(0.2)
+    [message, *_] = smtp_server.to(world.email("supervisor_p"))
+    text = smtp_server.text(message)
+    digests = {json.loads(line)["digest"] for line in open(anchors).read().splitlines()}
+    assert message["Subject"] == "Dấu neo nhật ký hồ sơ CaseFlow"
+    assert any(f"Mã tóm tắt nhật ký: {digest}" in text for digest in digests), text
+    assert "Số nhật ký hồ sơ: 1" in text

@@ -107,3 +107,22 @@ def test_a_report_may_run_on_the_hours_ladder_its_file_declares(tmp_path):
         "supervisors",
     )
     assert ladder.warn("hours") == ("commune_staff",)  # the default where the file says nothing
+
+
+def test_a_listed_breakdown_is_ordered_and_labelled_by_its_choice_list(app):
+    """The files and the figures read one map of breakdown to list (reports.DIMENSION_LISTS)."""
+    from caseflow.services.report_files import labelled
+    from caseflow.services.reports import DIMENSION_LISTS, NOT_RECORDED
+
+    definition = load_definition(SHIPPED)
+    for dimension, name in DIMENSION_LISTS.items():
+        choices = definition.lists[name]
+        codes = list(choices.codes)
+        values = {code: 1 for code in [NOT_RECORDED, "older_code", *reversed(codes)]}
+        report = {
+            "level": "commune",
+            "indicators": [{"code": "cases_closed", "breakdown": {dimension: values}}],
+        }
+        [shown] = labelled(definition, report, "en")["indicators"][0]["breakdowns"]
+        assert [v["code"] for v in shown["values"]] == [*codes, "older_code", NOT_RECORDED], dimension
+        assert [v["label"] for v in shown["values"][: len(codes)]] == [choices.label(c, "en") for c in codes]

@@ -38,7 +38,7 @@ def test_the_chair_separates_from_the_case_page_and_every_list_says_until_when(w
     case = fire(open_case(), "verify", "officer_a@test.vn", VERIFY_ABUSER)
     chair = web("chair_a")
     page = chair.text(f"/cases/{case['id']}")
-    assert "Cha mẹ hoặc người chăm sóc là người xâm hại" in page  # the grounds, in words
+    assert "Cha, mẹ, người chăm sóc trẻ em là người xâm hại trẻ em" in page  # the grounds, in words
     assert "caregiver_abuser</option>" not in page and "extend_separation" not in page
     resp = _separate(chair, case, 10)
     assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
