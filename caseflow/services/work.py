@@ -79,13 +79,13 @@ def classify(user: User, definition: WorkflowDefinition, task: Task) -> Item | N
 
 
 def open_tasks(user: User) -> Select:
-    """The open tasks `user` may read (`access.task_scope`'s), found the way that stays quick on a large
-    register: a commune's people reach a few hundred of a province's cases, so their tasks are
-    looked up from those cases (cases by commune, tasks by case) instead of walking every open
-    task of the province in deadline order and dropping the other communes' ones, which is the
-    plan PostgreSQL picks for the join when it expects the first page to come soon. Wider reaches
-    (a supervisor, an agency) read the tasks' own copy of their case's communes, without the
-    join: there most open tasks are in reach, and a province's count is one index's."""
+    """The open tasks `user` may read (`access.task_scope`'s), found the way that stays quick on a
+    large register: a commune's people reach a few hundred of a province's cases, so their tasks
+    are looked up from those cases (cases by commune, tasks by case) instead of walking every open
+    task of the province in deadline order and dropping the other communes' ones, the plan
+    PostgreSQL picks for the join when it expects the first page to come soon. Wider reaches (a
+    supervisor, an agency) read the tasks' own copy of their case's communes, without the join:
+    there most open tasks are in reach, and a province's count is one index's."""
     if user.role not in access.COMMUNE_ROLES:
         return select(Task).where(access.task_commune_scope(user), Task.status == "open")
     cases = select(Case.id).where(access.case_scope(user)).scalar_subquery()
