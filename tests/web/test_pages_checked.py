@@ -91,7 +91,7 @@ def _walk(demo_data: dict[str, int]) -> list[tuple[str | None, list[tuple[str, s
                 ("case-officer", f"/cases/{emergency}"),
                 ("form-mau-01", f"/cases/{emergency}/forms/mau_01"),
                 ("overview-officer", "/supervision"),
-                ("password", "/password"),
+                ("password", "/account/password"),
                 ("error-404", "/cases/999999"),
             ],
         ),
@@ -101,7 +101,11 @@ def _walk(demo_data: dict[str, int]) -> list[tuple[str | None, list[tuple[str, s
         ),
         (
             "chutich.dongkinh@demo.caseflow.vn",
-            [("my-work-chair", "/tasks"), ("case-chair-plan", f"/cases/{planned}")],
+            [
+                ("my-work-chair", "/tasks"),
+                ("case-chair-plan", f"/cases/{planned}"),
+                ("two-factor-chair", "/account/two-factor"),
+            ],
         ),
         (
             "giamsat@demo.caseflow.vn",
@@ -151,7 +155,8 @@ def test_every_main_page_is_accessible_and_in_one_language(new_page, demo_data, 
             _choose(page, locale)
             for name, path in pages:
                 page.set_viewport_size(DESKTOP)
-                page.goto(path)
+                response = page.goto(path)
+                assert response.status == (404 if name.startswith("error-") else 200), (name, response.status)
                 assert page.locator("html").get_attribute("lang") == locale, (name, locale)
                 problems += language_problems(page.evaluate(VISIBLE_TEXT), locale, f"{name} [{locale}]")
                 for label, size in (("desktop", DESKTOP), ("phone", PHONE)) if markup else ():
