@@ -45,6 +45,9 @@ class Config:
     CASEFLOW_ATTACHMENTS_DIR = os.environ.get("CASEFLOW_ATTACHMENTS_DIR") or None
     # The largest attachment accepted, in bytes (default 20 MB); a larger one is refused (413).
     ATTACHMENT_MAX_BYTES = int(os.environ.get("CASEFLOW_ATTACHMENT_MAX_BYTES", "20971520"))
+    # Where printed documents (PDF, DOCX) are kept once rendered, encrypted, outside the web root
+    # (unset: instance/document_cache); not backed up: any file is rendered again when missing.
+    CASEFLOW_DOCUMENT_CACHE_DIR = os.environ.get("CASEFLOW_DOCUMENT_CACHE_DIR") or None
     # The overdue ladder's numbers; unset keeps the workflow file's (`escalation:`).
     # Hours clock: how often a breached emergency task is reminded again (file: 4).
     ESCALATION_REPEAT_HOURS = os.environ.get("CASEFLOW_ESCALATION_REPEAT_HOURS")
@@ -114,6 +117,15 @@ class Config:
     # entries, the current first. Unset: the key file (default instance/data_key, generated).
     CASEFLOW_DATA_KEY = os.environ.get("CASEFLOW_DATA_KEY") or None
     CASEFLOW_DATA_KEY_FILE = os.environ.get("CASEFLOW_DATA_KEY_FILE") or None
+    # The outside anchor of the trail (services/audit_anchor.py): the folder of the append-only
+    # anchor file; when set, the worker's cron appends to it every CASEFLOW_ANCHOR_INTERVAL_SECONDS.
+    CASEFLOW_ANCHOR_DIR = os.environ.get("CASEFLOW_ANCHOR_DIR") or None
+    # The key that signs the anchors, kept out of the database (any string of 16+ characters).
+    # Unset: the key file (default instance/anchor_key, made by the first anchor).
+    CASEFLOW_ANCHOR_KEY = os.environ.get("CASEFLOW_ANCHOR_KEY") or None
+    CASEFLOW_ANCHOR_KEY_FILE = os.environ.get("CASEFLOW_ANCHOR_KEY_FILE") or None  # where the key file is
+    # Between anchors: a tail rewritten since the last anchor is not found by it.
+    ANCHOR_INTERVAL_SECONDS = int(os.environ.get("CASEFLOW_ANCHOR_INTERVAL_SECONDS", "3600"))
     # Roles (of chair, supervisor, admin) that must sign in with an authenticator app as well.
     CASEFLOW_TOTP_REQUIRED_ROLES = os.environ.get("CASEFLOW_TOTP_REQUIRED_ROLES", "")
     # Closed cases are anonymised this many years after closing (`flask caseflow retention`).
@@ -124,14 +136,25 @@ class Config:
     # is set, memory otherwise. The per-account limit counts failures and spares addresses the
     # account signed in from lately.
     RATELIMIT_ENABLED = _bool("CASEFLOW_RATELIMIT_ENABLED", True)
+    # Sign-in page and API token, per client address.
     CASEFLOW_SIGNIN_LIMIT = os.environ.get("CASEFLOW_SIGNIN_LIMIT", "30 per minute;300 per hour")
+    # Failed sign-ins per account.
     CASEFLOW_SIGNIN_ACCOUNT_LIMIT = os.environ.get("CASEFLOW_SIGNIN_ACCOUNT_LIMIT", "30 per hour")
+    # Emailed action links, per client address.
     CASEFLOW_LINK_LIMIT = os.environ.get("CASEFLOW_LINK_LIMIT", "30 per minute;300 per hour")
+    # Password changes, per client address.
     CASEFLOW_PASSWORD_LIMIT = os.environ.get("CASEFLOW_PASSWORD_LIMIT", "10 per minute;50 per hour")
-    # Behind a reverse proxy: how many proxies to trust for each X-Forwarded-* header (0: none).
+    # Behind a reverse proxy (werkzeug's ProxyFix): how many proxies to trust for each
+    # X-Forwarded-* header; 0 trusts none, since a client could write them itself. One nginx in
+    # front: X_FOR=1 and X_PROTO=1 (deploy/caseflow.env.example).
+    # The client's address (rate limits, sign-in delays, logs) from X-Forwarded-For.
     CASEFLOW_PROXY_FIX_X_FOR = int(os.environ.get("CASEFLOW_PROXY_FIX_X_FOR", "0"))
+    # HTTPS seen from X-Forwarded-Proto (HSTS is sent only over HTTPS).
     CASEFLOW_PROXY_FIX_X_PROTO = int(os.environ.get("CASEFLOW_PROXY_FIX_X_PROTO", "0"))
+    # The host name from X-Forwarded-Host.
     CASEFLOW_PROXY_FIX_X_HOST = int(os.environ.get("CASEFLOW_PROXY_FIX_X_HOST", "0"))
+    # The port from X-Forwarded-Port.
     CASEFLOW_PROXY_FIX_X_PORT = int(os.environ.get("CASEFLOW_PROXY_FIX_X_PORT", "0"))
+    # A path prefix CaseFlow is served under, from X-Forwarded-Prefix.
     CASEFLOW_PROXY_FIX_X_PREFIX = int(os.environ.get("CASEFLOW_PROXY_FIX_X_PREFIX", "0"))
     PERMANENT_SESSION_LIFETIME = int(os.environ.get("CASEFLOW_SESSION_IDLE_SECONDS", "1800"))  # idle sign-out

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -23,5 +21,4 @@ login_manager = LoginManager()
 mail = Mail()
 csrf = CSRFProtect()
 babel = Babel()
-# Limits are declared per endpoint in caseflow/security.py; storage: Redis or memory (settings).
-limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+# The rate limiter is made per app in caseflow/security.py (its storage is per app).

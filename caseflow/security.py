@@ -14,19 +14,20 @@ import time
 from collections.abc import Callable
 
 from flask import Flask, Response, current_app, redirect, request, session, url_for
+from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, logout_user
 from limits.storage import storage_from_string
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from caseflow.extensions import limiter
 from caseflow.services import throttle
 
 
 @functools.cache
 def _setting(name: str) -> Callable[[], str]:
-    # One callable per setting: the limiter is shared by every app of the process (tests make
-    # many), and it keeps one copy of a limit only if the limits compare equal.
+    # One callable per setting, whichever app asks: a limiter keeps one copy of a limit only
+    # if the limits compare equal.
     return lambda: current_app.config[name]
 
 
@@ -69,7 +70,14 @@ LIMITED: dict[str, list[dict]] = {
 }
 
 
-def _apply_limits(app: Flask) -> None:
+def limiter_of(app: Flask | None = None) -> Limiter:
+    """The app's own limiter. One per app, not one per process: Flask-Limiter keeps the storage
+    of the last app it was given, so a second app in a process (a test, a script) would count
+    in the first one's storage, Redis or memory."""
+    return (app or current_app).extensions["caseflow_limiter"]
+
+
+def _apply_limits(app: Flask, limiter: Limiter) -> None:
     for endpoint, limits in LIMITED.items():
         view = app.view_functions.get(endpoint)
         if view is None:
@@ -83,7 +91,7 @@ def _apply_limits(app: Flask) -> None:
 
 
 def _retry_after() -> int:
-    current = limiter.current_limit
+    current = limiter_of().current_limit
     if current is None:
         return 60
     return max(1, math.ceil(current.reset_at - time.time()))
@@ -172,11 +180,15 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri)
     app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config.get("CASEFLOW_QUEUE_PREFIX", "caseflow"))
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Redis when REDIS_URL is set: every web process and worker of the installation counts in
+    # one place, so a guesser cannot multiply the limit by the number of processes.
+    limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
     limiter.init_app(app)
+    app.extensions["caseflow_limiter"] = limiter
     # The sign-in delays keep their own counters: they apply even where limits are switched off.
     app.extensions["caseflow_throttle_storage"] = storage_from_string(storage_uri)
     app.extensions["caseflow_throttle_prefix"] = app.config.get("CASEFLOW_QUEUE_PREFIX", "caseflow")
-    _apply_limits(app)
+    _apply_limits(app, limiter)
     app.register_error_handler(RateLimitExceeded, _too_many)
     app.register_error_handler(429, _too_many)
     app.before_request(_check_session_browser)

@@ -63,6 +63,7 @@ def run_worker(
     scheduler_process = None
     if cron and not burst and SCAN in queues:
         backup_every = app.config["BACKUP_INTERVAL_SECONDS"] if app.config.get("CASEFLOW_BACKUP_DIR") else 0
+        anchor_every = app.config["ANCHOR_INTERVAL_SECONDS"] if app.config.get("CASEFLOW_ANCHOR_DIR") else 0
         scheduler_process = multiprocessing.get_context("spawn").Process(
             target=run_cron,
             args=(
@@ -70,6 +71,7 @@ def run_worker(
                 queue_name(app, SCAN),
                 app.config["SCAN_INTERVAL_SECONDS"],
                 backup_every,
+                anchor_every,
             ),
             daemon=True,
         )
@@ -83,11 +85,15 @@ def run_worker(
             scheduler_process.join(5)
 
 
-def run_cron(redis_url: str, scan_queue: str, interval: int, backup_interval: int = 0) -> None:
+def run_cron(
+    redis_url: str, scan_queue: str, interval: int, backup_interval: int = 0, anchor_interval: int = 0
+) -> None:
     """RQ's own CronScheduler: enqueues the scan job on the scan queue every `interval` seconds,
-    and the backup job every `backup_interval` seconds when backups are configured."""
+    the backup job every `backup_interval` seconds when backups are configured, and the trail's
+    anchor every `anchor_interval` seconds when an anchor folder is."""
     from rq.cron import CronScheduler
 
+    from caseflow.jobs.anchor import audit_anchor
     from caseflow.jobs.backup import backup
     from caseflow.jobs.scan import scan
 
@@ -99,6 +105,8 @@ def run_cron(redis_url: str, scan_queue: str, interval: int, backup_interval: in
     if backup_interval:
         # On the scan queue: a backup must not hold up mail, and one worker runs it at a time.
         scheduler.register(backup, queue_name=scan_queue, interval=backup_interval, job_timeout=3600)
+    if anchor_interval:
+        scheduler.register(audit_anchor, queue_name=scan_queue, interval=anchor_interval, job_timeout=600)
     scheduler.start()
 
 

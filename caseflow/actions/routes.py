@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from caseflow.extensions import db
 from caseflow.models import Agency, Case, Task, UsedActionToken
 from caseflow.notifications.action_links import BadLink, completable_by_link, read_token
-from caseflow.notifications.render import format_due, locale_of, task_label
+from caseflow.notifications.render import format_due, locale_of, mail_locale, task_label
 from caseflow.services import audit, limits
 from caseflow.services.errors import Conflict, DomainError
 from caseflow.services.tasks import complete_task
@@ -17,53 +18,26 @@ from caseflow.workflow import current_engine
 
 bp = Blueprint("actions", __name__, url_prefix="/actions")
 
-TEXT = {
-    "vi": {
-        "title_acknowledge": "Xác nhận đã nhận nhiệm vụ",
-        "title_complete": "Báo cáo đã hoàn thành nhiệm vụ",
-        "case": "Hồ sơ",
-        "task": "Nhiệm vụ",
-        "due": "Hạn",
-        "agency": "Cơ quan",
-        "outcome": "Kết quả thực hiện (bắt buộc)",
-        "note": "Ghi chú",
-        "confirm": "Xác nhận",
-        "done_acknowledge": "Đã ghi nhận: cơ quan đã nhận nhiệm vụ.",
-        "done_complete": "Đã ghi nhận: nhiệm vụ đã hoàn thành.",
-        "used": "Liên kết này đã được sử dụng.",
-        "expired": "Liên kết này đã hết hạn.",
-        "invalid": "Liên kết không hợp lệ.",
-        "closed": "Nhiệm vụ này không còn mở.",
-        "need_outcome": "Vui lòng nhập kết quả thực hiện.",
-        "rerouted": "Nhiệm vụ này đã được chuyển cho cơ quan khác; liên kết không còn hiệu lực.",
-        "by_step": "Nhiệm vụ này được hoàn thành bằng bước xử lý trên hồ sơ trong CaseFlow, "
-        "không thể báo hoàn thành qua liên kết.",
-    },
-    "en": {
-        "title_acknowledge": "Acknowledge the task",
-        "title_complete": "Report the task done",
-        "case": "Case",
-        "task": "Task",
-        "due": "Due",
-        "agency": "Agency",
-        "outcome": "Outcome (required)",
-        "note": "Note",
-        "confirm": "Confirm",
-        "done_acknowledge": "Recorded: your agency has acknowledged the task.",
-        "done_complete": "Recorded: the task is done.",
-        "used": "This link has already been used.",
-        "expired": "This link has expired.",
-        "invalid": "This link is not valid.",
-        "closed": "This task is no longer open.",
-        "need_outcome": "Please describe the outcome.",
-        "rerouted": "This task has been given to another agency; this link no longer works.",
-        "by_step": "This task is finished by taking its step on the case in CaseFlow, not by a link.",
-    },
+# What a link's page says after the click, in the agency's language (the Babel catalogs).
+MESSAGES = {
+    "done_acknowledge": _l("Recorded: your agency has acknowledged the task."),
+    "done_complete": _l("Recorded: the task is done."),
+    "used": _l("This link has already been used."),
+    "expired": _l("This link has expired."),
+    "invalid": _l("This link is not valid."),
+    "closed": _l("This task is no longer open."),
+    "need_outcome": _l("Please describe the outcome."),
+    "rerouted": _l("This task has been given to another agency; this link no longer works."),
+    "by_step": _l("This task is finished by taking its step on the case in CaseFlow, not by a link."),
 }
 
 
 def _page(template: str, locale: str, status: int = 200, **context):  # noqa: ANN202, ANN003
-    return render_template(f"pages/actions/{template}", t=TEXT[locale], locale=locale, **context), status
+    # The agency's language, not the browser's: the link was mailed to that agency.
+    with mail_locale(locale):
+        return render_template(
+            f"pages/actions/{template}", messages=MESSAGES, locale=locale, **context
+        ), status
 
 
 def _load(token: str):  # noqa: ANN202

@@ -21,7 +21,8 @@ To add an endpoint (in a new module of this package, imported in `init_app` belo
    `ok` maps each success status to its model (None: no body, e.g. `{204: None}`); `errors`
    lists every other status the view can answer (401 comes with auth, 400, 413 and 422
    with a body, 422 with `query=`). A bad body is then a 422 naming each field, in the contract's
-   error shape. Non-JSON answers (a PDF, an XLSX) declare `ok={200: None}`.
+   error shape. A file answer (a PDF, an XLSX) declares `ok={200: None}` (or the JSON model it
+   may answer instead) and its media types, `files={200: ("application/pdf",)}`.
 3. Nothing else: `/api/v1/openapi.json` is generated from these declarations, and the tests
    (tests/api/test_openapi.py, tests/api/test_schemathesis.py) fail for a route under /api/v1
    without them, or for an answer its models do not describe.

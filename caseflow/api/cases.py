@@ -69,7 +69,7 @@ def list_cases():  # noqa: ANN201
         unit = unit_by_code(request.args["org_unit"])
         if unit is None:
             raise Invalid({"org_unit": "is not a known org unit code"})
-    items, total = cases.list_cases(
+    found = cases.list_cases(
         current_user(),
         page,
         per_page,
@@ -80,7 +80,8 @@ def list_cases():  # noqa: ANN201
         risk_level=risk,
         harm_type=harm,
     )
-    return jsonify(page_json([case_summary_json(c) for c in items], total, page, per_page))
+    body = page_json([case_summary_json(c) for c in found.items], found.total, page, per_page)
+    return jsonify(body | {"total_exact": found.exact})
 
 
 def _case_data_fields(op: dict, components: dict, definition: WorkflowDefinition) -> None:

@@ -9,18 +9,40 @@ from flask import jsonify, send_file
 from pydantic import Field
 
 from caseflow.api import bp, current_user, json_body, require_auth
-from caseflow.api.schemas import Body, Page, Request
+from caseflow.api.schemas import Body, LocalText, Moment, Page, Request, choice
 from caseflow.api.spec import endpoint
 from caseflow.extensions import db
 from caseflow.services import access, audit, cases, documents
 from caseflow.services import forms as form_service
 from caseflow.workflow import current_engine, current_forms
+from caseflow.workflow.forms import FIELD_TYPES, PERSON_PARTS
+from caseflow.workflow.forms import KINDS as FORM_KINDS
+
+
+class FormOption(Body):
+    value: str
+    label: LocalText
+
+
+class FormFieldOut(Body):
+    """A field of a form as the workflow file declares it (caseflow/workflow/forms.py)."""
+
+    name: str
+    type: choice(FIELD_TYPES)
+    required: bool
+    label: LocalText
+    identity: bool = Field(description="the child's identity: kept encrypted, shown only to who may see it")
+    options: list[FormOption] | None = Field(None, description="a choice field's values")
+    parts: list[choice(tuple(PERSON_PARTS))] | None = Field(None, description="a person field's parts")
+    fields: list[FormFieldOut] | None = Field(None, description="a rows field's columns")
 
 
 class FormDeclaration(Body):
     code: str
-    title: dict[str, str]
-    fields: list[dict[str, Any]] = Field(description="name, type, required, label {vi, en}, identity")
+    title: LocalText
+    short: LocalText
+    kind: choice(FORM_KINDS)
+    fields: list[FormFieldOut]
 
 
 class FormList(Body):
@@ -29,12 +51,14 @@ class FormList(Body):
 
 class FormRecordOut(Body):
     code: str
-    revision: int
-    recorded_at: str
-    recorded_by: str
-    data: dict[str, Any] = Field(description="identity fields only for roles that may see identity")
-    recorded_with: str | None = None
-    reason: str | None = None
+    revision: int = Field(ge=1)
+    recorded_at: Moment
+    recorded_by: str = Field(description="the user's email, or what recorded it (a trigger, the intake)")
+    recorded_with: str | None = Field(description="the trigger or intake that filled it, if one did")
+    reason: str | None = Field(description="why an earlier revision was edited")
+    data: dict[str, Any] = Field(
+        description="the form's fields by name (`GET /forms`); identity fields only for roles that may see identity"
+    )
 
 
 class FormRecordList(Page):
@@ -105,7 +129,7 @@ def save_form(case_id: int, code: str):  # noqa: ANN201
 
 @bp.get("/cases/<int:case_id>/documents/<name>")
 @require_auth()
-@endpoint(ok={200: None}, errors=(403, 404))
+@endpoint(ok={200: None}, files={200: tuple(documents.MIMETYPES.values())}, errors=(403, 404))
 def document(case_id: int, name: str):  # noqa: ANN201
     """`{code}.pdf`, `{code}.docx` or `dossier.pdf`: the form filled in, as the annex lays it out."""
     user = current_user()

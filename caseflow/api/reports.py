@@ -7,9 +7,11 @@ from flask_babel import force_locale
 from pydantic import Field
 
 from caseflow.api import bp, current_user, json_body, require_auth
-from caseflow.api.schemas import Body, Query
+from caseflow.api.schemas import Body, Day, Moment, Page, Query, choice
 from caseflow.api.spec import endpoint
 from caseflow.models import User
+from caseflow.models.cases import HARM_TYPES
+from caseflow.models.orgs import LEVELS
 from caseflow.models.types import utcnow
 from caseflow.services import obligations, report_files, reports
 from caseflow.services.errors import Invalid
@@ -17,6 +19,10 @@ from caseflow.workflow import current_engine
 
 REPORT_ROLES = ("supervisor", "officer", "chair")
 FORMATS = ("json", "xlsx", "csv")
+FILE_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv",  # UTF-8, with a BOM for Excel
+}
 
 
 # The documented models. The query's values are text checked by services/reports.py (dates,
@@ -25,36 +31,105 @@ class PeriodicQuery(Query):
     org_unit: str | None = Field(None, description="a unit code (default: the caller's own)")
     from_: str | None = Field(None, alias="from", description="first day, YYYY-MM-DD")
     to: str | None = Field(None, description="last day, YYYY-MM-DD")
-    format: str | None = Field(None, description="json (default), xlsx or csv")
+    format: choice(FORMATS) | None = Field(None, description="json (default), xlsx or csv")
 
 
 class YearQuery(Query):
     year: str | None = Field(None, description="YYYY (default: this year)")
 
 
+# A count, or "<5" where a small count is suppressed once the report leaves the commune; an
+# average (hours, days) is a number, or null when nothing was measured.
+Figure = int | float | str | None
+
+
+class BreakdownValue(Body):
+    code: str
+    label: str
+    value: Figure
+
+
+class Breakdown(Body):
+    dimension: str
+    label: str
+    values: list[BreakdownValue] = Field(description="in the order people expect; `not_recorded` last")
+
+
+class Figures(Body):
+    """One indicator as computed: its value and its breakdowns, keyed by code."""
+
+    code: str
+    value: Figure
+    breakdown: dict[str, dict[str, Figure]] = Field(description="per dimension, each value's count")
+    total: Figure = Field(None, description="of the timeliness indicators: the tasks counted")
+
+
+class Indicator(Figures):
+    label: str
+    breakdowns: list[Breakdown]
+
+
 class PeriodicReport(Body):
     org_unit: str
-    level: str
-    indicators: list[dict]
+    org_unit_name: str
+    level: choice(LEVELS)
+    level_label: str
+    from_: Day = Field(alias="from")
+    to: Day
+    indicators: list[Indicator]
+    suppressed: bool | None = Field(None, description="true when counts below `min_count` are hidden")
+    min_count: int | None = None
+
+
+class FrozenReport(Body):
+    """The figures as they stood when the report was submitted (unlabelled, unsuppressed)."""
+
+    org_unit: str
+    org_unit_name: str
+    level: choice(LEVELS)
+    from_: Day = Field(alias="from")
+    to: Day
+    indicators: list[Figures]
 
 
 class Obligation(Body):
     id: int
     org_unit: str
-    period: str
-    due_at: str
-    status: str
-    submitted_at: str | None = None
+    org_unit_name: str
+    period: str = Field(description="the obligation's code in the workflow file")
+    label: str
+    year: int
+    from_: Day = Field(alias="from")
+    to: Day
+    due_at: Moment
+    status: choice(("due", "submitted", "overdue"))
+    submitted_at: Moment | None
+    escalation_level: int
 
 
-class ObligationList(Body):
+class SubmittedObligation(Obligation):
+    figures: FrozenReport
+
+
+class ObligationList(Page):
     items: list[Obligation]
-    total: int
 
 
-class AdhocList(Body):
-    items: list[dict]
-    total: int
+class AdhocReport(Body):
+    """The ad-hoc report of a serious case: the case by reference, never the child."""
+
+    id: int
+    case_id: int
+    case_reference: str
+    commune: str
+    commune_name: str
+    reasons: list[str]
+    harm_types: list[choice(HARM_TYPES)]
+    created_at: Moment
+
+
+class AdhocList(Page):
+    items: list[AdhocReport]
 
 
 def periodic_report(user: User, unit_code: str | None, start: str | None, end: str | None, fmt: str) -> dict:
@@ -74,7 +149,9 @@ def periodic_report(user: User, unit_code: str | None, start: str | None, end: s
 
 @bp.get("/reports/periodic")
 @require_auth(*REPORT_ROLES)
-@endpoint(query=PeriodicQuery, ok={200: PeriodicReport}, errors=(403, 404))
+@endpoint(
+    query=PeriodicQuery, ok={200: PeriodicReport}, files={200: tuple(FILE_TYPES.values())}, errors=(403, 404)
+)
 def periodic():  # noqa: ANN201
     """The periodic figures of a unit for a period (JSON, XLSX or CSV)"""
     fmt = request.args.get("format") or "json"
@@ -89,12 +166,13 @@ def periodic():  # noqa: ANN201
             return jsonify(report)
         name = f"bao-cao-{report['org_unit']}-{report['from']}-{report['to']}.{fmt}"
         if fmt == "csv":
-            body, mimetype = report_files.to_csv(report).encode("utf-8"), "text/csv; charset=utf-8"
+            body = report_files.to_csv(report).encode("utf-8")
         else:
             body = report_files.to_xlsx(report, f"{user.name} <{user.email}>", utcnow())
-            mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(
-        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        body,
+        content_type=FILE_TYPES[fmt] + ("; charset=utf-8" if fmt == "csv" else ""),
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
@@ -112,7 +190,7 @@ def list_obligations():  # noqa: ANN201
 
 @bp.post("/reports/obligations/<int:obligation_id>/submit")
 @require_auth("officer", "chair")
-@endpoint(ok={200: Obligation}, errors=(400, 403, 404, 409))
+@endpoint(ok={200: SubmittedObligation}, errors=(400, 403, 404, 409))
 def submit_obligation(obligation_id: int):  # noqa: ANN201
     """Submit a report, freezing its figures as they stand"""
     if request.get_data():

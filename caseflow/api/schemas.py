@@ -59,6 +59,15 @@ Code = text(40, required=True)
 File = Annotated[Any, WithJsonSchema({"type": "string", "format": "binary"})]
 
 
+class LocalText(BaseModel):
+    """A text the workflow file gives in both languages."""
+
+    model_config = ConfigDict(extra="allow")
+
+    vi: str
+    en: str
+
+
 class Request(BaseModel):
     """A request body: strict JSON types (no "5" for 5, no 1 for true); unknown keys ignored."""
 
@@ -153,6 +162,7 @@ class OrgUnitOut(Body):
     parent: str | None
     valid_from: Day | None
     valid_to: Day | None
+    successor: str | None = Field(description="the unit a merger closed this one into")
 
 
 class OrgUnitList(Page):
@@ -205,6 +215,8 @@ class WorkflowField(Body):
     type: str
     required: bool
     choices: list[str] | None = None
+    choice_list: str | None = Field(None, description="the `choice_lists` entry that labels the choices")
+    labels: LocalText | None = Field(None, description="what the field reads as on a page")
 
 
 class WorkflowTransition(Body):
@@ -286,6 +298,7 @@ class CaseSummary(Body):
 
 class CaseList(Page):
     items: list[CaseSummary]
+    total_exact: bool = Field(description="false: more than `total` cases match (the count stops there)")
 
 
 class CaseQuery(Paging):

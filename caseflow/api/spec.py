@@ -64,6 +64,7 @@ def endpoint(
     auth: bool = True,
     refine: Refine | None = None,
     check: bool = True,
+    files: dict[int, tuple[str, ...]] | None = None,
 ) -> Callable:
     """Declare an API view's models: `ok` maps each success status to its body model (None: no
     body), `errors` the error statuses it can answer beyond the ones implied (401 with auth,
@@ -71,7 +72,10 @@ def endpoint(
     the plain JSON the services take, and the checked query from `request.args` as before.
     `form=` declares a multipart body (files typed `schemas.File`): checked the same way, read
     from `request.form` and `request.files`.
-    `check=False` documents the body without checking it (the view reads `json_body()`)."""
+    `check=False` documents the body without checking it (the view reads `json_body()`, or the
+    form once it has set its own size limit).
+    `files` maps a success status to the media types of the file it may answer with (a PDF,
+    an XLSX): documented as binary content beside the JSON model, if that status has one."""
     codes = set(errors) | set(AUTH_ERRORS if auth else ())
     codes |= set(BODY_ERRORS if json and check else (400, 413) if json else ())
     codes |= set(QUERY_ERRORS if query else ()) | set(BODY_ERRORS if form else ())
@@ -96,12 +100,13 @@ def endpoint(
                 _check_query(query)
             if json is not None and check:
                 g.api_body = checked_body(json)
-            if form is not None:
+            if form is not None and check:
                 _check_form(form)
             return view(*args, **kwargs)
 
         checked.__wrapped__ = documented  # spectree finds its metadata along the __wrapped__ chain
         checked.api_refine = refine  # type: ignore[attr-defined]
+        checked.api_files = files or {}  # type: ignore[attr-defined]
         return checked
 
     return decorate
@@ -233,13 +238,29 @@ def _generate(app: Flask) -> dict:
     components = spec["components"]["schemas"]
     definition = current_engine().definition
     for rule in app.url_map.iter_rules():
-        refine = getattr(app.view_functions[rule.endpoint], "api_refine", None)
-        if refine is None:
+        view = app.view_functions[rule.endpoint]
+        refine, files = getattr(view, "api_refine", None), getattr(view, "api_files", None)
+        if refine is None and not files:
             continue
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)[len(prefix) :]
         for method in rule.methods - {"HEAD", "OPTIONS"}:
-            refine(spec["paths"][path][method.lower()], components, definition)
+            op = spec["paths"][path][method.lower()]
+            for status, media_types in (files or {}).items():
+                _add_files(op["responses"][str(status)], media_types)
+            if refine is not None:
+                refine(op, components, definition)
     return spec
+
+
+def _add_files(response: dict, media_types: tuple[str, ...]) -> None:
+    """A file answer: its bytes under each media type it may have, and how it is named."""
+    content = response.setdefault("content", {})
+    for media_type in media_types:
+        content[media_type] = {"schema": {"type": "string", "format": "binary"}}
+    response.setdefault("headers", {})["Content-Disposition"] = {
+        "description": "attachment; the file name (the case reference or the unit, never a child's name)",
+        "schema": {"type": "string"},
+    }
 
 
 def _not_null(param: dict) -> None:

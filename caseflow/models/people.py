@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -41,6 +41,8 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # The authenticator app's secret (services/two_factor.py), encrypted; None: no second factor.
     totp_secret: Mapped[str | None] = mapped_column(EncryptedText("users.totp_secret"))
+    # The hashes of its unused one-time recovery codes, space-separated (services/two_factor.py).
+    totp_recovery: Mapped[str | None] = mapped_column(Text)
 
     org_unit: Mapped[OrgUnit | None] = relationship()
     agency: Mapped[Agency | None] = relationship()

@@ -32,12 +32,13 @@ from sqlalchemy.orm import selectinload
 
 from caseflow import heartbeat
 from caseflow.extensions import db
-from caseflow.models import Agency, Notification, OrgUnit, Task, User
+from caseflow.models import Notification, OrgUnit, Task
 from caseflow.models.types import UTCDateTime, utcnow
 from caseflow.notifications import obligations
 from caseflow.seed_calendar import ensure_calendar_ahead
 from caseflow.services import audit, outbox
 from caseflow.services.calendar import load_calendar
+from caseflow.services.directory import Directory, Recipient
 from caseflow.services.succession import current_unit
 from caseflow.workflow import current_engine
 from caseflow.workflow.clock import LOCAL_TZ, WorkingCalendar
@@ -68,114 +69,6 @@ def clock_of(task: Task) -> str:
     if template is not None:
         return "hours" if template.deadline.wall_clock else "working_days"
     return "hours" if (task.rule or "").startswith("hours") else "working_days"
-
-
-@dataclass(frozen=True)
-class Recipient:
-    email: str
-    locale: str
-    unit: OrgUnit | None
-    agency: bool  # the task's own agency (told "overdue"), not someone it is escalated to
-    digest: bool  # this person chose a daily digest
-
-
-class Directory:
-    """Who a ladder word means for one task, cached for one scan."""
-
-    def __init__(self) -> None:
-        self._users: dict[tuple[int, str], list[User]] = {}
-        self._agencies: dict[int, Agency] = {}
-
-    def agency(self, agency_id: int) -> Agency:
-        if agency_id not in self._agencies:
-            self._agencies[agency_id] = db.session.get(Agency, agency_id)
-        return self._agencies[agency_id]
-
-    def users(self, unit_id: int, role: str) -> list[User]:
-        if (unit_id, role) not in self._users:
-            self._users[unit_id, role] = list(
-                db.session.scalars(
-                    select(User)
-                    .where(User.org_unit_id == unit_id, User.role == role, User.active.is_(True))
-                    .order_by(User.id)
-                )
-            )
-        return self._users[unit_id, role]
-
-    def resolve(self, words: tuple[str, ...], task: Task, commune: OrgUnit) -> list[Recipient]:
-        out: list[Recipient] = []
-        seen: set[str] = set()
-
-        def add(recipient: Recipient) -> None:
-            if recipient.email and recipient.email not in seen:
-                seen.add(recipient.email)
-                out.append(recipient)
-
-        above = commune.ancestors()
-        for word in words:
-            if word == "agency":
-                agency = self.agency(task.agency_id)
-                add(Recipient(agency.email, agency.locale or "vi", commune, True, False))
-                continue
-            if word == "commune_chair":
-                units, role = [commune], "chair"
-            elif word == "district_supervisors":
-                units, role = [u for u in above if u.level == "district"], "supervisor"
-            elif word == "province_supervisors":
-                units, role = [u for u in above if u.level == "province"], "supervisor"
-            else:  # supervisors: every unit above the commune, nearest first
-                units, role = above, "supervisor"
-            for unit in units:
-                for user in self.users(unit.id, role):
-                    add(Recipient(user.email, user.locale or "vi", unit, False, bool(user.daily_digest)))
-        return out
-
-
-# -- the ladder of a unit, for work that is not a task -----------------------------------------
-# The reports a commune owes (caseflow/notifications/obligations.py, reports branch) climb the
-# same jurisdiction ladder one level per day after their due day: `Ladder().rungs(commune)`
-# gives the chair, then the supervisors of each unit above; `_due_level` the level reached.
-
-
-@dataclass(frozen=True)
-class Timing:
-    reminder_after: timedelta
-    interval: timedelta
-
-
-@dataclass
-class Rung:
-    """One level of the unit ladder: who hears, and for which unit."""
-
-    level: int
-    unit: OrgUnit | None
-    users: list[User]
-
-
-def timing() -> Timing:
-    return Timing(reminder_after=timedelta(0), interval=timedelta(days=1))
-
-
-class Ladder:
-    """The chair of a commune (or of its successor), then the supervisors of each unit above."""
-
-    def __init__(self) -> None:
-        self._directory = Directory()
-
-    def rungs(self, commune: OrgUnit) -> list[Rung]:
-        commune = current_unit(commune)
-        rungs = [Rung(1, commune, self._directory.users(commune.id, "chair"))]
-        for unit in commune.ancestors():
-            rungs.append(Rung(len(rungs) + 1, unit, self._directory.users(unit.id, "supervisor")))
-        return rungs
-
-
-def _due_level(due_at: datetime, now: datetime, t: Timing, top: int) -> int:
-    """The highest level whose time has come (0: not yet)."""
-    late = now - due_at - t.reminder_after
-    if late < timedelta(0):
-        return 0
-    return min(top, 1 + int(late / t.interval))
 
 
 def _commune_of(task: Task) -> OrgUnit:
@@ -228,28 +121,11 @@ class Plan:
 
 
 def _plan(task: Task, now: datetime, r: EscalationRules, calendar: WorkingCalendar) -> Plan:
-    commune = _commune_of(task)
-    clock, seen = clock_of(task), task.escalation_level
-    if clock == "hours":
-        ladder = r.hours
-        reached = ladder.reached(task.due_at, now)
-        target = max(seen, reached)
-        # Found several repeats late (the scan was down): one mail says it, not a burst of them.
-        steps = [] if reached <= seen else [1] if seen == 0 else [reached]
-        next_at = (
-            ladder.step_due(task.due_at, target + 1) if ladder.repeat_every_hours > 0 or target == 0 else None
-        )
-    else:
-        days = r.working_days
-        reached = days.reached(task.due_at, now, calendar)
-        target = max(seen, reached)
-        steps = list(range(seen + 1, reached + 1))  # each level has its own audience: all of them
-        top = len(days.levels)
-        next_at = days.step_due(task.due_at, target + 1, calendar) if target < top else None
-        if steps and not days.in_office_hours(now, calendar):
-            # Due while the scan was not running (an evening, a holiday): wait for the next opening.
-            target, steps, next_at = seen, [], days.next_office_moment(now, calendar)
-    return Plan(task, commune, clock, seen, target, steps, next_at)
+    clock = clock_of(task)
+    climb = r.climb(clock, task.due_at, task.escalation_level, now, calendar)
+    return Plan(
+        task, _commune_of(task), clock, task.escalation_level, climb.target, list(climb.steps), climb.next_at
+    )
 
 
 def _write_steps(plan: Plan, now: datetime, r: EscalationRules, directory: Directory, calendar) -> None:  # noqa: ANN001
@@ -257,11 +133,7 @@ def _write_steps(plan: Plan, now: datetime, r: EscalationRules, directory: Direc
     task = plan.task
     digest_at = None
     for step in plan.steps:
-        if plan.clock == "hours":
-            words = r.hours.recipients(step)
-        else:
-            words = r.working_days.recipients(step)
-        recipients = directory.resolve(words, task, plan.commune)
+        recipients = directory.resolve(r.recipients(plan.clock, step), plan.commune, task.agency_id)
         for recipient in recipients:
             if plan.clock == "hours" and step > 1:
                 kind = "still_overdue"
@@ -422,7 +294,7 @@ def send_warnings(now: datetime | None = None) -> int:
         batches.append(("working_days", list(ids)))
     directory, sent = Directory(), 0
     for clock, due_ids in batches:
-        words = r.hours.warn if clock == "hours" else days.warn
+        words = r.warn(clock)
         for start in range(0, len(due_ids), BATCH):
             chunk = due_ids[start : start + BATCH]
             claimed = set(
@@ -438,7 +310,7 @@ def send_warnings(now: datetime | None = None) -> int:
                 select(Task).where(Task.id.in_(claimed)).order_by(Task.id).options(selectinload(Task.case))
             )
             for task in tasks:
-                recipients = directory.resolve(words, task, _commune_of(task))
+                recipients = directory.resolve(words, _commune_of(task), task.agency_id)
                 for recipient in recipients:
                     db.session.add(_notification("warning", task, 0, recipient))
                 audit.add(

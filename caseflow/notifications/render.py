@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from caseflow.display import local_time
-from caseflow.models import Agency, Case, Notification, OrgUnit, Task
+from caseflow.models import Agency, Case, Notification, OrgUnit, ReportObligation, Task
 from caseflow.notifications.action_links import action_link, completable_by_link
 from caseflow.workflow.clock import LOCAL_TZ
 
@@ -68,6 +68,18 @@ MESSAGES = {
     "escalation": (
         _l("[%(ref)s] Overdue task escalated (level %(level)s): %(task)s"),
         _l("A child-protection task under %(unit)s is overdue and not done."),
+    ),
+}
+# The mails about a report a commune owes (caseflow/notifications/obligations.py). Placeholders:
+# %(report)s (its label in the workflow file), %(unit)s (the commune), %(level)s.
+REPORT_MESSAGES = {
+    "obligation_warning": (
+        _l("%(report)s due soon (%(unit)s)"),
+        _l("%(unit)s has to submit the %(report)s by the deadline below."),
+    ),
+    "obligation_overdue": (
+        _l("%(report)s overdue (level %(level)s): %(unit)s"),
+        _l("%(unit)s has not submitted the %(report)s; it is overdue."),
     ),
 }
 # A kind another part adds before its words are written still reads as a sentence.
@@ -178,9 +190,7 @@ def task_facts(session: Session, task: Task, locale: str) -> dict:
 
 
 def render_notification(session: Session, row: Notification) -> Rendered:
-    if row.kind.startswith("obligation_"):  # a unit's report, not a case: its own wording
-        from caseflow.notifications.obligations import render_obligation
-
+    if row.context.get("obligation_id"):  # a unit's report, not a case: its own wording
         return render_obligation(session, row)
     locale = locale_of(row.locale)
     case = session.get(Case, row.case_id) if row.case_id else None
@@ -223,6 +233,33 @@ def render_notification(session: Session, row: Notification) -> Rendered:
             subject=subject,
             text=render_template("email/notification.txt", **context),
             html=render_template("email/notification.html", **context),
+        )
+
+
+def render_obligation(session: Session, row: Notification) -> Rendered:
+    """Unit, report, period and deadline: an obligation's mail carries no case at all."""
+    from caseflow.workflow import current_engine
+
+    locale = locale_of(row.locale)
+    obligation = session.get(ReportObligation, row.context["obligation_id"])
+    commune = session.get(OrgUnit, obligation.org_unit_id)
+    known = {o.code: o for o in current_engine().definition.lists.reports.obligations}
+    report = known[obligation.code].label[locale] if obligation.code in known else obligation.code
+    fmt = {"report": report, "unit": commune.name, "level": row.level}
+    subject_msg, intro_msg = REPORT_MESSAGES.get(row.kind, REPORT_MESSAGES["obligation_overdue"])
+    with mail_locale(locale):
+        context = {
+            "locale": locale,
+            "intro": str(intro_msg) % fmt,
+            "report": f"{report} {obligation.year}",
+            "period": f"{obligation.period_from:%d/%m/%Y} - {obligation.period_to:%d/%m/%Y}",
+            "due": format_due(obligation.due_at, locale),
+            "link": f"{current_app.config['CASEFLOW_BASE_URL'].rstrip('/')}/supervision/reports",
+        }
+        return Rendered(
+            subject=str(subject_msg) % fmt,
+            text=render_template("email/obligation.txt", **context),
+            html=render_template("email/obligation.html", **context),
         )
 
 

@@ -38,8 +38,8 @@ def authenticate(email: str, password: str, address: str | None = None, code: ob
     The same message for an unknown email and a wrong password, in the same time, so the form
     does not tell an attacker which accounts exist. Failures slow down this (account, address)
     pair only (`throttle`): a stranger guessing elsewhere cannot keep the owner out. A user with
-    an authenticator app must give its code too; a wrong code is the same failure, so the answer
-    never tells that the password was right.
+    an authenticator app must give its code (or one of its recovery codes) too; a wrong code is
+    the same failure, so the answer never tells that the password was right.
     """
     email = (email or "").strip().lower()
     wait = throttle.wait_seconds(email, address)
@@ -52,7 +52,7 @@ def authenticate(email: str, password: str, address: str | None = None, code: ob
     else:
         ok = user.check_password(password or "") and user.active
         if ok and user.totp_secret:
-            ok = two_factor.code_ok(user.totp_secret, code)
+            ok = two_factor.second_factor_ok(user, code)
     if not ok:
         throttle.failed(email, address)
         raise Unauthorized("Wrong email or password")
@@ -114,6 +114,7 @@ def reset_password(user_id: int) -> str:
     # A reset is also how someone who lost the phone with their authenticator app gets back in:
     # they set up the app again after signing in.
     user.totp_secret = None
+    user.totp_recovery = None
     revoke_api_tokens(user)
     db.session.commit()
     return password

@@ -91,15 +91,18 @@ def collect(session: Session) -> None:
         session.add(event)
 
 
-def _event(action: str, target: str | None, data: dict) -> AdminEvent:
+def _event(action: str, target: str | None, data: dict, actor: User | None = None) -> AdminEvent:
     from caseflow.models.types import utcnow
 
-    actor_id, label = _actor()
+    actor_id, label = (actor.id, actor.email) if actor is not None else _actor()
     return AdminEvent(
         at=utcnow(), actor_id=actor_id, actor_label=label, action=action, target=target, data=data
     )
 
 
-def admin_event(session: Session, action: str, target: str | None = None, **data: Any) -> None:
-    """Record an administrative act made without the ORM (bulk SQL); it commits with the act."""
-    session.add(_event(action, target, {k: _plain(v) for k, v in data.items()}))
+def admin_event(
+    session: Session, action: str, target: str | None = None, actor: User | None = None, **data: Any
+) -> None:
+    """Record an administrative act made without the ORM (bulk SQL); it commits with the act.
+    `actor`: who did it, when not the signed-in user (someone signing in with a recovery code)."""
+    session.add(_event(action, target, {k: _plain(v) for k, v in data.items()}, actor))

@@ -29,6 +29,7 @@ from caseflow.workflow import current_forms
 
 CHUNK = 1024 * 1024
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+CONTENT_TYPES = ("application/pdf", "image/jpeg", "image/png", DOCX_TYPE)  # what `sniff` recognises
 MAX_DESCRIPTION = 2000
 
 

@@ -12,6 +12,7 @@ from caseflow.extensions import db
 from caseflow.models import CalendarDay
 from caseflow.models.calendar import DAY_KINDS
 from caseflow.services.errors import Invalid, NotFound, Why
+from caseflow.services.holiday_library import calendar_years, library_days
 from caseflow.workflow.clock import WorkingCalendar, compute_due
 
 # Every transition that sets a working-day deadline needs the table, and reading it cost a
@@ -73,8 +74,6 @@ def delete_day(day: date) -> None:
     """Remove an exception. An administrator's own day goes, and the library's day (if the library
     has one) comes back; a library day becomes an admin row saying the weekly rule applies, so
     that no refresh brings it back."""
-    from caseflow.seed_calendar import calendar_years, library_days
-
     row = db.session.get(CalendarDay, day)
     if row is None or row.kind == WEEKLY:
         raise NotFound("No calendar exception on that date")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import NamedTuple
 
 from sqlalchemy import Select, String, func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
@@ -20,6 +21,9 @@ MAX_NOTE_CHARS = limits.LONG_TEXT_CHARS
 # Ids are 32-bit integers in the schema: a larger one from a URL names no row, and must not
 # reach the database (PostgreSQL and SQLite both raise on it instead of finding nothing).
 MAX_ID = 2**31 - 1
+# A list counts its cases up to this many and says "more than" beyond: a province's exact total
+# read every case of the register on each page, and nobody pages past the first thousands.
+COUNT_CAP = 10_000
 
 
 def get_case(
@@ -135,15 +139,28 @@ def case_query(
     return query
 
 
-def list_cases(user: User, page: int, per_page: int, **filters) -> tuple[list[Case], int]:  # noqa: ANN003
+class CasePage(NamedTuple):
+    items: list[Case]
+    total: int  # at most COUNT_CAP
+    exact: bool  # False: more than `total` cases match
+
+
+def list_cases(user: User, page: int, per_page: int, **filters) -> CasePage:  # noqa: ANN003
     query = case_query(user, **filters)
     if user.role == "supervisor":
         # Always true, and the condition of the partial ix_cases_received_id: a supervisor's
         # many cases are read newest first in index order, and counted from that narrow index;
         # commune lists never state it, and keep their own bitmap scans.
         query = query.where(Case.id > 0)
-    # The count over the filters themselves, not over a subquery of every case column.
-    total = db.session.scalar(query.with_only_columns(func.count(Case.id)).order_by(None))
+    # The count over the filters themselves, not over a subquery of every case column, and
+    # stopped one past the cap: its cost follows the cap, not the register. Overdue cases are
+    # as many as the overdue work, and counted in full: a LIMIT there made PostgreSQL walk the
+    # register one case at a time instead of hashing the few overdue ones.
+    if filters.get("overdue"):
+        total = db.session.scalar(query.with_only_columns(func.count(Case.id)).order_by(None)) or 0
+    else:
+        capped = query.with_only_columns(Case.id).order_by(None).limit(COUNT_CAP + 1).subquery()
+        total = db.session.scalar(select(func.count()).select_from(capped)) or 0
     items = db.session.scalars(
         query.order_by(Case.received_at.desc(), Case.id.desc())
         .options(
@@ -154,7 +171,7 @@ def list_cases(user: User, page: int, per_page: int, **filters) -> tuple[list[Ca
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    return list(items), total or 0
+    return CasePage(list(items), min(total, COUNT_CAP), total <= COUNT_CAP)
 
 
 def export_rows(user: User, **filters) -> Select:  # noqa: ANN003

@@ -1,13 +1,15 @@
-"""Reference lists for pickers and admin pages (org units, communes, agencies), and the check
-of a commune code a report or a handover names."""
+"""Reference lists for pickers and admin pages (org units, communes, agencies), the check of a
+commune code a report or a handover names, and who the overdue ladder's words mean."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from caseflow.extensions import db
-from caseflow.models import Agency, OrgUnit
+from caseflow.models import Agency, OrgUnit, User
 from caseflow.models.types import utcnow
 from caseflow.services.errors import Why
 from caseflow.services.validation import Fields
@@ -73,3 +75,78 @@ def names_by_code(codes: set[str]) -> dict[str, str]:
     names = dict(db.session.execute(select(Agency.code, Agency.name).where(Agency.code.in_(codes))).all())
     names.update(db.session.execute(select(OrgUnit.code, OrgUnit.name).where(OrgUnit.code.in_(codes))).all())
     return names
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    locale: str
+    unit: OrgUnit | None
+    agency: bool  # the task's own agency (told "overdue"), not someone it is escalated to
+    digest: bool  # this person chose a daily digest
+
+
+# A ladder word (caseflow/workflow/ladder.py RECIPIENTS) other than "agency": which units, which roles.
+_ROLES = {
+    "commune_staff": ("officer", "chair"),
+    "commune_chair": ("chair",),
+}
+
+
+class Directory:
+    """Who a ladder word means for the commune that holds the work (a task's, or one that owes a
+    report), cached for one scan: the one user lookup of every ladder."""
+
+    def __init__(self) -> None:
+        self._users: dict[tuple[int, str], list[User]] = {}
+        self._agencies: dict[int, Agency] = {}
+
+    def agency(self, agency_id: int) -> Agency:
+        if agency_id not in self._agencies:
+            self._agencies[agency_id] = db.session.get(Agency, agency_id)
+        return self._agencies[agency_id]
+
+    def users(self, unit_id: int, role: str) -> list[User]:
+        if (unit_id, role) not in self._users:
+            self._users[unit_id, role] = list(
+                db.session.scalars(
+                    select(User)
+                    .where(User.org_unit_id == unit_id, User.role == role, User.active.is_(True))
+                    .order_by(User.id)
+                )
+            )
+        return self._users[unit_id, role]
+
+    def resolve(
+        self, words: tuple[str, ...], commune: OrgUnit, agency_id: int | None = None
+    ) -> list[Recipient]:
+        """Each person once, in the order the words name them. "agency" is `agency_id`'s mailbox
+        (work with no agency, a report, has none to tell)."""
+        out: list[Recipient] = []
+        seen: set[str] = set()
+
+        def add(recipient: Recipient) -> None:
+            if recipient.email and recipient.email not in seen:
+                seen.add(recipient.email)
+                out.append(recipient)
+
+        above = commune.ancestors()
+        for word in words:
+            if word == "agency":
+                if agency_id is not None:
+                    agency = self.agency(agency_id)
+                    add(Recipient(agency.email, agency.locale or "vi", commune, True, False))
+                continue
+            if word in _ROLES:
+                units, roles = [commune], _ROLES[word]
+            elif word == "district_supervisors":
+                units, roles = [u for u in above if u.level == "district"], ("supervisor",)
+            elif word == "province_supervisors":
+                units, roles = [u for u in above if u.level == "province"], ("supervisor",)
+            else:  # supervisors: every unit above the commune, nearest first
+                units, roles = above, ("supervisor",)
+            for unit in units:
+                for role in roles:
+                    for user in self.users(unit.id, role):
+                        add(Recipient(user.email, user.locale or "vi", unit, False, bool(user.daily_digest)))
+        return out

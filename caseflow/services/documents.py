@@ -46,6 +46,7 @@ PART_LABELS = {
     "school": _l("School"),
 }
 SEX_WORDS = {"female": _l("Female"), "male": _l("Male"), "unknown": _l("Unknown")}
+DOTS = "......"  # what the annex prints where nothing is written
 DOCX_FONT = "Times New Roman"  # what the annex is typed in; Word falls back where it is missing
 
 
@@ -83,7 +84,6 @@ def _words() -> dict[str, str]:
         "committee": _("PEOPLE'S COMMITTEE"),
         "reference": _("Case reference"),
         "protected": _("Protected information, not shown to your role"),
-        "empty": _("(not filled in)"),
         "yes": _("Yes"),
         "no": _("No"),
         "not_recorded": _("This form has not been recorded for the case yet."),
@@ -142,8 +142,15 @@ def _block(spec: FormField, value: Any, hidden: bool, words: dict[str, str]) -> 
         return Block(label, "; ".join(parts))
     if spec.type == "rows":
         columns = [c.label[LOCALE] for c in spec.fields]
-        rows = [[_scalar_text(c.type, row.get(c.name), c, words) for c in spec.fields] for row in value or []]
-        return Block(label, columns=columns, rows=rows)
+        texts = [
+            [_scalar_text(c.type, row.get(c.name), c, words).strip() for c in spec.fields]
+            for row in value or []
+            if isinstance(row, dict)
+        ]
+        # As the annex prints a table: a row with nothing in it is left out, a blank cell and a
+        # table with no row show the dotted line the paper form leaves to be filled in.
+        rows = [[text or DOTS for text in row] for row in texts if any(row)]
+        return Block(label, columns=columns, rows=rows or [[DOTS] * len(columns)])
     return Block(label, _scalar_text(spec.type, value, spec, words))
 
 
@@ -289,7 +296,7 @@ def _docx_page(doc: Any, page: Layout) -> None:
             table.style = "Table Grid"
             for cell, column in zip(table.rows[0].cells, block.columns, strict=True):
                 cell.text = column
-            for row in block.rows or [[page.words["empty"]] + [""] * (len(block.columns) - 1)]:
+            for row in block.rows:
                 cells = table.add_row().cells
                 for cell, value in zip(cells, row, strict=True):
                     cell.text = value
@@ -297,7 +304,7 @@ def _docx_page(doc: Any, page: Layout) -> None:
         paragraph = doc.add_paragraph()
         if block.label:
             paragraph.add_run(f"{block.label}: ").bold = True
-        run = paragraph.add_run(block.text or "......")
+        run = paragraph.add_run(block.text or DOTS)
         run.italic = block.protected
     sign = doc.add_table(rows=1, cols=2)
     cell = sign.rows[0].cells[1]
@@ -313,6 +320,14 @@ def file_name(case: Case, name: str, extension: str) -> str:
     return f"{case.reference}-{name}.{extension}"
 
 
+def _sources() -> list[Path]:
+    """What turns a form's values into a printed page besides the declarations: the print
+    template and stylesheet, the Vietnamese catalog and this module."""
+    templates = Path(current_app.template_folder) / "documents"
+    catalog = Path(current_app.root_path) / "translations" / LOCALE / "LC_MESSAGES" / "messages.mo"
+    return [*sorted(templates.glob("*")), catalog, Path(__file__)]
+
+
 MIMETYPES = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -323,7 +338,7 @@ def download(user: User, case: Case, name: str) -> tuple[bytes, str, str]:
     """`mau_01.pdf`, `mau_04.docx` or `dossier.pdf` of a case the caller can see: the file, its
     type and its name. Each download is an event in the trail, with whether identity was in it."""
     from caseflow.extensions import db
-    from caseflow.services import access, audit
+    from caseflow.services import access, audit, document_cache
     from caseflow.services.errors import NotFound
 
     stem, _, extension = name.rpartition(".")
@@ -331,8 +346,14 @@ def download(user: User, case: Case, name: str) -> tuple[bytes, str, str]:
         raise NotFound("No such document")
     form_service.require_read(user, case)
     shown = access.can_see_identity(user, case)
-    pages = layouts(case, DOSSIER if stem == "dossier" else (stem,), shown)
-    content = render_pdf(pages) if extension == "pdf" else render_docx(pages)
+    codes = DOSSIER if stem == "dossier" else (stem,)
+
+    def render() -> bytes:
+        pages = layouts(case, codes, shown)
+        return render_pdf(pages) if extension == "pdf" else render_docx(pages)
+
+    content, _hit = document_cache.cached(case, stem, extension, codes, _sources(), LOCALE, shown, render)
+    # Every download is in the trail, from the cache or not.
     audit.add(case.id, "document_downloaded", actor=user, data={"document": name, "identity_shown": shown})
     db.session.commit()
     return content, MIMETYPES[extension], file_name(case, stem, extension)

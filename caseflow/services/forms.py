@@ -26,6 +26,8 @@ from caseflow.workflow.forms import PERSON_PARTS, SEX_VALUES, FormDef, FormField
 MAX_TEXT = 10_000
 MAX_ROWS = 200
 MAX_NUMBER = 10**12
+RECORDED_AT_INTAKE = "intake"  # `recorded_with` of the revision the intake records
+MAX_REVISION = 2**31 - 1  # the column's range: a larger number in a URL names no revision
 
 
 def form_def(code: str) -> FormDef:
@@ -220,6 +222,20 @@ def revisions(case: Case, code: str) -> list[FormRecord]:
             .order_by(FormRecord.revision)
         )
     )
+
+
+def changes(
+    form: FormDef, previous: FormRecord | None, record: FormRecord, show_identity: bool
+) -> tuple[list[str], bool]:
+    """The fields of the declaration a revision changed from the one before it (`previous`
+    None: the first revision, against an empty form), in the declaration's order; and, for a
+    caller who may not see identity, whether protected fields changed (without saying which)."""
+    before, after = values_of(previous, show_identity), values_of(record, show_identity)
+    names = [spec.name for spec in form.fields if before.get(spec.name) != after.get(spec.name)]
+    hidden = not show_identity and ((previous.identity if previous else None) or {}) != (
+        record.identity or {}
+    )
+    return names, hidden
 
 
 def values_of(record: FormRecord | None, show_identity: bool) -> dict:
@@ -449,4 +465,5 @@ def record_at_intake(run: Any) -> None:
     spec = current_forms().intake
     if spec is not None:
         case = run.case
-        _record_from(run, spec, {"case": case, "child": case.child, "informant": case.informant}, "intake")
+        roots = {"case": case, "child": case.child, "informant": case.informant}
+        _record_from(run, spec, roots, RECORDED_AT_INTAKE)

@@ -1,7 +1,7 @@
 """A periodic report in words people read, and as the files that leave CaseFlow (XLSX and CSV).
 
-Labels come from the Babel catalogs (indicators, breakdowns, fixed codes) and from the workflow
-file's choice lists; the files hold only the report's figures, never a case or a child.
+Labels come from the Babel catalogs (indicators and breakdowns here, the models' own codes in
+`services/labels.py`, shared with the pages) and from the workflow file's choice lists; the files hold only the report's figures, never a case or a child.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from caseflow.extensions import db
 from caseflow.models import Agency, OrgUnit, User
+from caseflow.services.labels import CHANNEL_LABELS, HARM_LABELS, LEVEL_LABELS, SEX_LABELS, label
 from caseflow.services.reports import NOT_RECORDED, Period, compute, dimension_codes, leaves_commune, suppress
 from caseflow.workflow.clock import LOCAL_TZ
 from caseflow.workflow.definition import WorkflowDefinition
@@ -58,26 +59,9 @@ DIMENSION_LISTS = {
     "closure_outcome": "closure_outcomes",
 }
 FIXED_LABELS = {
-    "sex": {"female": _l("Female"), "male": _l("Male"), "unknown": _l("Unknown")},
-    "harm_type": {
-        "violence": _l("Violence"),
-        "sexual_abuse": _l("Sexual abuse"),
-        "exploitation": _l("Exploitation, child labour"),
-        "trafficking": _l("Trafficking"),
-        "abandonment": _l("Abandonment"),
-        "neglect": _l("Neglect"),
-        "other": _l("Other harm"),
-    },
-    "channel": {
-        "hotline_111": _l("Hotline 111"),
-        "police": _l("Police"),
-        "school": _l("School"),
-        "health": _l("Health facility"),
-        "commune": _l("Commune office"),
-        "community": _l("Community member"),
-        "self": _l("The child"),
-        "other": _l("Other"),
-    },
+    "sex": SEX_LABELS,
+    "harm_type": HARM_LABELS,
+    "channel": CHANNEL_LABELS,
     "timeliness": {
         "on_time": _l("Done within the deadline"),
         "late": _l("Done late"),
@@ -85,7 +69,6 @@ FIXED_LABELS = {
         "open": _l("Not done, not yet due"),
     },
 }
-LEVEL_LABELS = {"province": _l("Province"), "district": _l("District"), "commune": _l("Commune")}
 
 
 def _value_label(
@@ -99,7 +82,7 @@ def _value_label(
         return agencies.get(code, code)
     if dimension in DIMENSION_LISTS and DIMENSION_LISTS[dimension] in definition.lists.lists:
         return definition.lists[DIMENSION_LISTS[dimension]].label(code, locale)
-    return str(FIXED_LABELS.get(dimension, {}).get(code, code))
+    return label(FIXED_LABELS.get(dimension, {}), code)
 
 
 def labelled(definition: WorkflowDefinition, report: dict[str, Any], locale: str) -> dict[str, Any]:
@@ -198,17 +181,33 @@ def _sheet_title(text: str, used: set[str]) -> str:
 def to_xlsx(report: dict[str, Any], produced_by: str, produced_at: datetime) -> bytes:
     """A cover sheet (unit, period, who produced it and when), the indicators, one sheet per
     breakdown of the children harmed and of the other indicators, and a chart of the children
-    harmed by age group and sex."""
+    harmed by age group and sex. Written row by row from the figures computed once (openpyxl's
+    write-only mode: rows stream out, no cell object stays in memory, whatever a breakdown's
+    length; a province's agencies make one of them a thousand rows long)."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.chart import BarChart, Reference
     from openpyxl.styles import Font
 
-    book = Workbook()
-    bold = Font(bold=True)
-    cover = book.active
-    cover.title = _sheet_title(_("Cover"), used := set())
+    book = Workbook(write_only=True)
+    bold, used = Font(bold=True), set()
+
+    def sheet_with(title: str, widths: dict[str, int]):  # noqa: ANN202 - openpyxl's sheet
+        sheet = book.create_sheet(_sheet_title(title, used))
+        for column, width in widths.items():  # before the first row: write-only sheets
+            sheet.column_dimensions[column].width = width
+        return sheet
+
+    def styled(sheet, values: list, font: Font) -> list:  # noqa: ANN001 - openpyxl's sheet
+        cells = []
+        for value in values:
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.font = font
+            cells.append(cell)
+        return cells
+
+    cover = sheet_with(_("Cover"), {"A": 24, "B": 60})
     rows = [
-        (_("Report on child protection cases"), ""),
         (_("Unit"), f"{report['org_unit_name']} ({report['level_label']})"),
         (_("From"), _local_day(report["from"])),
         (_("To"), _local_day(report["to"])),
@@ -222,19 +221,14 @@ def to_xlsx(report: dict[str, Any], produced_by: str, produced_at: datetime) -> 
                 _("Counts below %(n)s are shown as <%(n)s to protect the children.", n=report["min_count"]),
             )
         )
+    cover.append(styled(cover, [_("Report on child protection cases"), ""], Font(bold=True, size=14)))
     for row in rows:
         cover.append(list(row))
-    cover["A1"].font = Font(bold=True, size=14)
-    cover.column_dimensions["A"].width = 24
-    cover.column_dimensions["B"].width = 60
 
-    summary = book.create_sheet(_sheet_title(_("Indicators"), used))
-    summary.append([_("Indicator"), _("Count")])
+    summary = sheet_with(_("Indicators"), {"A": 60})
+    summary.append(styled(summary, [_("Indicator"), _("Count")], bold))
     for item in report["indicators"]:
         summary.append([item["label"], _shown(item["value"])])
-    summary.column_dimensions["A"].width = 60
-    for cell in summary[1]:
-        cell.font = bold
 
     for item in report["indicators"]:
         for breakdown in item["breakdowns"]:
@@ -243,15 +237,11 @@ def to_xlsx(report: dict[str, Any], produced_by: str, produced_at: datetime) -> 
                 if item["code"] == "children_harmed"
                 else f"{item['label']} - {breakdown['label']}"
             )
-            sheet = book.create_sheet(_sheet_title(title, used))
-            sheet.append([item["label"]])
-            sheet["A1"].font = bold
-            sheet.append([breakdown["label"], _("Count")])
-            for cell in sheet[2]:
-                cell.font = bold
+            sheet = sheet_with(title, {"A": 50})
+            sheet.append(styled(sheet, [item["label"]], bold))
+            sheet.append(styled(sheet, [breakdown["label"], _("Count")], bold))
             for value in breakdown["values"]:
                 sheet.append([value["label"], _shown(value["value"])])
-            sheet.column_dimensions["A"].width = 50
             if item["code"] == "children_harmed" and breakdown["dimension"] in ("age_group", "sex"):
                 count = len(breakdown["values"])
                 if count:  # a suppressed "<5" plots as no bar: the table beside it says why

@@ -28,6 +28,7 @@ from caseflow.web.forms import (
     LoginForm,
     PasswordChangeForm,
     PostForm,
+    RecoveryCodesForm,
     TwoFactorForm,
     attach_errors,
 )
@@ -136,9 +137,10 @@ def two_factor_setup() -> Response | str | tuple[str, int]:
         abort(404)
     form = TwoFactorForm()
     if form.validate_on_submit():
-        if two_factor.enroll(user, form.secret.data or "", form.code.data):
+        codes = two_factor.enroll(user, form.secret.data or "", form.code.data)
+        if codes is not None:
             flash(_("The authenticator app is set up. Sign-in now asks for its code."), "success")
-            return redirect(home_url())
+            return _show_recovery_codes(codes)
         form.code.errors = [_("The code does not match. Check the app's clock and try again.")]
         status = 422
     else:
@@ -147,6 +149,39 @@ def two_factor_setup() -> Response | str | tuple[str, int]:
     uri = two_factor.provisioning_uri(user, form.secret.data)
     return render_template(
         "pages/two_factor.html", form=form, uri=uri, enrolled=bool(user.totp_secret)
+    ), status
+
+
+def _show_recovery_codes(codes: list[str]) -> Response:
+    """The codes, once: in this answer only (never in the session cookie, which is signed but
+    readable), and kept by no cache."""
+    page = render_template(
+        "pages/recovery_codes.html", codes=codes, form=None, left=len(codes), total=two_factor.RECOVERY_CODES
+    )
+    return Response(page, 200, headers={"Cache-Control": "no-store"})
+
+
+@bp.route("/account/two-factor/recovery-codes", methods=["GET", "POST"])
+@login_required
+def recovery_codes() -> Response | str | tuple[str, int]:
+    """How many recovery codes are left, and a new set for the app's current code."""
+    user = current_user._get_current_object()
+    if not user.totp_secret:
+        abort(404)
+    form = RecoveryCodesForm()
+    status = 200
+    if form.validate_on_submit():
+        codes = two_factor.regenerate(user, form.code.data)
+        if codes is not None:
+            flash(_("New recovery codes were made. The old ones no longer work."), "success")
+            return _show_recovery_codes(codes)
+        form.code.errors = [_("The code does not match. Check the app's clock and try again.")]
+        status = 422
+    elif form.errors:
+        status = 422
+    left = two_factor.recovery_codes_left(user)
+    return render_template(
+        "pages/recovery_codes.html", codes=None, form=form, left=left, total=two_factor.RECOVERY_CODES
     ), status
 
 

@@ -22,13 +22,13 @@ from caseflow.web.errors import conflict_text
 from caseflow.web.forms import (
     SHOWN_WITH,
     CompleteTaskForm,
-    IntakeForm,
     NoteForm,
     action_data,
     action_form,
     attach_errors,
     blank_measure,
     edit_measure_rows,
+    intake_form,
 )
 from caseflow.web.helpers import (
     completed_by_step,
@@ -52,7 +52,7 @@ def new_case() -> Response | str | tuple[str, int]:
     if not access.may_open_case(current_user):
         abort(403)
     communes = directory.current_communes()
-    form = IntakeForm()
+    form = intake_form()
     form.incident_commune.choices = [
         (c.code, c.name) for c in communes if access.may_open_case_in(current_user, c)
     ]

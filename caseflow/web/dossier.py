@@ -26,12 +26,12 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from caseflow.extensions import db
-from caseflow.models import Case
+from caseflow.models import Case, FormRecord
 from caseflow.services import access, attachments, audit, cases, documents
 from caseflow.services import forms as form_service
 from caseflow.services.errors import Conflict, DomainError, Forbidden, Invalid, TooLarge, UnsupportedType
 from caseflow.web.errors import field_text
-from caseflow.web.helpers import locale, roles_required
+from caseflow.web.helpers import locale, roles_required, trigger_label
 from caseflow.workflow import current_engine, current_forms
 from caseflow.workflow.clock import LOCAL_TZ
 from caseflow.workflow.forms import PERSON_PARTS, SEX_VALUES, FormDef
@@ -134,8 +134,11 @@ def _shown(kind: str, value: Any) -> str:
     return str(value)
 
 
-def _inputs(form: FormDef, values: dict, errors: dict[str, str], raw: Any = None) -> list[dict]:
-    """Each field as the template draws it: its label, its inputs' names and values, its error."""
+def _inputs(
+    form: FormDef, values: dict, errors: dict[str, str], raw: Any = None, writable: bool = True
+) -> list[dict]:
+    """Each field as the template draws it: its label, its inputs' names and values, its error.
+    A page that cannot be saved offers no empty rows to fill (one, for a table with none)."""
     lang = locale()
     out = []
     for spec in form.fields:
@@ -166,7 +169,8 @@ def _inputs(form: FormDef, values: dict, errors: dict[str, str], raw: Any = None
             ]
         elif spec.type == "rows":
             rows = list(value or [])
-            count = int(raw.get(f"{base}-count", "0") or 0) if raw is not None else len(rows) + BLANK_ROWS
+            blank = BLANK_ROWS if writable else (0 if rows else 1)
+            count = int(raw.get(f"{base}-count", "0") or 0) if raw is not None else len(rows) + blank
             item["count"] = count
             item["columns"] = [
                 (c, c.label.get(lang, c.name), [(o.value, o.label.get(lang, o.value)) for o in c.options])
@@ -211,15 +215,28 @@ def _form_page(
     raw: Any = None,
     status: int = 200,
     conflict: str | None = None,
+    revision: int | None = None,
 ) -> tuple[str, int]:
-    record = form_service.latest_records(case).get(form.code)
+    """The form's latest revision, editable by who may write it; or (`revision`) an older one,
+    read only."""
+    latest = form_service.latest_records(case).get(form.code)
+    record = latest
+    if revision is not None:
+        record = next((r for r in form_service.revisions(case, form.code) if r.revision == revision), None)
+        if record is None:
+            abort(404)
+    viewing_old = revision is not None and record.revision != latest.revision
     shown = access.can_see_identity(current_user, case)
-    audit.add(
-        case.id, "read", actor=current_user, data={"view": "form", "code": form.code, "identity_shown": shown}
-    )
+    seen = {"view": "form", "code": form.code, "identity_shown": shown}
+    if revision is not None:
+        seen["revision"] = revision
+    audit.add(case.id, "read", actor=current_user, data=seen)
     db.session.commit()
     # A form not yet written opens with its defaults (today's date, the decision's grounds).
     values = form_service.values_of(record, shown) if record else form_service.defaults_of(form)
+    may_write = (
+        not viewing_old and access.may_write_dossier(current_user, case) and current_user.role in form.roles
+    )
     page_errors = {_html_name(k): _why(v) for k, v in (errors or {}).items()}
     names = {spec.name for spec in form.fields}
     unplaced = [v for k, v in page_errors.items() if k.split("-")[0] not in names]
@@ -228,10 +245,12 @@ def _form_page(
         case=case,
         form=form,
         record=record,
-        fields=_inputs(form, values, page_errors, raw),
+        latest=latest,
+        viewing_old=viewing_old,
+        fields=_inputs(form, values, page_errors, raw, writable=may_write),
         hidden_identity=not shown and bool(form.identity_fields),
-        may_write=access.may_write_dossier(current_user, case) and current_user.role in form.roles,
-        revision=record.revision if record else 0,
+        may_write=may_write,
+        revision=latest.revision if latest else 0,
         errors=page_errors,
         unplaced=unplaced,
         conflict=conflict,
@@ -245,6 +264,62 @@ def _form_page(
 def edit(case_id: int, code: str) -> tuple[str, int]:
     form = current_forms().forms.get(code) or abort(404)
     return _form_page(_case(case_id), form)
+
+
+def _recorded_how(record: FormRecord) -> str:
+    """How a revision came about when a step, not an edit of the form, wrote it."""
+    if not record.recorded_with:
+        return ""
+    if record.recorded_with == form_service.RECORDED_AT_INTAKE:
+        return _("Recorded from the report at intake")
+    return _("Recorded by the step: %(step)s", step=trigger_label(record.recorded_with))
+
+
+@bp.get("/cases/<int:case_id>/forms/<code>/revisions")
+@roles_required(*DOSSIER_ROLES)
+def revisions(case_id: int, code: str) -> str:
+    """Every revision of a form, newest first: who, when, which fields it changed."""
+    form = current_forms().forms.get(code) or abort(404)
+    case = _case(case_id)
+    shown = access.can_see_identity(current_user, case)
+    labels = {spec.name: spec.label.get(locale(), spec.name) for spec in form.fields}
+    items, previous = [], None
+    for record in form_service.revisions(case, code):
+        changed, hidden = form_service.changes(form, previous, record, shown)
+        items.append(
+            {
+                "record": record,
+                "first": previous is None,
+                "changed": [labels[n] for n in changed],
+                "hidden": hidden,
+                "how": _recorded_how(record),
+            }
+        )
+        previous = record
+    audit.add(
+        case.id,
+        "read",
+        actor=current_user,
+        data={"view": "form_revisions", "code": code, "identity_shown": shown},
+    )
+    db.session.commit()
+    return render_template(
+        "pages/form_revisions.html",
+        case=case,
+        form=form,
+        items=items[::-1],
+        title=form.title.get(locale(), form.code),
+        short=form.short.get(locale(), form.code),
+    )
+
+
+@bp.get("/cases/<int:case_id>/forms/<code>/revisions/<int:revision>")
+@roles_required(*DOSSIER_ROLES)
+def revision(case_id: int, code: str, revision: int) -> tuple[str, int]:
+    form = current_forms().forms.get(code) or abort(404)
+    if not 0 < revision <= form_service.MAX_REVISION:
+        abort(404)
+    return _form_page(_case(case_id), form, revision=revision)
 
 
 @bp.post("/cases/<int:case_id>/forms/<code>")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import get_translations, lazy_ngettext
@@ -31,10 +32,13 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from caseflow.models.cases import CHANNELS, HARM_TYPES, SEXES
 from caseflow.models.orgs import AGENCY_KINDS, LEVELS
 from caseflow.models.people import MIN_PASSWORD_LENGTH, ROLES
-from caseflow.services import limits
+from caseflow.services import figures, limits
 from caseflow.web import errors, helpers
+from caseflow.workflow import current_forms
 from caseflow.workflow.clock import END_OF_DAY, LOCAL_TZ
 from caseflow.workflow.definition import FieldSpec, TransitionDef
+from caseflow.workflow.forms import FormField as DeclaredField
+from caseflow.workflow.lists import CHILD_COLUMNS
 
 MEASURE_ROWS = 1  # the page adds rows ("Add a measure"), with or without scripts
 # A field that only means something when another is ticked: the page shows it with that one.
@@ -106,11 +110,18 @@ class MultiCheckboxField(SelectMultipleField):
 class LoginForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=limits.EMAIL_CHARS)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=limits.NAME_CHARS)])
-    code = StringField(_l("Authenticator code (if you set one up)"), validators=[Optional(), Length(max=10)])
+    # Room for a recovery code (xxxx-xxxx-xxxx-xxxx) as well as the app's six digits.
+    code = StringField(
+        _l("Authenticator code or recovery code (if you set one up)"), validators=[Optional(), Length(max=40)]
+    )
 
 
 class TwoFactorForm(FlaskForm):
     secret = HiddenField()
+    code = StringField(_l("The 6-digit code your app shows"), validators=[DataRequired(), Length(max=10)])
+
+
+class RecoveryCodesForm(FlaskForm):
     code = StringField(_l("The 6-digit code your app shows"), validators=[DataRequired(), Length(max=10)])
 
 
@@ -175,6 +186,11 @@ class IntakeForm(FlaskForm):
     )
     child = FormField(ChildForm, label=_l("The child"))
     informant = FormField(InformantForm, label=_l("The informant"))
+    statistics: tuple[StatisticInput, ...] = ()  # intake_form() adds the declared ones
+
+    def statistic_fields(self) -> list[object]:
+        """The declared statistics' inputs, in the order the workflow file maps them."""
+        return [(self if s.root == "case" else self.child.form)[s.column] for s in self.statistics]
 
     def payload(self) -> dict:
         """The intake service's JSON shape; it does the real validation and names each bad field."""
@@ -197,6 +213,11 @@ class IntakeForm(FlaskForm):
                 "family": child.family.data or None,
             },
         }
+        for stat in self.statistics:
+            holder = self if stat.root == "case" else child
+            (payload if stat.root == "case" else payload["child"])[stat.column] = (
+                holder[stat.column].data or None
+            )
         if self.received_at.data:
             payload["received_at"] = self.received_at.data.replace(tzinfo=LOCAL_TZ).isoformat()
         if info.consent.data or info.name.data or info.phone.data:
@@ -207,6 +228,52 @@ class IntakeForm(FlaskForm):
                 "relation": info.relation.data or None,
             }
         return payload
+
+
+@dataclass(frozen=True)
+class StatisticInput:
+    """An input of the intake page for a figure of the reports: a choice field of the intake's
+    form (Mẫu 01) that the workflow file maps to a statistics column of the case or the child."""
+
+    root: str  # "case" or "child": where the intake service reads it
+    column: str  # the key it reads (the column)
+    spec: DeclaredField
+
+
+def statistic_inputs() -> list[StatisticInput]:
+    """From `forms: intake: fields:`: each choice field whose source is a column the intake
+    service counts (figures.INTAKE_CASE_COLUMNS, the child's CHILD_COLUMNS), in the map's order."""
+    catalog = current_forms()
+    if catalog.intake is None:
+        return []
+    form = catalog.forms[catalog.intake.form]
+    accepted = {"case": figures.INTAKE_CASE_COLUMNS, "child": tuple(CHILD_COLUMNS)}
+    found = []
+    for target, source in catalog.intake.fields:
+        root, _, column = source.partition(".")
+        spec = form.field(target)
+        if spec is not None and spec.type == "choice" and column in accepted.get(root, ()):
+            found.append(StatisticInput(root, column, spec))
+    return found
+
+
+def _statistic_field(spec: DeclaredField) -> SelectField:
+    lang = helpers.locale()
+    label = spec.label.get(lang) or spec.label["vi"]
+    choices = [("", _l("Not known yet"))] + [(o.value, o.label.get(lang) or o.value) for o in spec.options]
+    # The intake service checks the code against the list and names the field if it is wrong.
+    return SelectField(label, choices=choices, validate_choice=False)
+
+
+def intake_form() -> IntakeForm:
+    """The reception form with one input per statistic the workflow file declares (above): a
+    variant that maps another choice field to a statistics column gets it here with no code."""
+    inputs = statistic_inputs()
+    child = {i.column: _statistic_field(i.spec) for i in inputs if i.root == "child"}
+    attrs: dict[str, object] = {i.column: _statistic_field(i.spec) for i in inputs if i.root == "case"}
+    attrs["child"] = FormField(type("IntakeChildForm", (ChildForm,), child), label=_l("The child"))
+    attrs["statistics"] = tuple(inputs)
+    return type("DeclaredIntakeForm", (IntakeForm,), attrs)()
 
 
 class CompleteTaskForm(FlaskForm):
@@ -308,7 +375,7 @@ def _field_for(spec: FieldSpec) -> object:
     if spec.type == "bool":
         return BooleanField(label)
     if spec.type == "choice":
-        labels = helpers.CHOICE_LABELS.get(spec.name, {})
+        labels = helpers.choice_labels(spec)
         return SelectField(label, choices=_choices(labels, spec.choices, True), validate_choice=False)
     if spec.type == "date":
         return DateField(label, validators=[Optional()])

@@ -18,82 +18,22 @@ from caseflow import display
 from caseflow.display import TimeLeft
 from caseflow.models import Case, Task
 from caseflow.services import access, case_fields, permissions
+from caseflow.services.labels import (
+    AGENCY_KIND_LABELS,
+    CHANNEL_LABELS,
+    COLUMN_CHOICE_LABELS,
+    HARM_LABELS,
+    LEVEL_LABELS,
+    RISK_LABELS,
+    ROLE_LABELS,
+    SEX_LABELS,
+    label,
+)
 from caseflow.workflow import current_engine
 from caseflow.workflow.clock import WorkingCalendar
 from caseflow.workflow.definition import DeadlineRule, FieldSpec, WorkflowDefinition
 
-CHANNEL_LABELS = {
-    "hotline_111": _l("Hotline 111"),
-    "police": _l("Police"),
-    "school": _l("School"),
-    "health": _l("Health facility"),
-    "commune": _l("Commune office"),
-    "community": _l("Community member"),
-    "self": _l("The child"),
-    "other": _l("Other"),
-}
-HARM_LABELS = {
-    "violence": _l("Violence"),
-    "sexual_abuse": _l("Sexual abuse"),
-    "exploitation": _l("Exploitation, child labour"),
-    "trafficking": _l("Trafficking"),
-    "abandonment": _l("Abandonment"),
-    "neglect": _l("Neglect"),
-    "other": _l("Other harm"),
-}
-RISK_LABELS = {"low": _l("Low"), "medium": _l("Medium"), "high": _l("High")}
-# Art. 32.1: the three grounds for temporary separation.
-GROUND_LABELS = {
-    "caregiver_abuser": _l("The parent or caregiver is the abuser"),
-    "plan_refused": _l("The child was abused and the caregivers refuse the plan"),
-    "continued_risk": _l("Abuse by the caregivers may continue"),
-}
-CHOICE_LABELS = {"risk_level": RISK_LABELS, "ground": GROUND_LABELS}
-SEX_LABELS = {"female": _l("Female"), "male": _l("Male"), "unknown": _l("Unknown")}
-ROLE_LABELS = {
-    "admin": _l("Administrator"),
-    "officer": _l("Child-protection officer"),
-    "chair": _l("Commune chair"),
-    "agency_staff": _l("Agency staff"),
-    "supervisor": _l("Supervisor"),
-}
-LEVEL_LABELS = {"province": _l("Province"), "district": _l("District"), "commune": _l("Commune")}
-AGENCY_KIND_LABELS = {
-    "commune_committee": _l("Commune People's Committee"),
-    "police": _l("Police"),
-    "health": _l("Health station"),
-    "education": _l("School"),
-    "social_services": _l("Social services"),
-    "justice": _l("Justice"),
-    "hotline": _l("Hotline"),
-    "mass_org": _l("Mass organisation"),
-    "other": _l("Other"),
-}
 ANCHOR_LABELS = {"received_at": _l("receipt of the report"), "entered": _l("the start of the step")}
-FIELD_LABELS = {
-    "risk_level": _l("Risk level"),
-    "serious_harm": _l("Serious harm to life, health or dignity"),
-    "caregiver_is_abuser": _l("The parent or caregiver is the alleged abuser"),
-    "findings": _l("Findings of the verification"),
-    "criminal_referral": _l("Referred to the police as a crime"),
-    "police_case_number": _l("Police case number"),
-    "reason": _l("Reason"),
-    "plan": _l("Support and intervention plan"),
-    "measures": _l("Measures"),
-    "no_longer_at_risk": _l("The child is no longer at risk"),
-    "stable": _l("The child is physically, psychologically and emotionally stable"),
-    "summary": _l("Summary"),
-    "residence_commune": _l("New residence commune"),
-    "ground": _l("Ground for separation (Art. 32)"),
-    "decision_number": _l("Decision number"),
-    "shelter": _l("Safe shelter"),
-    "alternative_carer": _l("Alternative carer"),
-    "until": _l("Separated until"),
-    "authority_order": _l("Order of the competent authority (beyond 15 days)"),
-    "cancel": _l("Measures to cancel"),
-    "investigating_body": _l("Investigating body"),
-    "decision": _l("Decision or step of the proceedings"),
-}
 
 
 def lifetime_seconds() -> float:
@@ -160,10 +100,25 @@ def time_left(task: Task, now: datetime, calendar: WorkingCalendar) -> TimeLeft:
 
 
 def field_label(spec: FieldSpec) -> str:
-    """A trigger field's label: the workflow file's, in the page's language, when it gives one."""
-    if spec.label:
-        return spec.label.get(locale()) or spec.label.get("vi") or spec.name
-    return str(FIELD_LABELS.get(spec.name, spec.name.replace("_", " ")))
+    """A trigger field's label: the workflow file's, in the page's language (a variant's field
+    without one reads as its name in words)."""
+    return spec.label.get(locale()) or spec.label.get("vi") or spec.name.replace("_", " ")
+
+
+def choice_labels(spec: FieldSpec) -> dict[str, str]:
+    """A choice field's values in words: its choice list's labels (the workflow file), or the
+    labels of the case column it is kept in (`services/labels.py`)."""
+    if spec.choice_list:
+        return list_labels(spec.choice_list)
+    return {code: str(text) for code, text in COLUMN_CHOICE_LABELS.get(spec.column or spec.name, {}).items()}
+
+
+def list_labels(name: str) -> dict[str, str]:
+    """A choice list of the workflow file (`choice_lists`), code -> label in the page's language."""
+    lists = current_engine().definition.lists.lists
+    if name not in lists:
+        return {}
+    return {code: lists[name].label(code, locale()) for code in lists[name].codes}
 
 
 def data_rows(definition: WorkflowDefinition, case: Case) -> list[dict[str, str]]:
@@ -183,10 +138,6 @@ def data_rows(definition: WorkflowDefinition, case: Case) -> list[dict[str, str]
     return rows
 
 
-def label(mapping: dict, value: str | None) -> str:
-    return str(mapping.get(value, value or ""))
-
-
 def register_filters(app: Flask) -> None:
     app.add_template_filter(display.local_time, "local")
     app.add_template_filter(display.local_time, "local_iso")
@@ -203,12 +154,11 @@ def template_globals() -> dict[str, Any]:
         "CHANNEL_LABELS": CHANNEL_LABELS,
         "HARM_LABELS": HARM_LABELS,
         "RISK_LABELS": RISK_LABELS,
-        "GROUND_LABELS": GROUND_LABELS,
+        "list_labels": list_labels,
         "SEX_LABELS": SEX_LABELS,
         "ROLE_LABELS": ROLE_LABELS,
         "LEVEL_LABELS": LEVEL_LABELS,
         "AGENCY_KIND_LABELS": AGENCY_KIND_LABELS,
-        "FIELD_LABELS": FIELD_LABELS,
         "label": label,
         "current_locale": locale(),
         # Outside a request (a job rendering a mail) there is no current user.

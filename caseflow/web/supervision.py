@@ -136,22 +136,23 @@ def case_list() -> str:
     form = _filter_form()
     filters = _filters(form)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    items, total = cases.list_cases(current_user, page, PER_PAGE, **filters)
+    found = cases.list_cases(current_user, page, PER_PAGE, **filters)
     now = utcnow()
     rows = [
         case_summary_json(c, now)
         | {"incident_name": c.incident_commune.name, "residence_name": c.residence_commune.name, "obj": c}
-        for c in items
+        for c in found.items
     ]
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
         "pages/cases.html",
         rows=rows,
-        total=total,
+        total=found.total,
+        total_exact=found.exact,
         page=page,
         form=form,
         args=args,
-        pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
+        pages=max((found.total + PER_PAGE - 1) // PER_PAGE, 1),
         may_export=permissions.allows(current_user.role, "export_cases"),
     )
 

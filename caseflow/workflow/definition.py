@@ -194,6 +194,7 @@ class FieldSpec:
     column: str | None = None
     key: str | None = None
     label: dict[str, str] = field(default_factory=dict)
+    choice_list: str | None = None  # the `choice_lists` entry its choices and their labels come from
 
 
 @dataclass(frozen=True)
@@ -301,6 +302,8 @@ class WorkflowDefinition:
                             "type": f.type,
                             "required": f.required,
                             **({"choices": list(f.choices)} if f.choices else {}),
+                            **({"choice_list": f.choice_list} if f.choice_list else {}),
+                            **({"labels": dict(f.label)} if f.label else {}),
                         }
                         for f in t.fields
                     ],
@@ -384,7 +387,21 @@ def _task(path: str, task_id: str, node: Any) -> TaskTemplate:
     )
 
 
-def _fields(path: str, node: Any) -> tuple[FieldSpec, ...]:
+def _field_labels(path: str, raw: Any) -> dict[str, dict[str, str]]:
+    """`field_labels:`: what each field reads as, by name, in vi and en."""
+    if not isinstance(raw, dict):
+        raise _fail(path, raw, "field_labels must be a mapping of field name to {vi, en}")
+    labels = {}
+    for name, label in raw.items():
+        if not isinstance(label, dict) or not all(
+            isinstance(label.get(k), str) and label[k] for k in ("vi", "en")
+        ):
+            raise _fail(path, raw, f"field_labels: {name!r} needs a vi and an en text")
+        labels[str(name)] = {"vi": label["vi"], "en": label["en"]}
+    return labels
+
+
+def _fields(path: str, node: Any, labels: dict[str, dict[str, str]]) -> tuple[FieldSpec, ...]:
     specs = []
     for name, spec in (node or {}).items():
         if not isinstance(spec, dict) or spec.get("type") not in FIELD_TYPES:
@@ -414,7 +431,8 @@ def _fields(path: str, node: Any) -> tuple[FieldSpec, ...]:
                 store=store,
                 column=column,
                 key=str(key) if key is not None else None,
-                label=_label(spec.get("label"), name) if "label" in spec else {},
+                label=_label(spec.get("label"), name) if "label" in spec else dict(labels.get(name, {})),
+                choice_list=str(spec["list"]) if spec.get("list") else None,
             )
         )
     return tuple(specs)
@@ -507,6 +525,7 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
     _check_shapes(path, raw)
     lists = load_lists(path, raw)
 
+    field_labels = _field_labels(path, raw.get("field_labels") or {})
     tasks = {tid: _task(path, tid, node) for tid, node in (raw.get("tasks") or {}).items()}
     notifications = _notifications(path, raw.get("notifications") or {})
 
@@ -569,7 +588,7 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
         for kind in node.get("completes", []):
             if kind not in task_kinds:
                 raise _fail(path, node, f"trigger {trigger!r}: completes unknown task kind {kind!r}")
-        fields = _fields(path, node.get("fields"))
+        fields = _fields(path, node.get("fields"), field_labels)
         field_names = {f.name for f in fields}
         creates = _creates(path, f"trigger {trigger!r}", node.get("creates", []), tasks, field_names)
         closes_with = node.get("closes_with")
@@ -598,7 +617,11 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
     intake_node = raw.get("intake") or {}
     if not isinstance(intake_node, dict):
         raise _fail(path, raw, "intake must be a mapping")
-    intake_fields = _fields(path, intake_node.get("fields"))
+    intake_fields = _fields(path, intake_node.get("fields"), field_labels)
+    asked = {f.name for f in intake_fields} | {f.name for t in transitions.values() for f in t.fields}
+    unknown = sorted(set(field_labels) - asked)
+    if unknown:  # a misspelt name would leave the real field unlabelled
+        raise _fail(path, raw.get("field_labels"), f"field_labels: no trigger has a field {unknown[0]!r}")
     intake = IntakeDef(
         fields=intake_fields,
         creates=tuple(

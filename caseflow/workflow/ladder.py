@@ -16,9 +16,18 @@ from typing import Any
 from caseflow.workflow.clock import LOCAL_TZ, WorkingCalendar
 
 CLOCKS = ("hours", "working_days")
-# Who a rung notifies. The commune is the one that holds the task (see TaskTemplate.commune);
-# "supervisors" are those of every unit above it (a historic district, then the province).
-RECIPIENTS = ("agency", "commune_chair", "district_supervisors", "province_supervisors", "supervisors")
+# Who a rung notifies. The commune is the one that holds the work: a task's (see
+# TaskTemplate.commune), or the commune that owes a report; "commune_staff" are its officers and
+# chair, "supervisors" those of every unit above it (a historic district, then the province).
+# "agency" is the task's own agency: a report has none, so the reports' ladder may not name it.
+RECIPIENTS = (
+    "agency",
+    "commune_staff",
+    "commune_chair",
+    "district_supervisors",
+    "province_supervisors",
+    "supervisors",
+)
 
 
 @dataclass(frozen=True)
@@ -104,9 +113,48 @@ class WorkingDaysLadder:
 
 
 @dataclass(frozen=True)
+class Climb:
+    """What one scan does with one deadline: the level to record, the levels to send now, and
+    when the next one falls due (None: the top of the ladder)."""
+
+    target: int
+    steps: tuple[int, ...]
+    next_at: datetime | None
+
+
+@dataclass(frozen=True)
 class EscalationRules:
     hours: HoursLadder = HoursLadder()
     working_days: WorkingDaysLadder = WorkingDaysLadder()
+
+    def warn(self, clock: str) -> tuple[str, ...]:
+        return self.hours.warn if clock == "hours" else self.working_days.warn
+
+    def recipients(self, clock: str, step: int) -> tuple[str, ...]:
+        return self.hours.recipients(step) if clock == "hours" else self.working_days.recipients(step)
+
+    def climb(
+        self, clock: str, due_at: datetime, seen: int, now: datetime, calendar: WorkingCalendar
+    ) -> Climb:
+        """The levels a deadline on `clock` has reached at `now`, `seen` of them already sent.
+        Tasks and the reports communes owe climb through this one function."""
+        if clock == "hours":
+            ladder = self.hours
+            reached = ladder.reached(due_at, now)
+            target = max(seen, reached)
+            # Found several repeats late (the scan was down): one mail says it, not a burst of them.
+            steps = () if reached <= seen else (1,) if seen == 0 else (reached,)
+            repeats = ladder.repeat_every_hours > 0 or target == 0
+            return Climb(target, steps, ladder.step_due(due_at, target + 1) if repeats else None)
+        days = self.working_days
+        reached = days.reached(due_at, now, calendar)
+        target = max(seen, reached)
+        steps = tuple(range(seen + 1, reached + 1))  # each level has its own audience: all of them
+        next_at = days.step_due(due_at, target + 1, calendar) if target < len(days.levels) else None
+        if steps and not days.in_office_hours(now, calendar):
+            # Due while the scan was not running (an evening, a holiday): wait for the next opening.
+            return Climb(seen, (), days.next_office_moment(now, calendar))
+        return Climb(target, steps, next_at)
 
     def with_settings(self, config: Any) -> EscalationRules:
         """Settings win over the file's numbers (None or "" leaves the file's)."""
@@ -167,16 +215,18 @@ def _number(node: dict, key: str, default: float, line: int, *, whole: bool = Fa
     return value
 
 
-def _recipients(node: dict, key: str, default: tuple[str, ...], line: int) -> tuple[str, ...]:
+def _recipients(
+    node: dict, key: str, default: tuple[str, ...], line: int, allowed: tuple[str, ...] = RECIPIENTS
+) -> tuple[str, ...]:
     value = node.get(key, list(default))
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not value:
         raise LadderError(line, f"escalation {key} must be a list of recipients")
     for who in value:
-        if who not in RECIPIENTS:
+        if who not in allowed:
             raise LadderError(
-                line, f"escalation {key}: unknown recipient {who!r}; one of {', '.join(RECIPIENTS)}"
+                line, f"escalation {key}: unknown recipient {who!r}; one of {', '.join(allowed)}"
             )
     return tuple(value)
 
@@ -187,10 +237,17 @@ def _known_keys(node: dict, allowed: tuple[str, ...], where: str, line: int) -> 
             raise LadderError(line, f"escalation {where}: unknown key {key!r}; one of {', '.join(allowed)}")
 
 
-def parse_escalation(raw: Any, line: int) -> EscalationRules:
-    """The `escalation:` block: one mapping per clock, each optional (defaults as in the dataclasses)."""
+def parse_escalation(
+    raw: Any,
+    line: int,
+    defaults: EscalationRules = EscalationRules(),  # noqa: B008 (frozen: one shared value is fine)
+    allowed: tuple[str, ...] = RECIPIENTS,
+) -> EscalationRules:
+    """An `escalation:` block (the tasks', or the reports' under `reports:`): one mapping per
+    clock, each optional, a missing key taking its value from `defaults`; only `allowed`
+    recipients may be named."""
     if raw is None:
-        return EscalationRules()
+        return defaults
     if not isinstance(raw, dict):
         raise LadderError(line, "escalation must be a mapping")
     line = _line(raw, line)
@@ -203,18 +260,18 @@ def parse_escalation(raw: Any, line: int) -> EscalationRules:
     _known_keys(
         hours_raw, ("warn_before_hours", "warn", "on_breach", "repeat_every_hours", "repeat"), "hours", h_line
     )
-    base_h = HoursLadder()
+    base_h = defaults.hours
     hours = HoursLadder(
         warn_before_hours=_number(hours_raw, "warn_before_hours", base_h.warn_before_hours, h_line),
-        warn=_recipients(hours_raw, "warn", base_h.warn, h_line),
-        on_breach=_recipients(hours_raw, "on_breach", base_h.on_breach, h_line),
+        warn=_recipients(hours_raw, "warn", base_h.warn, h_line, allowed),
+        on_breach=_recipients(hours_raw, "on_breach", base_h.on_breach, h_line, allowed),
         repeat_every_hours=_number(hours_raw, "repeat_every_hours", base_h.repeat_every_hours, h_line),
-        repeat=_recipients(hours_raw, "repeat", base_h.repeat, h_line),
+        repeat=_recipients(hours_raw, "repeat", base_h.repeat, h_line, allowed),
     )
     _known_keys(
         days_raw, ("levels", "office_hours", "digest", "warning_fraction", "warn"), "working_days", d_line
     )
-    base_d = WorkingDaysLadder()
+    base_d = defaults.working_days
     levels = base_d.levels
     if "levels" in days_raw:
         items = days_raw["levels"]
@@ -230,14 +287,14 @@ def parse_escalation(raw: Any, line: int) -> EscalationRules:
             if after < previous:
                 raise LadderError(where, "escalation levels must come in order of 'after'")
             previous = after
-            parsed.append(Level(after, _recipients(item, "notify", (), where)))
+            parsed.append(Level(after, _recipients(item, "notify", (), where, allowed)))
         levels = tuple(parsed)
-    office = days_raw.get("office_hours", "07:00-17:00")
+    office = days_raw.get("office_hours", f"{base_d.office_start:%H:%M}-{base_d.office_end:%H:%M}")
     try:
         start, end = _office_hours(str(office))
     except ValueError as exc:
         raise LadderError(d_line, f"escalation working_days {exc}") from None
-    digest = days_raw.get("digest", True)
+    digest = days_raw.get("digest", base_d.digest)
     if not isinstance(digest, bool):
         raise LadderError(d_line, "escalation working_days digest must be true or false")
     fraction = _number(days_raw, "warning_fraction", base_d.warning_fraction, d_line)
@@ -249,6 +306,6 @@ def parse_escalation(raw: Any, line: int) -> EscalationRules:
         office_end=end,
         digest=digest,
         warning_fraction=fraction,
-        warn=_recipients(days_raw, "warn", base_d.warn, d_line),
+        warn=_recipients(days_raw, "warn", base_d.warn, d_line, allowed),
     )
     return EscalationRules(hours, days)

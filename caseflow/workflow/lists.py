@@ -14,6 +14,16 @@ from datetime import date
 from typing import Any
 
 from caseflow.workflow.errors import WorkflowError
+from caseflow.workflow.ladder import (
+    CLOCKS,
+    RECIPIENTS,
+    EscalationRules,
+    HoursLadder,
+    LadderError,
+    Level,
+    WorkingDaysLadder,
+    parse_escalation,
+)
 
 # Lists the reports count by; a workflow file may add others but not leave these out.
 REQUIRED_LISTS = (
@@ -35,6 +45,24 @@ CASE_COLUMNS = {
 }
 CHILD_COLUMNS = {"ethnicity": "ethnicities", "disability": "disabilities"}
 TASK_ROLES = ("verify", "emergency", "plan")
+# A report has no agency: its ladder names the commune that owes it and the units above.
+OBLIGATION_RECIPIENTS = tuple(word for word in RECIPIENTS if word != "agency")
+# The reports' ladder where `reports.escalation` leaves a key out: the commune's staff warned,
+# the chair the working day after the due day, the supervisors above two working days later.
+# Never held for a digest (a digest lists tasks).
+OBLIGATION_LADDER = EscalationRules(
+    hours=HoursLadder(
+        warn=("commune_staff",),
+        on_breach=("commune_chair", "province_supervisors"),
+        repeat_every_hours=24,
+        repeat=("commune_chair",),
+    ),
+    working_days=WorkingDaysLadder(
+        levels=(Level(1, ("commune_chair",)), Level(3, ("supervisors",))),
+        digest=False,
+        warn=("commune_staff",),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +105,7 @@ class ObligationDef:
     from_previous_year: bool
     due: tuple[int, int]
     enabled: bool = True
+    clock: str = "working_days"  # which ladder of `reports.escalation` a late one climbs
 
     def period(self, year: int) -> tuple[date, date]:
         start_year = year - 1 if self.from_previous_year else year
@@ -99,6 +128,11 @@ class ReportSettings:
     adhoc: AdhocRule = field(default_factory=AdhocRule)
     warn_days_before: int = 7
     obligations: tuple[ObligationDef, ...] = ()
+    escalation: EscalationRules = OBLIGATION_LADDER
+
+    def clock_of(self, code: str) -> str:
+        """The clock of a report's deadline (one since removed from the file: working days)."""
+        return next((o.clock for o in self.obligations if o.code == code), "working_days")
 
 
 @dataclass(frozen=True)
@@ -207,6 +241,9 @@ def _reports(path: str, raw: dict, lists: dict[str, ChoiceList]) -> ReportSettin
                 path, item if isinstance(item, dict) else node, "each obligation needs a unique code"
             )
         seen.add(item["code"])
+        clock = item.get("clock", "working_days")
+        if clock not in CLOCKS:
+            raise _error(path, item, f"obligation {item['code']!r}: clock must be one of {', '.join(CLOCKS)}")
         period = item.get("period")
         if not isinstance(period, dict):
             raise _error(path, item, f"obligation {item['code']!r} needs a period with from and to")
@@ -219,6 +256,7 @@ def _reports(path: str, raw: dict, lists: dict[str, ChoiceList]) -> ReportSettin
                 from_previous_year=bool(period.get("from_previous_year", False)),
                 due=_month_day(path, item, item.get("due"), "due"),
                 enabled=bool(item.get("enabled", True)),
+                clock=clock,
             )
         )
     return ReportSettings(
@@ -230,7 +268,26 @@ def _reports(path: str, raw: dict, lists: dict[str, ChoiceList]) -> ReportSettin
         ),
         warn_days_before=warn,
         obligations=tuple(obligations),
+        escalation=_obligation_ladder(path, node),
     )
+
+
+def _obligation_ladder(path: str, node: dict) -> EscalationRules:
+    """`reports.escalation`: the tasks' ladder format, read by the same parser, per clock."""
+    raw = node.get("escalation")
+    for clock, key in (("hours", "warn_before_hours"), ("working_days", "warning_fraction")):
+        part = raw.get(clock) if isinstance(raw, dict) else None
+        if isinstance(part, dict) and key in part:
+            raise _error(
+                path, part, f"reports.escalation.{clock}.{key}: reports are warned warn_days_before ahead"
+            )
+    try:
+        rules = parse_escalation(raw, getattr(node, "line", 0), OBLIGATION_LADDER, OBLIGATION_RECIPIENTS)
+    except LadderError as exc:
+        raise WorkflowError(f"{path}:{exc.line}: reports.{exc}") from None
+    if rules.working_days.digest:
+        raise _error(path, raw, "reports.escalation.working_days.digest must be false (a digest lists tasks)")
+    return rules
 
 
 def load_lists(path: str, raw: dict) -> Lists:

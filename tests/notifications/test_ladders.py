@@ -300,21 +300,32 @@ def test_each_task_and_rung_is_mailed_once_however_often_the_scan_runs(
     assert sent and set(sent.values()) == {1}
 
 
-def test_the_unit_ladder_for_work_that_is_not_a_task_climbs_from_the_chair(app, world):
-    """Reports a commune owes climb it one level a day: the chair, the district, the province."""
-    from caseflow.notifications.escalation import Ladder, _due_level, timing
+def test_a_report_a_commune_owes_climbs_the_ladder_the_file_declares_for_it(app, world):
+    """`reports.escalation` is read like `escalation:` and climbed by the same code: the chair
+    the working morning after the due day, the district and the province three working days on."""
+    from caseflow.services.directory import Directory
+    from caseflow.workflow import current_engine
 
-    rungs = Ladder().rungs(world.units["C"])
-    assert [[u.email for u in r.users] for r in rungs] == [
-        ["chair_c@test.vn"],
-        ["supervisor_d@test.vn"],
-        ["supervisor_p@test.vn"],
+    ladder = current_engine().definition.lists.reports.escalation
+    calendar = load_calendar()
+    due = vn(2026, 5, 15, 23, 59, 59)  # a Friday
+
+    def climb(*when: int, seen: int = 0) -> tuple[int, tuple[int, ...]]:
+        result = ladder.climb("working_days", due, seen, vn(*when), calendar)
+        return result.target, result.steps
+
+    assert climb(2026, 5, 15, 23, 0) == (0, ())
+    assert climb(2026, 5, 16, 10, 0) == (0, ())  # Saturday: nothing until the office opens
+    assert climb(2026, 5, 18, 7, 0) == (1, (1,))
+    assert climb(2026, 5, 19, 16, 0, seen=1) == (1, ())
+    assert climb(2026, 5, 20, 7, 0, seen=1) == (2, (2,))
+    assert climb(2026, 5, 20, 18, 0, seen=1) == (1, ())  # after office hours: the next morning
+    assert climb(2026, 6, 30, 9, 0) == (2, (1, 2))  # found late: each level's audience is told
+    directory = Directory()
+    who = [
+        [r.email for r in directory.resolve(ladder.recipients("working_days", k), world.units["C"])]
+        for k in (1, 2)
     ]
-    due = vn(2026, 5, 15, 23, 59, 59)
-    assert [_due_level(due, due + timedelta(days=d), timing(), len(rungs)) for d in (-1, 0, 1, 2, 9)] == [
-        0,
-        1,
-        2,
-        3,
-        3,
-    ]
+    assert who == [["chair_c@test.vn"], ["supervisor_d@test.vn", "supervisor_p@test.vn"]]
+    warned = directory.resolve(ladder.warn("working_days"), world.units["C"])
+    assert sorted(r.email for r in warned) == ["chair_c@test.vn", "officer_c@test.vn"]

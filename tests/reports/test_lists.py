@@ -49,6 +49,18 @@ def _variant(tmp_path: Path, old: str, new: str) -> Path:
             "  dismissed_outcome: nothing\n",
             r"dismissed_outcome must be a code",
         ),
+        # The reports' ladder: the tasks' format, checked by the same parser; a report has no agency.
+        (
+            "        - {after: 1, notify: [commune_chair]}   #",
+            "        - {after: 1, notify: [agency]}   #",
+            r"variant.yaml:\d+: reports.escalation notify: unknown recipient 'agency'",
+        ),
+        ("      digest: false\n", "      digest: true\n", r"variant.yaml:\d+: .*digest must be false"),
+        (
+            '      due: "11-15"\n',
+            '      due: "11-15"\n      clock: weeks\n',
+            r"obligation 'annual': clock must be one of hours, working_days",
+        ),
     ],
 )
 def test_a_wrong_list_or_report_setting_stops_the_load_naming_the_line(tmp_path, old, new, match):
@@ -65,3 +77,33 @@ def test_the_shipped_lists_and_reports_load():
     assert lists.records["dismiss"] == {"closure_outcome": "unfounded"}
     close = {f.name: f for f in definition.transitions["close"].fields}
     assert close["services"].type == "choices" and "legal_aid" in close["services"].choices
+
+
+def test_a_report_may_run_on_the_hours_ladder_its_file_declares(tmp_path):
+    """`clock: hours` on an obligation: it climbs `reports.escalation.hours`, read like the tasks'."""
+    from datetime import UTC, datetime, timedelta
+
+    from caseflow.workflow.clock import WorkingCalendar
+
+    variant = _variant(
+        tmp_path,
+        "  escalation:\n    working_days:\n      warn: [commune_staff]\n",
+        "  escalation:\n    hours: {on_breach: [commune_chair], repeat_every_hours: 24, repeat: [supervisors]}\n"
+        "    working_days:\n      warn: [commune_staff]\n",
+    )
+    text = variant.read_text(encoding="utf-8").replace(
+        '      due: "05-15"\n', '      due: "05-15"\n      clock: hours\n'
+    )
+    variant.write_text(text, encoding="utf-8")
+    settings = load_definition(variant).lists.reports
+    assert settings.clock_of("six_month") == "hours" and settings.clock_of("annual") == "working_days"
+    ladder, due = settings.escalation, datetime(2026, 5, 15, 16, 59, 59, tzinfo=UTC)
+    calendar = WorkingCalendar()
+    climbs = [
+        ladder.climb("hours", due, seen, due + timedelta(hours=h), calendar) for seen, h in ((0, 1), (1, 25))
+    ]
+    assert [(c.target, c.steps) for c in climbs] == [(1, (1,)), (2, (2,))]
+    assert ladder.recipients("hours", 1) == ("commune_chair",) and ladder.recipients("hours", 2) == (
+        "supervisors",
+    )
+    assert ladder.warn("hours") == ("commune_staff",)  # the default where the file says nothing

@@ -1,18 +1,23 @@
 """The reports each commune owes: listed from the workflow file, submitted with the figures
-frozen, and on the overdue ladder like a task (a real RQ worker and SMTP server)."""
+frozen, and on the overdue ladder the file declares for them, climbed like a task's (a real RQ
+worker and SMTP server)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
 
 from caseflow.extensions import db
-from caseflow.models import ReportObligation
+from caseflow.models import ReportObligation, User
 from caseflow.services import obligations
 from caseflow.workflow import current_engine
 from caseflow.workflow.clock import LOCAL_TZ
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def _current_annual_year() -> int:
@@ -21,9 +26,8 @@ def _current_annual_year() -> int:
     return today.year + 1 if (today.month, today.day) >= (11, 15) else today.year
 
 
-def _only_open(unit_code: str, code: str, due_at: datetime) -> ReportObligation:
-    """Every obligation of the current year submitted but one, due at `due_at`: a quiet ladder."""
-    year = datetime.now(UTC).astimezone(LOCAL_TZ).year
+def _owed(unit_code: str, code: str, year: int) -> ReportObligation:
+    """Every obligation of `year` submitted but one, tracked since before it fell due: a quiet ladder."""
     obligations.ensure(current_engine().definition, year)
     rows = db.session.scalars(select(ReportObligation).where(ReportObligation.year == year)).all()
     target = next(r for r in rows if r.org_unit.code == unit_code and r.code == code)
@@ -35,10 +39,16 @@ def _only_open(unit_code: str, code: str, due_at: datetime) -> ReportObligation:
     db.session.execute(
         update(ReportObligation)
         .where(ReportObligation.id == target.id)
-        .values(due_at=due_at, created_at=due_at - timedelta(days=30))  # tracked before it fell due
+        .values(created_at=target.due_at - timedelta(days=60))
     )
     db.session.commit()
     return target
+
+
+def _words(text: str) -> None:
+    """What a person reads: no code names (snake_case), no template left unfilled."""
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), text
+    assert "%(" not in text and "{{" not in text, text
 
 
 def test_each_commune_owes_the_six_month_and_annual_reports_due_15_may_and_15_november(api, world):
@@ -100,7 +110,8 @@ def test_only_the_communes_own_staff_submit_its_report(api, world):
 
 
 class TestLadder:
-    """An obligation passing its due date, through a real RQ worker to a real SMTP server."""
+    """An obligation passing its due date, through a real RQ worker to a real SMTP server, on the
+    working-day ladder `reports.escalation` declares (named times, Vietnam time)."""
 
     pytestmark = pytest.mark.redis
 
@@ -108,46 +119,60 @@ class TestLadder:
     def app_config(self, mail_config):
         return {**mail_config, "REPORT_OBLIGATIONS_SCAN": True}
 
-    def test_overdue_report_reaches_the_communes_chair_then_the_province(
-        self, app, world, worker, smtp_server
-    ):
-        now = datetime.now(UTC)
-        row = _only_open("A", "six_month", now - timedelta(hours=1))
-        done = worker.cli("escalate")
-        assert done.returncode == 0, done.stdout + done.stderr
-        worker.burst()
-        [(recipients, mail)] = smtp_server.wait_for(1)
+    @pytest.fixture
+    def scan(self, app, worker, smtp_server):
+        """Run one scan as the worker runs it, at a named moment; the mails it sent since the last."""
+        from caseflow.jobs.scan import scan as scan_job
+        from caseflow.worker import SCAN, get_queue
+
+        seen = 0
+
+        def run(*when: int) -> list[tuple[list[str], object]]:
+            nonlocal seen
+            get_queue(app, SCAN).enqueue(scan_job, datetime(*when, tzinfo=VN).isoformat())
+            worker.burst()  # the scan job, then the mail jobs it enqueued
+            new, seen = smtp_server.messages[seen:], len(smtp_server.messages)
+            return new
+
+        return run
+
+    def test_overdue_report_reaches_the_communes_chair_then_the_province(self, app, world, scan, smtp_server):
+        _owed("A", "six_month", 2026)  # due Friday 15 May 2026, 23:59 Vietnam time
+        db.session.execute(update(User).where(User.email == "supervisor_p@test.vn").values(locale="en"))
+        db.session.commit()
+        assert scan(2026, 5, 16, 10, 0) == []  # Saturday: the ladder waits for a working morning
+        [(recipients, mail)] = scan(2026, 5, 18, 7, 0)
         assert recipients == ["chair_a@test.vn"]
         assert mail["Subject"] == "Quá hạn nộp Báo cáo 6 tháng (cấp 1): Xã A"
+        text, html = smtp_server.text(mail), smtp_server.html(mail)
+        assert text.startswith("Xã A chưa nộp Báo cáo 6 tháng đã quá hạn.")
+        for words in (
+            "Báo cáo: Báo cáo 6 tháng 2026",
+            "Kỳ báo cáo: 15/11/2025 - 14/05/2026",
+            "(giờ Việt Nam)",
+        ):
+            assert words in text
+        assert "Xem các báo cáo" in html and "/supervision/reports" in text
+        _words(text)
+        _words(mail["Subject"])
+        assert scan(2026, 5, 18, 9, 0) == []  # each level once
+        assert scan(2026, 5, 19, 9, 0) == []  # the supervisors' level is three working days on
+        [(recipients, mail)] = scan(2026, 5, 20, 7, 0)
+        assert recipients == ["supervisor_p@test.vn"]  # Xã A sits under the province itself
+        assert mail["Subject"] == "Six-month report overdue (level 2): Xã A"
         text = smtp_server.text(mail)
-        assert "Kỳ báo cáo:" in text and "(giờ Việt Nam)" in text and "/supervision/reports" in text
+        assert text.startswith("Xã A has not submitted the Six-month report; it is overdue.")
+        assert "Period: 15/11/2025 - 14/05/2026" in text and "See the reports:" in text
+        _words(text)
+        assert scan(2026, 5, 21, 9, 0) == []  # the top of the ladder: nothing new
 
+    def test_report_already_late_when_first_tracked_is_listed_but_not_chased(self, app, world, scan):
+        row = _owed("A", "annual", 2026)
         db.session.execute(
-            update(ReportObligation)
-            .where(ReportObligation.id == row.id)
-            .values(due_at=now - timedelta(hours=25))
+            update(ReportObligation).where(ReportObligation.id == row.id).values(created_at=row.due_at)
         )
         db.session.commit()
-        assert worker.cli("escalate").returncode == 0
-        worker.burst()
-        messages = smtp_server.wait_for(2)
-        assert messages[1][0] == ["supervisor_p@test.vn"]
-        assert messages[1][1]["Subject"] == "Quá hạn nộp Báo cáo 6 tháng (cấp 2): Xã A"
-        assert worker.cli("escalate").returncode == 0  # nothing new: each level once
-        worker.burst()
-        assert len(smtp_server.messages) == 2
-
-    def test_report_already_late_when_first_tracked_is_listed_but_not_chased(
-        self, app, world, worker, smtp_server
-    ):
-        row = _only_open("A", "annual", datetime.now(UTC) - timedelta(days=3))
-        db.session.execute(
-            update(ReportObligation).where(ReportObligation.id == row.id).values(created_at=datetime.now(UTC))
-        )
-        db.session.commit()
-        assert worker.cli("escalate").returncode == 0
-        worker.burst()
-        assert smtp_server.messages == []
+        assert scan(2026, 11, 20, 9, 0) == []
         db.session.expire_all()
         assert db.session.get(ReportObligation, row.id).status(datetime.now(UTC)) == "overdue"
 
@@ -157,11 +182,18 @@ class TestWarning:
     def app_config(self, inprocess_mail):
         return {**inprocess_mail, "REPORT_OBLIGATIONS_SCAN": True}
 
-    def test_report_due_soon_warns_the_communes_officer_and_chair_once(self, app, world, smtp_server):
+    def test_report_due_soon_warns_the_communes_officer_and_chair_once_in_office_hours(
+        self, app, world, smtp_server
+    ):
         from caseflow.notifications.escalation import run_scan
 
-        _only_open("B", "annual", datetime.now(UTC) + timedelta(days=3))
-        assert run_scan()["obligation_warnings"] == 2
-        assert sorted(r[0] for r, _ in smtp_server.wait_for(2)) == ["chair_b@test.vn", "officer_b@test.vn"]
-        assert smtp_server.messages[0][1]["Subject"] == "Sắp đến hạn nộp Báo cáo năm (Xã B)"
-        assert run_scan()["obligation_warnings"] == 0
+        _owed("B", "annual", 2026)  # due Sunday 15 November 2026; warned from a week before
+        assert run_scan(datetime(2026, 11, 10, 5, 0, tzinfo=VN))["obligation_warnings"] == 0  # before 07:00
+        assert run_scan(datetime(2026, 11, 10, 9, 0, tzinfo=VN))["obligation_warnings"] == 1
+        mails = smtp_server.wait_for(2)
+        assert sorted(r[0] for r, _ in mails) == ["chair_b@test.vn", "officer_b@test.vn"]
+        assert {m["Subject"] for _, m in mails} == {"Sắp đến hạn nộp Báo cáo năm (Xã B)"}
+        text = smtp_server.text(mails[0][1])
+        assert text.startswith("Xã B cần nộp Báo cáo năm trước hạn dưới đây.") and "Hạn: 15/11/2026" in text
+        _words(text)
+        assert run_scan(datetime(2026, 11, 11, 9, 0, tzinfo=VN))["obligation_warnings"] == 0

@@ -153,3 +153,51 @@ def test_admin_actions_through_the_api_are_on_the_admin_trail_with_who_did_them(
     assert ("calendar.created", "calendar:2026-12-24") in actions
     created = next(r for r in rows if r.action == "user.created")
     assert created.data["role"] == "officer" and created.data["password_hash"] == "(changed)"
+
+
+def test_every_kind_of_admin_act_is_on_the_admin_trail_with_who_did_it(app, api, world):
+    """Before: admin actions left no record. Units, agencies, mergers, deactivations and mail
+    retries, through the API and the pages, each leave a chained event naming the admin."""
+    from caseflow.models import Notification
+    from tests.web.conftest import Browser
+
+    assert (
+        api.post(
+            "/api/v1/org-units",
+            "admin@test.vn",
+            json={"code": "N1", "name": "Xã Mới", "level": "commune", "parent": "P"},
+        ).status_code
+        == 201
+    )
+    agency = {
+        "code": "N1-police",
+        "name": "Công an Xã Mới",
+        "kind": "police",
+        "org_unit": "N1",
+        "email": "n1@a.test",
+    }
+    assert api.post("/api/v1/agencies", "admin@test.vn", json=agency).status_code == 201
+    merged = api.post("/api/v1/org-units/C/merge", "admin@test.vn", json={"into": "B", "on": "2025-07-01"})
+    assert merged.status_code == 200, merged.get_json()
+    failed = Notification(
+        dedupe_key="t:9", kind="task_created", recipient="x@a.test", status="failed", attempts=5
+    )
+    db.session.add(failed)
+    db.session.commit()
+    admin = Browser(app.test_client())
+    assert admin.login("admin@test.vn").status_code == 302
+    officer_id = world.users["officer_a"].id
+    assert admin.post(f"/admin/users/{officer_id}/deactivate", token_from="/admin/users").status_code == 302
+    retried = admin.post(f"/admin/notifications/{failed.id}/retry", token_from="/admin/notifications")
+    assert retried.status_code == 302
+    db.session.expire_all()
+    rows = list(db.session.scalars(select(AdminEvent).where(AdminEvent.actor_label == "admin@test.vn")))
+    actions = {(r.action, r.target) for r in rows}
+    assert ("org_unit.created", "org_unit:N1") in actions
+    assert ("agency.created", "agency:N1-police") in actions
+    assert ("org_unit.changed", "org_unit:C") in actions  # the merger: its successor and end date
+    assert ("user.changed", "user:officer_a@test.vn") in actions
+    assert ("notification.retried", f"notification:{failed.id}") in actions
+    deactivated = next(r for r in rows if r.target == "user:officer_a@test.vn")
+    assert deactivated.data == {"active": False}
+    assert audit_chain.verify_admin(db.session) is None

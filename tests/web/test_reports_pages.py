@@ -126,3 +126,22 @@ def test_phone_bars_keep_their_length_and_the_workspace_is_shot(new_page, open_c
     shoot(page, "supervision")
     page.goto("/reports/periodic")
     shoot(page, "periodic-report")
+
+
+def test_the_case_list_counts_up_to_its_cap_and_says_more_beyond(web, api, open_case, monkeypatch):
+    """The count stops one past the cap (a province's register is not counted on every page):
+    the page says "more than", the API says the total is not exact; under the cap both are exact."""
+    from caseflow.services import cases
+
+    for _ in range(3):
+        open_case("A")
+    listed = api.get("/api/v1/cases?overdue=false", "supervisor_p@test.vn").get_json()
+    assert (listed["total"], listed["total_exact"]) == (3, True)
+    monkeypatch.setattr(cases, "COUNT_CAP", 2)
+    listed = api.get("/api/v1/cases", "supervisor_p@test.vn").get_json()
+    assert (listed["total"], listed["total_exact"], len(listed["items"])) == (2, False, 3)
+    html = web("supervisor_p").text("/cases")
+    assert "Hơn 2 hồ sơ" in html
+    monkeypatch.setattr(cases, "COUNT_CAP", 3)  # exactly at the cap: still exact
+    assert api.get("/api/v1/cases", "supervisor_p@test.vn").get_json()["total_exact"] is True
+    assert "3 hồ sơ" in web("supervisor_p").text("/cases")

@@ -42,10 +42,13 @@ def _variant(tmp_path: Path, old: str, new: str, name: str = "broken.yaml") -> t
     """The shipped file with `old` (which must occur once) replaced; returns the path and
     the 1-based line where the replacement starts."""
     text = SHIPPED.read_text(encoding="utf-8")
-    assert text.count(old) == 1, old
-    index = text.index(old)
+    # Matched from a line's start, so "    office_hours:" is not also found inside a deeper
+    # "      office_hours:" (the reports' ladder).
+    found = [m.start() for m in re.finditer("^" + re.escape(old), text, re.MULTILINE)]
+    assert len(found) == 1, old
+    index = found[0]
     path = tmp_path / name
-    path.write_text(text.replace(old, new), encoding="utf-8")
+    path.write_text(text[:index] + new + text[index + len(old) :], encoding="utf-8")
     return path, text[:index].count("\n") + 1
 
 
