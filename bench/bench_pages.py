@@ -98,26 +98,38 @@ def demo_app(folder: Path, extra_rounds: int, data: Path | None = None):
     return app, cast
 
 
+def _seeding():  # noqa: ANN202 - a module
+    """bench_api.py's seeding: bench/api/seed.py once bench_api is split into parts, else bench_api
+    itself (the same names either way)."""
+    try:
+        from api import seed
+    except ImportError:
+        import bench_api as seed
+    return seed
+
+
 def register_app(n_cases: int, url: str | None, keep: bool):
     """The app on a PostgreSQL register of `n_cases`, seeded by bench_api.py (or reused from `url`).
     Returns the app, the cast, and the database to drop at the end (None when kept or reused)."""
-    import bench_api
     import psycopg
+
+    seed = _seeding()
 
     name = None
     if url:
-        w = bench_api.world_from_json(json.loads(bench_api.world_file(url).read_text()))
+        w = seed.world_from_json(json.loads(seed.world_file(url).read_text()))
+        seed.migrate(url)  # a kept register gets this checkout's migrations first
     else:
-        name, url = bench_api.create_database()
+        name, url = seed.create_database()
         started = time.perf_counter()
-        bench_api.migrate(url)
+        seed.migrate(url)
         with psycopg.connect(url) as conn:
-            w = bench_api.seed_reference(conn, 200, 10)
-            bench_api.seed_cases(conn, w, n_cases)
+            w = seed.seed_reference(conn, 200, 10)
+            seed.seed_cases(conn, w, n_cases)
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")
-        bench_api.RESULTS.mkdir(parents=True, exist_ok=True)
-        bench_api.world_file(url).write_text(json.dumps(bench_api.world_json(w)))
+        seed.RESULTS.mkdir(parents=True, exist_ok=True)
+        seed.world_file(url).write_text(json.dumps(seed.world_json(w)))
         print(f"seeded {n_cases} cases in {time.perf_counter() - started:.0f} s", flush=True)
         if keep:
             print(f"kept: {url}", flush=True)
@@ -131,10 +143,10 @@ def register_app(n_cases: int, url: str | None, keep: bool):
         ).fetchone()[0]
     code = w.commune_code[commune]
     print(f"{total} cases; the people of commune {code}, the province supervisor", flush=True)
-    app = _app(url, bench_api.RESULTS / f"instance-{url.rsplit('/', 1)[1]}")
+    app = _app(url, seed.RESULTS / f"instance-{url.rsplit('/', 1)[1]}")
     with app.app_context():
         cast = _cast(
-            bench_api.PASSWORD,
+            seed.PASSWORD,
             {
                 "officer": f"canbo.{code}@bench.vn",
                 "chair": f"chutich.{code}@bench.vn",
@@ -308,9 +320,7 @@ def main() -> None:
             print(f"worst p95 {p95(times):.1f} ms ({name}; goal < {GOAL_MS} ms): {verdict}")
         finally:
             if drop:
-                import bench_api
-
-                bench_api.drop_database(drop)
+                _seeding().drop_database(drop)
 
 
 if __name__ == "__main__":
