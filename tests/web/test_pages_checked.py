@@ -26,6 +26,8 @@ ENGLISH = re.compile(
     r"undefined|error)\b",
     re.IGNORECASE,
 )
+# Nothing wider than the window: a phone user never scrolls sideways to read a page.
+FITS = "document.documentElement.scrollWidth <= window.innerWidth + 1"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]")
 VISIBLE_TEXT = """() => {
   const clone = document.body.cloneNode(true);
@@ -162,6 +164,8 @@ def test_every_main_page_is_accessible_and_in_one_language(new_page, demo_data, 
                 for label, size in (("desktop", DESKTOP), ("phone", PHONE)) if markup else ():
                     page.set_viewport_size(size)
                     problems += serious_violations(page, f"{name} [{locale}, {size['width']}px]")
+                    if not page.evaluate(FITS):
+                        problems.append(f"{name} [{locale}, {size['width']}px]: wider than the screen")
                     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
                     page.screenshot(path=str(SCREENSHOTS / f"{name}-{locale}-{label}.png"), full_page=True)
         page.context.close()
