@@ -448,11 +448,9 @@ def _travel(case: Case, delta: timedelta) -> None:
         cases.update()
         .where(cases.c.id == case.id)
         .values(
-            received_at=row.received_at - delta,
-            state_entered_at=row.state_entered_at - delta,
-            created_at=row.created_at - delta,
-            closed_at=row.closed_at - delta if row.closed_at else None,
-            reopened_at=row.reopened_at - delta if row.reopened_at else None,
+            **_earlier(
+                row, delta, "received_at", "state_entered_at", "created_at", "closed_at", "reopened_at"
+            ),
             plan=_shift_plan(row.plan, delta),
         )
     )
@@ -460,11 +458,7 @@ def _travel(case: Case, delta: timedelta) -> None:
         db.session.execute(
             task_rows.update()
             .where(task_rows.c.id == t.id)
-            .values(
-                created_at=t.created_at - delta,
-                due_at=t.due_at - delta,
-                completed_at=t.completed_at - delta if t.completed_at else None,
-            )
+            .values(**_earlier(t, delta, "created_at", "due_at", "completed_at"))
         )
     # Events are append-only for users; the demo rewrites its own fake history once, in SQL,
     # and seals the case's chain again over the new times.
@@ -478,6 +472,11 @@ def _travel(case: Case, delta: timedelta) -> None:
     audit_chain.reseal_case(db.session, case.id)
     db.session.commit()
     db.session.expire_all()
+
+
+def _earlier(row: object, delta: timedelta, *columns: str) -> dict[str, datetime | None]:
+    """The row's time `columns`, each `delta` earlier (one not set stays unset)."""
+    return {c: getattr(row, c) - delta if getattr(row, c) else None for c in columns}
 
 
 def _shift_iso(value: str, delta: timedelta) -> str:
