@@ -48,6 +48,14 @@ KIND_NAMES = {
     "mass_org": "Hội Liên hiệp Phụ nữ",
     "other": "Đoàn Thanh niên",
 }
+# Who works in each commune: (e-mail prefix, title, role, the agency kind of staff).
+COMMUNE_PEOPLE = [
+    ("canbo", "Cán bộ BVTE", "officer", None),
+    ("chutich", "Chủ tịch UBND", "chair", None),
+    ("congan", "Công an", "agency_staff", "police"),
+    ("yte", "Trạm Y tế", "agency_staff", "health"),
+    ("truonghoc", "Trường học", "agency_staff", "education"),
+]
 FIRST_NAMES = [
     "Nguyễn Văn An",
     "Trần Thị Bình",
@@ -65,6 +73,19 @@ FIRST_NAMES = [
 def agency_code(slug: str, kind: str) -> str:
     """Codes people read on the admin pages: words joined by hyphens, not the kind's own code."""
     return f"{slug}-{kind.replace('_', '-')}"
+
+
+def _add_agencies(unit: OrgUnit, slug: str, kinds: tuple[str, ...]) -> None:
+    for kind in kinds:
+        db.session.add(
+            Agency(
+                code=agency_code(slug, kind),
+                name=f"{KIND_NAMES[kind]} {unit.name}",
+                kind=kind,
+                org_unit=unit,
+                email=f"{kind.replace('_', '.')}.{slug}@langson.example",
+            )
+        )
 
 
 def seed() -> Iterator[str]:
@@ -88,16 +109,7 @@ def seed() -> Iterator[str]:
     for code, name, slug in COMMUNES:
         unit = add_org_unit(code, name, "commune", province, valid_from=MERGER_DAY)
         communes.append((unit, slug))
-        for kind in AGENCY_KINDS:
-            db.session.add(
-                Agency(
-                    code=agency_code(slug, kind),
-                    name=f"{KIND_NAMES[kind]} {name}",
-                    kind=kind,
-                    org_unit=unit,
-                    email=f"{kind.replace('_', '.')}.{slug}@langson.example",
-                )
-            )
+        _add_agencies(unit, slug, AGENCY_KINDS)
     db.session.flush()
 
     users = [
@@ -107,29 +119,14 @@ def seed() -> Iterator[str]:
     ]
     for unit, slug in communes:
         users += [
-            (f"canbo.{slug}@demo.caseflow.vn", f"Cán bộ BVTE {unit.name}", "officer", unit, None),
-            (f"chutich.{slug}@demo.caseflow.vn", f"Chủ tịch UBND {unit.name}", "chair", unit, None),
             (
-                f"congan.{slug}@demo.caseflow.vn",
-                f"Công an {unit.name}",
-                "agency_staff",
+                f"{prefix}.{slug}@demo.caseflow.vn",
+                f"{title} {unit.name}",
+                role,
                 unit,
-                f"{slug}-police",
-            ),
-            (
-                f"yte.{slug}@demo.caseflow.vn",
-                f"Trạm Y tế {unit.name}",
-                "agency_staff",
-                unit,
-                f"{slug}-health",
-            ),
-            (
-                f"truonghoc.{slug}@demo.caseflow.vn",
-                f"Trường học {unit.name}",
-                "agency_staff",
-                unit,
-                f"{slug}-education",
-            ),
+                kind and f"{slug}-{kind}",
+            )
+            for prefix, title, role, kind in COMMUNE_PEOPLE
         ]
     by_email = {}
     for email, name, role, unit, staff_of in users:
@@ -160,16 +157,7 @@ def _seed_reform(district: OrgUnit, users: dict) -> Iterator[str]:
     yield "Communes of the old Chi Lăng district, merged on 01/07/2025:"
     for n, (code, name, slug, into) in enumerate(HISTORIC_COMMUNES):
         unit = add_org_unit(code, name, "commune", district)
-        for kind in ("commune_committee", "police", "health"):
-            db.session.add(
-                Agency(
-                    code=agency_code(slug, kind),
-                    name=f"{KIND_NAMES[kind]} {name}",
-                    kind=kind,
-                    org_unit=unit,
-                    email=f"{kind}.{slug}@langson.example",
-                )
-            )
+        _add_agencies(unit, slug, ("commune_committee", "police", "health"))
         officer = User(
             email=f"canbo.{slug}@demo.caseflow.vn", name=f"Cán bộ BVTE {name}", role="officer", org_unit=unit
         )
@@ -253,6 +241,23 @@ FINDINGS = {"findings": "Đã xác minh tại gia đình và nhà trường."}
 CLOSE = {"no_longer_at_risk": True, "stable": True, "summary": "Trẻ đã an toàn, ổn định; gia đình hợp tác."}
 
 
+def _way(
+    *at: timedelta, verify: dict = ROUTINE, plan: dict | None = None
+) -> list[tuple[timedelta, str, dict]]:
+    """The usual way through the procedure, as far as `at` goes, each step `at` its time after
+    receipt: verification (with `verify`'s findings), the plan submitted (`plan`, else the tour's)
+    and approved, its measures done, the follow-up, the closure."""
+    steps = [
+        ("verify", {**verify, **FINDINGS}),
+        ("submit_plan", plan or TOUR_PLAN),
+        ("approve_plan", {}),
+        ("complete_measures", {}),
+        ("start_follow_up", {}),
+        ("close", CLOSE),
+    ]
+    return [(after, step, data) for after, (step, data) in zip(at, steps, strict=False)]
+
+
 def _plan(measures: list[tuple[str, str, timedelta]]) -> dict:
     """A plan whose measures are due `after` the moment it is submitted (see `_run`)."""
     return {"plan": "Hỗ trợ tâm lý, khám sức khỏe và theo dõi việc học của trẻ.", "measures": measures}
@@ -269,7 +274,7 @@ STORIES: list[Story] = [
     Story(
         "dongkinh",
         20 * H,
-        [(1 * H, "verify", {**SERIOUS, **FINDINGS})],
+        _way(1 * H, verify=SERIOUS),
         harm=("violence",),
         summary="Hàng xóm báo trẻ bị cha dượng đánh, có vết bầm.",
     ),
@@ -277,7 +282,7 @@ STORIES: list[Story] = [
     Story(
         "dongkinh",
         6 * D,
-        [(5 * H, "verify", {**ROUTINE, **FINDINGS}), (3 * D, "submit_plan", TOUR_PLAN)],
+        _way(5 * H, 3 * D),
         harm=("neglect",),
         channel="school",
     ),
@@ -295,13 +300,7 @@ STORIES: list[Story] = [
     Story(
         "dongkinh",
         3 * D,
-        [
-            (
-                4 * H,
-                "verify",
-                {**ROUTINE, **FINDINGS, "criminal_referral": True, "police_case_number": "CA-LS-2026-0312"},
-            )
-        ],
+        _way(4 * H, verify={**ROUTINE, "criminal_referral": True, "police_case_number": "CA-LS-2026-0312"}),
         harm=("exploitation",),
         channel="police",
     ),
@@ -309,70 +308,44 @@ STORIES: list[Story] = [
     Story(
         "dongkinh",
         16 * D,
-        [
-            (3 * H, "verify", {**ROUTINE, **FINDINGS}),
-            (
-                3 * D,
-                "submit_plan",
-                _plan([("health", "Khám sức khỏe định kỳ", 5 * D), ("education", "Hỗ trợ học tập", 30 * D)]),
-            ),
-            (4 * D, "approve_plan", {}),
-        ],
+        _way(
+            3 * H,
+            3 * D,
+            4 * D,
+            plan=_plan([("health", "Khám sức khỏe định kỳ", 5 * D), ("education", "Hỗ trợ học tập", 30 * D)]),
+        ),
         harm=("violence", "neglect"),
     ),
     # Follow-up after every measure was done.
     Story(
         "dongkinh",
         40 * D,
-        [
-            (3 * H, "verify", {**ROUTINE, **FINDINGS}),
-            (4 * D, "submit_plan", TOUR_PLAN),
-            (5 * D, "approve_plan", {}),
-            (20 * D, "complete_measures", {}),
-            (21 * D, "start_follow_up", {}),
-        ],
+        _way(3 * H, 4 * D, 5 * D, 20 * D, 21 * D),
         harm=("abandonment",),
     ),
     # A case closed once the child was safe and stable.
     Story(
         "dongkinh",
         60 * D,
-        [
-            (2 * H, "verify", {**ROUTINE, **FINDINGS}),
-            (4 * D, "submit_plan", TOUR_PLAN),
-            (6 * D, "approve_plan", {}),
-            (25 * D, "complete_measures", {}),
-            (26 * D, "start_follow_up", {}),
-            (50 * D, "close", CLOSE),
-        ],
+        _way(2 * H, 4 * D, 6 * D, 25 * D, 26 * D, 50 * D),
         harm=("violence",),
     ),
     # The child moved: the plan's commune hands the case to the new one.
     Story(
         "dongkinh",
         9 * D,
-        [(4 * H, "verify", {**ROUTINE, **FINDINGS}), (2 * D, "handover", {"residence_commune": "06253"})],
+        [*_way(4 * H), (2 * D, "handover", {"residence_commune": "06253"})],
         harm=("neglect",),
     ),
 ]
 # Round after round (the benchmark seeds more): every state, on every commune, some overdue.
 ROUND = [
     [],
-    [(2 * H, "verify", {**ROUTINE, **FINDINGS})],
-    [(2 * H, "verify", {**SERIOUS, **FINDINGS})],
-    [(2 * H, "verify", {**ROUTINE, **FINDINGS}), (2 * D, "submit_plan", TOUR_PLAN)],
-    [
-        (2 * H, "verify", {**ROUTINE, **FINDINGS}),
-        (2 * D, "submit_plan", TOUR_PLAN),
-        (3 * D, "approve_plan", {}),
-    ],
-    [
-        (2 * H, "verify", {**ROUTINE, **FINDINGS}),
-        (2 * D, "submit_plan", TOUR_PLAN),
-        (3 * D, "approve_plan", {}),
-        (6 * D, "complete_measures", {}),
-        (7 * D, "start_follow_up", {}),
-    ],
+    _way(2 * H),
+    _way(2 * H, verify=SERIOUS),
+    _way(2 * H, 2 * D),
+    _way(2 * H, 2 * D, 3 * D),
+    _way(2 * H, 2 * D, 3 * D, 6 * D, 7 * D),
     [(3 * H, "dismiss", {"reason": "Tin báo không có cơ sở."})],
 ]
 AGES = [5 * H, 1 * D, 3 * D, 8 * D, 15 * D, 30 * D]
@@ -475,11 +448,9 @@ def _travel(case: Case, delta: timedelta) -> None:
         cases.update()
         .where(cases.c.id == case.id)
         .values(
-            received_at=row.received_at - delta,
-            state_entered_at=row.state_entered_at - delta,
-            created_at=row.created_at - delta,
-            closed_at=row.closed_at - delta if row.closed_at else None,
-            reopened_at=row.reopened_at - delta if row.reopened_at else None,
+            **_earlier(
+                row, delta, "received_at", "state_entered_at", "created_at", "closed_at", "reopened_at"
+            ),
             plan=_shift_plan(row.plan, delta),
         )
     )
@@ -487,11 +458,7 @@ def _travel(case: Case, delta: timedelta) -> None:
         db.session.execute(
             task_rows.update()
             .where(task_rows.c.id == t.id)
-            .values(
-                created_at=t.created_at - delta,
-                due_at=t.due_at - delta,
-                completed_at=t.completed_at - delta if t.completed_at else None,
-            )
+            .values(**_earlier(t, delta, "created_at", "due_at", "completed_at"))
         )
     # Events are append-only for users; the demo rewrites its own fake history once, in SQL,
     # and seals the case's chain again over the new times.
@@ -505,6 +472,11 @@ def _travel(case: Case, delta: timedelta) -> None:
     audit_chain.reseal_case(db.session, case.id)
     db.session.commit()
     db.session.expire_all()
+
+
+def _earlier(row: object, delta: timedelta, *columns: str) -> dict[str, datetime | None]:
+    """The row's time `columns`, each `delta` earlier (one not set stays unset)."""
+    return {c: getattr(row, c) - delta if getattr(row, c) else None for c in columns}
 
 
 def _shift_iso(value: str, delta: timedelta) -> str:

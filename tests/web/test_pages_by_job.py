@@ -143,3 +143,20 @@ def test_measure_rows_are_added_and_removed_without_scripts(web, open_case, fire
     assert (
         re.sub(r"(?s)<template.*?</template>", "", page).count('name="remove_measure"') == 1
     )  # the last row stays, so the plan can still be given
+
+
+def test_my_work_lists_the_tasks_in_each_persons_reach_and_no_others(web, open_case):
+    """My work looks tasks up from the cases in reach (a commune's people) or from the tasks' own
+    copy of their case's communes (supervisors): the same tasks either way, on both backends."""
+    lives_in_b = open_case("A", residence_commune="B")["reference"]
+    only_a, only_c = open_case("A")["reference"], open_case("C")["reference"]
+
+    def listed(key: str) -> set[str]:
+        body = web(key).text("/tasks")
+        return {ref for ref in (lives_in_b, only_a, only_c) if ref in body}
+
+    assert listed("officer_a") == {lives_in_b, only_a}
+    assert listed("chair_b") == {lives_in_b}  # the child lives there
+    assert listed("officer_c") == {only_c}
+    assert listed("supervisor_d") == {only_c}  # the historic district's commune only
+    assert listed("supervisor_p") == {lives_in_b, only_a, only_c}
