@@ -43,8 +43,8 @@ def wait_seconds(email: str, address: str | None) -> int:
     failures = storage.get(_key("failures", email, address))
     if failures <= FREE_FAILURES:
         return 0
-    last = storage.get(_key("last", email, address))
-    remaining = last + delay_for(failures) - time.time()
+    last_ms = storage.get(_key("last", email, address))
+    remaining = last_ms / 1000 + delay_for(failures) - time.time()
     return max(0, math.ceil(remaining))
 
 
@@ -53,7 +53,8 @@ def failed(email: str, address: str | None) -> None:
     storage.incr(_key("failures", email, address), FORGET_AFTER_SECONDS)
     last = _key("last", email, address)
     storage.clear(last)
-    storage.incr(last, FORGET_AFTER_SECONDS, amount=int(time.time()))
+    # In milliseconds: whole seconds would cut the first 1 s delay to anything from 0 to 1 s.
+    storage.incr(last, FORGET_AFTER_SECONDS, amount=int(time.time() * 1000))
 
 
 def succeeded(email: str, address: str | None) -> None:
