@@ -491,6 +491,7 @@ def _travel(case: Case, delta: timedelta) -> None:
                 created_at=t.created_at - delta,
                 due_at=t.due_at - delta,
                 completed_at=t.completed_at - delta if t.completed_at else None,
+                case_received_at=row.received_at - delta,
             )
         )
     # Events are append-only for users; the demo rewrites its own fake history once, in SQL,
