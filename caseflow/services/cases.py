@@ -169,18 +169,23 @@ def _listed(now: datetime) -> tuple:
 
 def list_cases(user: User, page: int, per_page: int, **filters) -> CasePage:  # noqa: ANN003
     now = utcnow()
-    if filters.get("overdue"):
+    if filters.get("overdue") and user.role == "supervisor":
         return _list_overdue(user, now, page, per_page, **filters)
     query = case_query(user, **filters)
-    if user.role == "supervisor":
-        # Always true, and the condition of the partial ix_cases_received_id: a supervisor's
-        # many cases are read newest first in index order, and counted from that narrow index;
-        # commune lists never state it, and keep their own bitmap scans.
-        query = query.where(Case.id > 0)
-    # The count over the filters themselves, not over a subquery of every case column, and
-    # stopped one past the cap: its cost follows the cap, not the register.
-    capped = query.with_only_columns(Case.id).order_by(None).limit(COUNT_CAP + 1).subquery()
-    total = db.session.scalar(select(func.count()).select_from(capped)) or 0
+    if filters.get("overdue"):
+        # A commune's few cases, each looked up among the overdue ones: walking the province's
+        # overdue tasks newest first for the few of one commune would cost more.
+        total = db.session.scalar(_overdue_count(user, now, **filters)) or 0
+    else:
+        if user.role == "supervisor":
+            # Always true, and the condition of the partial ix_cases_received_id: a supervisor's
+            # many cases are read newest first in index order, and counted from that narrow index;
+            # commune lists never state it, and keep their own bitmap scans.
+            query = query.where(Case.id > 0)
+        # The count over the filters themselves, not over a subquery of every case column, and
+        # stopped one past the cap: its cost follows the cap, not the register.
+        capped = query.with_only_columns(Case.id).order_by(None).limit(COUNT_CAP + 1).subquery()
+        total = db.session.scalar(select(func.count()).select_from(capped)) or 0
     items = db.session.scalars(
         query.order_by(Case.received_at.desc(), Case.id.desc())
         .options(*_listed(now))
@@ -191,7 +196,7 @@ def list_cases(user: User, page: int, per_page: int, **filters) -> CasePage:  # 
 
 
 def _list_overdue(user: User, now: datetime, page: int, per_page: int, **filters) -> CasePage:  # noqa: ANN003
-    """The cases with an open overdue task, in the list's order, found from the tasks' side.
+    """A supervisor's cases with an open overdue task, in the list's order, from the tasks' side.
 
     The newest cases are rarely overdue: read from the cases, a page walked tens of thousands
     of them. Open tasks carry their case's receipt (`Task.case_received_at`), so the page walks
