@@ -458,7 +458,7 @@ def _travel(case: Case, delta: timedelta) -> None:
         db.session.execute(
             task_rows.update()
             .where(task_rows.c.id == t.id)
-            .values(**_earlier(t, delta, "created_at", "due_at", "completed_at"))
+            .values(**_earlier(t, delta, "created_at", "due_at", "completed_at", "case_received_at"))
         )
     # Events are append-only for users; the demo rewrites its own fake history once, in SQL,
     # and seals the case's chain again over the new times.

@@ -31,6 +31,7 @@ def test_the_demo_seed_keeps_receipt_deadlines_and_trail_consistent(app):
         assert all(e.at >= case.received_at - SLACK for e in events), case.reference
         for task in case.tasks:
             assert task.due_at > case.received_at, (case.reference, task.kind)
+            assert task.case_received_at == case.received_at, (case.reference, task.kind)  # moved back too
             [assigned] = [e for e in events if e.kind == "task_created" and e.data["task_id"] == task.id]
             assert assigned.data["due_at"] == task.due_at.isoformat(), (case.reference, task.kind)
             rule = definition.tasks[task.template].deadline

@@ -188,8 +188,8 @@ def floor_app(url: str, pool_size: int, keyring, forms):  # noqa: ANN001, ANN201
                     text(
                         "INSERT INTO tasks (case_id, kind, template, agency_id, status, due_at, rule, legal_basis, "
                         "workflow_version, created_at, escalation_level, row_version, incident_commune_id, "
-                        "residence_commune_id) VALUES (:case, :kind, :template, :agency, 'open', :due, :rule, :basis, "
-                        ":wv, :now, 0, 1, :incident, :residence) RETURNING id"
+                        "residence_commune_id, case_received_at) VALUES (:case, :kind, :template, :agency, 'open', "
+                        ":due, :rule, :basis, :wv, :now, 0, 1, :incident, :residence, :received) RETURNING id"
                     ),
                     {
                         "case": case_id,
@@ -203,6 +203,7 @@ def floor_app(url: str, pool_size: int, keyring, forms):  # noqa: ANN001, ANN201
                         "now": nnow,
                         "incident": row.incident_commune_id,
                         "residence": row.residence_commune_id,
+                        "received": row.received_at,
                     },
                 ).scalar_one()
                 events.append(

@@ -388,6 +388,7 @@ class CaseMaker:
                     1,
                     incident,
                     residence,
+                    naive(received),
                 )
             )
             event(
@@ -471,7 +472,7 @@ COPY_COLUMNS = {
     "informants": "id, case_id, consent, name, phone, relation",
     "tasks": "id, case_id, kind, template, description, agency_id, status, due_at, rule, legal_basis, "
     "workflow_version, created_at, completed_at, completed_by_id, outcome, note, escalation_level, "
-    "warned_at, row_version, incident_commune_id, residence_commune_id",
+    "warned_at, row_version, incident_commune_id, residence_commune_id, case_received_at",
     "case_events": "id, case_id, at, actor_id, actor_label, kind, from_state, to_state, data",
 }
 

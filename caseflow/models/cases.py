@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, event, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from caseflow import crypto
 from caseflow.extensions import db
@@ -127,6 +127,9 @@ class Case(db.Model):
     tasks: Mapped[list[Task]] = relationship(  # noqa: F821
         back_populates="case", order_by="Task.id"
     )
+    # Its open overdue tasks, counted by the query of a case list (services/cases.py) instead of
+    # loading every task of the page; None on a case read any other way.
+    listed_overdue: Mapped[int | None] = query_expression()
 
     # UPDATE ... WHERE version = :old makes two concurrent changes collide: one wins.
     __mapper_args__ = {"version_id_col": version}

@@ -63,6 +63,17 @@ class Task(db.Model):
         ),
         # The reports' timeliness of verify, emergency and plan tasks, read from this index alone (0013).
         Index("ix_tasks_figures", "kind", "case_id", "status", "due_at", "completed_at", "created_at"),
+        # The overdue case list: open tasks in the list's order (their case's receipt, newest
+        # first), their deadline beside it, so the first page's cases are found by walking open
+        # tasks from the newest until enough are overdue, not every case in reach.
+        Index(
+            "ix_tasks_open_received",
+            "case_received_at",
+            "case_id",
+            "due_at",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,6 +88,9 @@ class Task(db.Model):
     # the task is made and moved with the case at a handover (services/transition.py).
     incident_commune_id: Mapped[int | None] = mapped_column(Integer)
     residence_commune_id: Mapped[int | None] = mapped_column(Integer)
+    # A copy of the case's received_at (the case list's sort key), set when the task is made:
+    # receipt is fixed at intake (no field, correction or merger changes it; a reopening keeps it).
+    case_received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(10), default="open")
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     rule: Mapped[str] = mapped_column(String(120))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Select, String, func, select
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy import ScalarSelect, Select, String, func, select
+from sqlalchemy.orm import aliased, joinedload, load_only, selectinload, with_expression
 
 from caseflow.extensions import db
 from caseflow.models import Case, CaseEvent, OrgUnit, Task, User
@@ -111,11 +112,7 @@ def case_query(
         # JSON list membership, portable across SQLite and PostgreSQL.
         query = query.where(Case.harm_types.cast(String).contains(f'"{harm_type}"'))
     if org_unit is not None:
-        ids = (
-            select(OrgUnit.id)
-            .where(OrgUnit.path.startswith(org_unit.path, autoescape=True))
-            .scalar_subquery()
-        )
+        ids = _subtree_ids(org_unit)
         query = query.where((Case.incident_commune_id.in_(ids)) | (Case.residence_commune_id.in_(ids)))
     if overdue:
         # IN over the overdue tasks, computed once: a correlated EXISTS made SQLite walk every
@@ -130,33 +127,127 @@ class CasePage(NamedTuple):
     exact: bool  # False: more than `total` cases match
 
 
+# What a list shows of a case (services/serialize.case_summary_json, the supervisor's page):
+# the other columns are long encrypted texts, decrypted on load for nothing.
+_LISTED = (
+    load_only(
+        Case.reference,
+        Case.state,
+        Case.version,
+        Case.risk_level,
+        Case.harm_types,
+        Case.channel,
+        Case.incident_commune_id,
+        Case.residence_commune_id,
+        Case.received_at,
+        Case.closed_at,
+        Case.separation,
+    ),
+    # Joined: two more statements cost more than the page's join to a few hundred communes.
+    joinedload(Case.incident_commune, innerjoin=True),
+    joinedload(Case.residence_commune, innerjoin=True),
+)
+
+
+def _listed(now: datetime) -> tuple:
+    """The list's loader options: its columns, its communes, and each case's open overdue tasks
+    counted in the same query (one range of ix_tasks_open_received per case) rather than every
+    task of the page loaded as objects to count them."""
+    overdue = (
+        select(func.count())
+        .where(
+            Task.status == "open",
+            Task.case_received_at == Case.received_at,
+            Task.case_id == Case.id,
+            Task.due_at < now,
+        )
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    return (*_LISTED, with_expression(Case.listed_overdue, overdue))
+
+
 def list_cases(user: User, page: int, per_page: int, **filters) -> CasePage:  # noqa: ANN003
+    now = utcnow()
+    if filters.get("overdue") and user.role == "supervisor":
+        return _list_overdue(user, now, page, per_page, **filters)
     query = case_query(user, **filters)
-    if user.role == "supervisor":
-        # Always true, and the condition of the partial ix_cases_received_id: a supervisor's
-        # many cases are read newest first in index order, and counted from that narrow index;
-        # commune lists never state it, and keep their own bitmap scans.
-        query = query.where(Case.id > 0)
-    # The count over the filters themselves, not over a subquery of every case column, and
-    # stopped one past the cap: its cost follows the cap, not the register. Overdue cases are
-    # as many as the overdue work, and counted in full: a LIMIT there made PostgreSQL walk the
-    # register one case at a time instead of hashing the few overdue ones.
     if filters.get("overdue"):
-        total = db.session.scalar(query.with_only_columns(func.count(Case.id)).order_by(None)) or 0
+        # A commune's few cases, each looked up among the overdue ones: walking the province's
+        # overdue tasks newest first for the few of one commune would cost more.
+        total = db.session.scalar(_overdue_count(user, now, **filters)) or 0
     else:
+        if user.role == "supervisor":
+            # Always true, and the condition of the partial ix_cases_received_id: a supervisor's
+            # many cases are read newest first in index order, and counted from that narrow index;
+            # commune lists never state it, and keep their own bitmap scans.
+            query = query.where(Case.id > 0)
+        # The count over the filters themselves, not over a subquery of every case column, and
+        # stopped one past the cap: its cost follows the cap, not the register.
         capped = query.with_only_columns(Case.id).order_by(None).limit(COUNT_CAP + 1).subquery()
         total = db.session.scalar(select(func.count()).select_from(capped)) or 0
     items = db.session.scalars(
         query.order_by(Case.received_at.desc(), Case.id.desc())
-        .options(
-            selectinload(Case.tasks),
-            selectinload(Case.incident_commune),
-            selectinload(Case.residence_commune),
-        )
+        .options(*_listed(now))
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
     return CasePage(list(items), min(total, COUNT_CAP), total <= COUNT_CAP)
+
+
+def _list_overdue(user: User, now: datetime, page: int, per_page: int, **filters) -> CasePage:  # noqa: ANN003
+    """A supervisor's cases with an open overdue task, in the list's order, from the tasks' side.
+
+    The newest cases are rarely overdue: read from the cases, a page walked tens of thousands
+    of them. Open tasks carry their case's receipt (`Task.case_received_at`), so the page walks
+    ix_tasks_open_received newest first, keeps the overdue ones (one row per case) and joins
+    their cases by id, where the caller's reach and the other filters apply. Overdue cases are
+    as many as the overdue work, and counted in full (see `_overdue_count`).
+    """
+    # Ordered inside: PostgreSQL plans a DISTINCT subquery on its own, and without its order
+    # hashed every case in reach before sorting them.
+    overdue = (
+        select(Task.case_received_at, Task.case_id)
+        .where(Task.status == "open", Task.due_at < now)
+        .distinct()
+        .order_by(Task.case_received_at.desc(), Task.case_id.desc())
+        .subquery()
+    )
+    query = case_query(user, **{**filters, "overdue": False}).join(overdue, overdue.c.case_id == Case.id)
+    total = db.session.scalar(_overdue_count(user, now, **filters)) or 0
+    items = db.session.scalars(
+        query.order_by(overdue.c.case_received_at.desc(), overdue.c.case_id.desc())
+        .options(*_listed(now))
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return CasePage(list(items), min(total, COUNT_CAP), total <= COUNT_CAP)
+
+
+def _overdue_count(
+    user: User, now: datetime, *, org_unit: OrgUnit | None = None, **filters: object
+) -> Select:
+    """How many cases in reach have an open overdue task.
+
+    From the tasks alone when only the reach (and a unit) narrow the list: tasks carry their
+    case's communes, and PostgreSQL, which cannot tell that few open tasks are overdue, hashed
+    every case of the register to join them. Other filters are on the cases: joined then.
+    """
+    by_case = any(value for key, value in filters.items() if key != "overdue")
+    if by_case or user.role == "agency_staff":
+        query = case_query(user, org_unit=org_unit, **filters).order_by(None)
+        return query.with_only_columns(func.count(Case.id))
+    query = select(func.count(Task.case_id.distinct())).where(
+        Task.status == "open", Task.due_at < now, access.task_commune_scope(user)
+    )
+    if org_unit is not None:
+        ids = _subtree_ids(org_unit)
+        query = query.where(Task.incident_commune_id.in_(ids) | Task.residence_commune_id.in_(ids))
+    return query
+
+
+def _subtree_ids(unit: OrgUnit) -> ScalarSelect:
+    return select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True)).scalar_subquery()
 
 
 def export_rows(user: User, **filters) -> Select:  # noqa: ANN003

@@ -50,7 +50,11 @@ def case_summary_json(case: Case, now: datetime | None = None) -> dict:
         "residence_commune": case.residence_commune.code,
         "received_at": _iso(case.received_at),
         "closed_at": _iso(case.closed_at),
-        "overdue_tasks": sum(1 for t in case.tasks if t.is_overdue(now)),
+        "overdue_tasks": (
+            case.listed_overdue
+            if case.listed_overdue is not None
+            else sum(1 for t in case.tasks if t.is_overdue(now))
+        ),
         "separation": separation.public(case.separation),
     }
 

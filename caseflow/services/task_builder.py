@@ -58,6 +58,7 @@ class TaskBuilder:
             "agency_id": agency.id if agency else None,  # else routed in finish
             "incident_commune_id": case.incident_commune_id,
             "residence_commune_id": case.residence_commune_id,
+            "case_received_at": case.received_at,
             "status": "open",
             "due_at": due,
             "rule": template.deadline.describe(),

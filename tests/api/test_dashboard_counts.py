@@ -12,6 +12,7 @@ from caseflow.extensions import db
 from caseflow.models import Agency, Case, OpenCaseCount, OrgUnit, Task, User
 from caseflow.services import access
 from caseflow.workflow import current_engine
+from caseflow.workflow.clock import LOCAL_TZ
 from tests.conftest import new_case_payload
 
 VERIFY_SERIOUS = {
@@ -111,6 +112,7 @@ def _check(api) -> None:
                 Task.residence_commune_id.is_(None),
                 Task.incident_commune_id != Case.incident_commune_id,
                 Task.residence_commune_id != Case.residence_commune_id,
+                Task.case_received_at != Case.received_at,
             )
         )
     )
@@ -124,6 +126,47 @@ def _check(api) -> None:
         }
         user = db.session.scalar(select(User).where(User.email == email))
         assert got == _recount(user), key
+        assert _overdue_list(api, email) == _overdue_recount(user), key
+
+
+def _overdue_list(api, email: str) -> dict:
+    """The overdue case list as the API gives it, two cases a page, and the plain list's counts."""
+    pages, page = [], 1
+    while True:
+        body = api.get(f"/api/v1/cases?overdue=true&per_page=2&page={page}", email).get_json()
+        pages.append(body)
+        if page * 2 >= body["total"]:
+            break
+        page += 1
+    listed = api.get("/api/v1/cases?per_page=100", email).get_json()["items"]
+    return {
+        "total": pages[0]["total"],
+        "overdue": [(c["id"], c["overdue_tasks"]) for body in pages for c in body["items"]],
+        "listed": [(c["id"], c["overdue_tasks"]) for c in listed],
+    }
+
+
+def _overdue_recount(user: User) -> dict:
+    """The same from the cases: by receipt then id, newest first, with their open overdue tasks."""
+    now = datetime.now(UTC)
+    overdue = (
+        select(Task.case_id, func.count().label("n"))
+        .where(Task.status == "open", Task.due_at < now)
+        .group_by(Task.case_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Case.id, func.coalesce(overdue.c.n, 0))
+        .outerjoin(overdue, overdue.c.case_id == Case.id)
+        .where(access.case_scope(user))
+        .order_by(Case.received_at.desc(), Case.id.desc())
+    ).all()
+    listed = [(case_id, n) for case_id, n in rows]
+    return {
+        "total": sum(1 for _, n in listed if n),
+        "overdue": [(case_id, n) for case_id, n in listed if n],
+        "listed": listed,
+    }
 
 
 def _reload(api, case: dict) -> dict:
@@ -232,4 +275,38 @@ def test_concurrent_intakes_and_dismissals_in_one_commune_add_up(app, api, world
     db.session.rollback()
     # Each request either committed or was refused whole (SQLite may answer 409 to a locked writer).
     assert set(statuses) <= {200, 201, 409}, statuses
+    _check(api)
+
+
+def test_the_overdue_list_follows_receipt_through_backdated_intakes_reopening_and_a_merger(
+    api, open_case, fire
+):
+    """Tasks copy their case's receipt: a report entered late (received before cases opened
+    earlier) lists by receipt, and the copy holds on the tasks a reopening and a merger make or move."""
+    now = datetime.now(UTC)
+    recent = open_case("A", received_at=(now - timedelta(hours=2)).isoformat())
+    late_entry = open_case("B", received_at=(now - timedelta(days=3)).isoformat())
+    same_moment = (now - timedelta(days=1)).isoformat()
+    twins = [open_case("A", received_at=same_moment), open_case("C", received_at=same_moment)]
+    _check(api)  # every open task overdue: all four listed, newest receipt first, ties by id
+    body = api.get("/api/v1/cases?overdue=true&per_page=50", "supervisor_p@test.vn").get_json()
+    assert [c["id"] for c in body["items"]] == [
+        recent["id"],
+        twins[1]["id"],
+        twins[0]["id"],
+        late_entry["id"],
+    ]
+
+    late_entry = fire(late_entry, "dismiss", "officer_b@test.vn", {"reason": "Unfounded"})
+    _check(api)
+    late_entry = fire(late_entry, "reopen", "chair_b@test.vn", {"reason": "New evidence"})
+    late_entry = fire(late_entry, "verify", "officer_b@test.vn", VERIFY_SERIOUS)  # new tasks, old receipt
+    _check(api)
+    received = db.session.scalar(select(Case.received_at).where(Case.id == late_entry["id"]))
+    copies = set(db.session.scalars(select(Task.case_received_at).where(Task.case_id == late_entry["id"])))
+    assert copies == {received} and len(late_entry["tasks"]) > 1
+
+    today = datetime.now(LOCAL_TZ).date().isoformat()
+    resp = api.post("/api/v1/org-units/A/merge", "admin@test.vn", json={"into": "B", "on": today})
+    assert resp.status_code == 200, resp.get_json()
     _check(api)
