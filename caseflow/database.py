@@ -23,7 +23,24 @@ def configure(app: Flask) -> None:
         options.setdefault("pool_pre_ping", True)
     if uri.startswith("postgresql://"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://") :]
+    if uri.startswith("postgresql"):
+        _cache_multi_row_inserts()
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+# Parameters up to which psycopg keeps a statement's conversion to PostgreSQL's $n placeholders.
+# Its default, 50, leaves out the multi-row INSERTs of a transition's tasks and mails (a few
+# rows of a dozen columns each, the same few shapes every time), so it parsed them afresh on
+# every transition, at a cost close to running them. Bounded: a scan's batch of hundreds of
+# rows still goes uncached, and psycopg's cache keeps at most 128 statements.
+MULTI_ROW_PARAMS = 200
+
+
+def _cache_multi_row_inserts() -> None:
+    from psycopg import _queries
+
+    if getattr(_queries, "MAX_CACHED_STATEMENT_PARAMS", MULTI_ROW_PARAMS) < MULTI_ROW_PARAMS:
+        _queries.MAX_CACHED_STATEMENT_PARAMS = MULTI_ROW_PARAMS
 
 
 @event.listens_for(Engine, "connect")

@@ -34,6 +34,22 @@ def commune_reach(user: User) -> list[int]:
     return cache[user.org_unit_id]
 
 
+def merged_into(unit_id: ColumnElement) -> ColumnElement[bool]:
+    """Whether any unit was merged into this one: read beside the caller's user row, it spares
+    a request the look-up of predecessors when there are none (`reach_has_no_mergers`)."""
+    return exists().where(OrgUnit.successor_id == unit_id)
+
+
+def reach_has_no_mergers(user: User) -> None:
+    """Note, for this request, that no unit was merged into the user's commune (`merged_into`
+    read false in the same statement as the user): its reach is the commune alone. Nothing is
+    kept across requests, so a merger in another process counts from the next request on."""
+    from flask import g, has_app_context
+
+    if user.org_unit_id and has_app_context():
+        g.setdefault("commune_reach", {})[user.org_unit_id] = [user.org_unit_id]
+
+
 def forget_reach() -> None:
     from flask import g, has_app_context
 

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select
 from caseflow.extensions import db
 from caseflow.models import ApiToken, User
 from caseflow.models.types import utcnow
-from caseflow.services import accounts
+from caseflow.services import access, accounts
 from caseflow.services.errors import Unauthorized
 
 
@@ -33,13 +33,20 @@ def user_for_token(token: str) -> User | None:
 
     Every API request runs this: one query for the user alone, with the token's checks in
     its WHERE clause (loading the token row too, as a joined eager load, cost a tenth of a
-    transition's CPU)."""
-    return db.session.scalar(_USER_FOR_TOKEN, {"token_hash": ApiToken.hash(token), "now": utcnow()})
+    transition's CPU), and whether a unit was merged into the user's commune: without one, the
+    request needs no look-up of the commune's predecessors (`access.commune_reach`)."""
+    row = db.session.execute(_USER_FOR_TOKEN, {"token_hash": ApiToken.hash(token), "now": utcnow()}).first()
+    if row is None:
+        return None
+    user, merged = row
+    if not merged:
+        access.reach_has_no_mergers(user)
+    return user
 
 
 # Built once: constructing the statement anew cost a quarter of the look-up's CPU.
 _USER_FOR_TOKEN = (
-    select(User)
+    select(User, access.merged_into(User.org_unit_id))
     .join(ApiToken, ApiToken.user_id == User.id)
     .where(
         ApiToken.token_hash == bindparam("token_hash"),

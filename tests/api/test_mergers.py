@@ -168,3 +168,12 @@ def test_merge_unit_command(app, runner, open_case, world):
     assert "A merged into B from 2025-07-01: cases 1, tasks 1, agencies 9, users 5" in result.output
     result = runner.invoke(args=["caseflow", "merge-unit", "C", "--into", "A", "--on", "2025-07-01"])
     assert result.exit_code != 0 and "is closed" in result.output
+
+
+def test_a_merger_widens_the_successors_reach_from_its_next_request_on(api, open_case, fire):
+    # The token look-up tells a request whether any unit was merged into the caller's commune;
+    # a request before the merger must not leave B's narrower reach behind for the next one.
+    closed = fire(open_case("A"), "dismiss", "officer_a@test.vn", {"reason": "unfounded"})
+    assert api.get(f"/api/v1/cases/{closed['id']}", "officer_b@test.vn").status_code == 404
+    _merge(api, "A", "B")
+    assert api.get(f"/api/v1/cases/{closed['id']}", "officer_b@test.vn").status_code == 200
