@@ -12,6 +12,9 @@ from caseflow.models.orgs import Agency
 from caseflow.models.types import EncryptedText, UTCDateTime, utcnow
 
 TASK_STATUSES = ("open", "done", "cancelled")
+# A task that went overdue: not cancelled, and undone at its deadline (services/supervision.py
+# states the same condition, which is what lets PostgreSQL read the partial index).
+WENT_OVERDUE = "status <> 'cancelled' AND (completed_at IS NULL OR completed_at > due_at)"
 
 
 def _starts_at_deadline(context) -> datetime | None:  # noqa: ANN001 - SQLAlchemy's default context
@@ -63,6 +66,15 @@ class Task(db.Model):
         ),
         # The reports' timeliness of verify, emergency and plan tasks, read from this index alone (0013).
         Index("ix_tasks_figures", "kind", "case_id", "status", "due_at", "completed_at", "created_at"),
+        # The supervisors' monthly trends: the tasks that went past their deadline undone, counted
+        # by month of the deadline from this index alone, with their case's communes (0016).
+        Index(
+            "ix_tasks_went_overdue",
+            "due_at",
+            postgresql_include=["incident_commune_id", "residence_commune_id"],
+            postgresql_where=text(WENT_OVERDUE),
+            sqlite_where=text(WENT_OVERDUE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
