@@ -62,51 +62,61 @@ def monthly_trends(user: User, period: Period, unit: OrgUnit | None = None) -> l
     """Per month of the period: cases received, cases closed, and tasks that went past their
     deadline undone that month (a task done late still went overdue).
 
-    One count per month and figure, each a range of an index read alone (cases by received_at
-    and by closed_at, tasks that went overdue by due_at, each carrying the communes the reach is
-    decided on), all in one statement: no row is turned into its month, no task joined to its
-    case, and the cost follows the cases and tasks of the period, not the register.
+    Counted on index ranges, never by turning each row into its month: cases by received_at
+    and by closed_at, tasks that went overdue by due_at (partial indexes holding just those).
+    Over the whole register (a province's supervisor) each month is one range counted from the
+    index alone; within a commune or a district the cases in reach are found first (their
+    communes' indexes) and each figure is counted per month in one pass over them.
     """
     months = month_bounds(period)
     if not months:
         return []
-    case_reach = and_(
-        access.case_scope(user), _unit_scope(Case.incident_commune_id, Case.residence_commune_id, unit)
+    went_overdue = (
+        Task.status != "cancelled",
+        or_(Task.completed_at.is_(None), Task.completed_at > Task.due_at),
+        Task.due_at < utcnow(),
     )
-    if user.role == "agency_staff":  # their reach is the cases their agency works on: ask the case
-        task_reach: Any = Task.case_id.in_(select(Case.id).where(case_reach))
-    else:  # the task's own copy of its case's communes decides, as on the overdue dashboard
-        task_reach = and_(
-            access.task_commune_scope(user),
-            _unit_scope(Task.incident_commune_id, Task.residence_commune_id, unit),
+    whole = user.role == "supervisor" and user.org_unit is not None
+    whole = whole and access.covers_whole_register(unit or user.org_unit)
+    if whole:
+        figures = []
+        for _month, lo, hi in months:
+            # `id > 0` is the received_at index's own condition: the count reads the index alone.
+            figures.append(_count(Case, Case.received_at, lo, hi, Case.id > 0))
+            figures.append(_count(Case, Case.closed_at, lo, hi, Case.closed_at.is_not(None)))
+            figures.append(_count(Task, Task.due_at, lo, hi, *went_overdue))
+        row = db.session.execute(select(*(f.scalar_subquery() for f in figures))).one()
+        counts = [row[i::3] for i in range(3)]
+    else:
+        reach = and_(
+            access.case_scope(user), _unit_scope(Case.incident_commune_id, Case.residence_commune_id, unit)
         )
-    now = utcnow()
-
-    def count(model: Any, column: ColumnElement, lo: datetime, hi: datetime, *where: Any) -> Any:
-        return select(func.count()).select_from(model).where(column >= lo, column < hi, *where)
-
-    figures = []
-    for _month, lo, hi in months:
-        # `id > 0` is the received_at index's own condition, which lets the count read it alone.
-        figures.append(count(Case, Case.received_at, lo, hi, Case.id > 0, case_reach))
-        figures.append(count(Case, Case.closed_at, lo, hi, Case.closed_at.is_not(None), case_reach))
-        figures.append(
-            count(
-                Task,
-                Task.due_at,
-                lo,
-                hi,
-                Task.status != "cancelled",
-                or_(Task.completed_at.is_(None), Task.completed_at > Task.due_at),
-                Task.due_at < now,
-                task_reach,
-            )
-        )
-    row = db.session.execute(select(*(f.scalar_subquery() for f in figures))).one()
+        in_reach = Task.case_id.in_(select(Case.id).where(reach))
+        counts = [
+            db.session.execute(_by_month(Case, Case.received_at, months, Case.id > 0, reach)).one(),
+            db.session.execute(
+                _by_month(Case, Case.closed_at, months, Case.closed_at.is_not(None), reach)
+            ).one(),
+            db.session.execute(_by_month(Task, Task.due_at, months, *went_overdue, in_reach)).one(),
+        ]
     return [
-        Trend(month, int(row[3 * i]), int(row[3 * i + 1]), int(row[3 * i + 2]))
+        Trend(month, int(counts[0][i]), int(counts[1][i]), int(counts[2][i]))
         for i, (month, _lo, _hi) in enumerate(months)
     ]
+
+
+def _count(model: Any, column: ColumnElement, lo: datetime, hi: datetime, *where: Any) -> Any:
+    return select(func.count()).select_from(model).where(column >= lo, column < hi, *where)
+
+
+def _by_month(model: Any, column: ColumnElement, months: list, *where: Any) -> Any:
+    """One row: the count of each month's range, in one pass over the period's rows in reach."""
+    first, last = months[0][1], months[-1][2]
+    return (
+        select(*(func.count().filter(and_(column >= lo, column < hi)) for _m, lo, hi in months))
+        .select_from(model)
+        .where(column >= first, column < last, *where)
+    )
 
 
 def late_tasks(user: User, unit: OrgUnit | None = None, limit: int = LATE_TASKS_LIMIT) -> list[dict]:
@@ -118,7 +128,9 @@ def late_tasks(user: User, unit: OrgUnit | None = None, limit: int = LATE_TASKS_
         .join(Case, Case.id == Task.case_id)
         .join(Agency, Agency.id == Task.agency_id)
         .where(
-            access.task_scope(user),
+            # The task's own copy of its case's communes: the open tasks' index in deadline
+            # order answers it, where the case's communes had every late task joined first.
+            access.task_commune_scope(user),
             _unit_scope(Task.incident_commune_id, Task.residence_commune_id, unit),
             Task.status == "open",
             Task.due_at < now,
