@@ -66,12 +66,11 @@ class Task(db.Model):
         ),
         # The reports' timeliness of verify, emergency and plan tasks, read from this index alone (0013).
         Index("ix_tasks_figures", "kind", "case_id", "status", "due_at", "completed_at", "created_at"),
-        # The supervisors' monthly trends: the tasks that went past their deadline undone, counted
-        # by month of the deadline from this index alone, with their case's communes (0016).
+        # The supervisors' monthly trends over the whole register: the tasks that went past their
+        # deadline undone, counted by month of the deadline from this index alone (0016).
         Index(
             "ix_tasks_went_overdue",
             "due_at",
-            postgresql_include=["incident_commune_id", "residence_commune_id"],
             postgresql_where=text(WENT_OVERDUE),
             sqlite_where=text(WENT_OVERDUE),
         ),

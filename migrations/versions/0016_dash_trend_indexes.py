@@ -1,14 +1,14 @@
 """the dashboards' counts read from indexes: cases closed by month, tasks that went overdue by
-month (each with the communes the reach is decided on), the cases an agency reported
+month, the cases an agency reported
 
 Revision ID: 0016_dash
 Revises: 0014_reports
 Create Date: 2026-12-01 13:40:00
 
 The supervisors' monthly trends counted a year of closed cases and of overdue tasks by reading
-the tables (the tasks joined to every case); these partial indexes hold just the rows counted and
-the two communes (INCLUDE: PostgreSQL only). An agency's reach, the cases it works on or
-reported, looked for the reported ones by scanning the register.
+the tables (the tasks joined to every case); these partial indexes hold just the rows counted
+(the closed cases with their two communes, INCLUDE: PostgreSQL only). An agency's reach, the
+cases it works on or reported, looked for the reported ones by scanning the register.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -34,7 +34,6 @@ def upgrade():
                               sqlite_where=sa.text('reported_by_agency_id IS NOT NULL'))
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.create_index('ix_tasks_went_overdue', ['due_at'], unique=False,
-                              postgresql_include=COMMUNES,
                               postgresql_where=sa.text(WENT_OVERDUE), sqlite_where=sa.text(WENT_OVERDUE))
 
 
