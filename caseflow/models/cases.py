@@ -61,6 +61,22 @@ class Case(db.Model):
             postgresql_where=text("id > 0"),
             sqlite_where=text("id > 0"),
         ),
+        # The supervisors' monthly trends count the cases closed in each month from this index
+        # alone, with the communes their reach is decided on (0016).
+        Index(
+            "ix_cases_closed",
+            "closed_at",
+            postgresql_include=["incident_commune_id", "residence_commune_id"],
+            postgresql_where=text("closed_at IS NOT NULL"),
+            sqlite_where=text("closed_at IS NOT NULL"),
+        ),
+        # An agency's reach (access.case_scope): the cases it reported, found without a scan (0016).
+        Index(
+            "ix_cases_reported_by_agency",
+            "reported_by_agency_id",
+            postgresql_where=text("reported_by_agency_id IS NOT NULL"),
+            sqlite_where=text("reported_by_agency_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,6 +12,9 @@ from caseflow.models.orgs import Agency
 from caseflow.models.types import EncryptedText, UTCDateTime, utcnow
 
 TASK_STATUSES = ("open", "done", "cancelled")
+# A task that went overdue: not cancelled, and undone at its deadline (services/supervision.py
+# states the same condition, which is what lets PostgreSQL read the partial index).
+WENT_OVERDUE = "status <> 'cancelled' AND (completed_at IS NULL OR completed_at > due_at)"
 
 
 def _starts_at_deadline(context) -> datetime | None:  # noqa: ANN001 - SQLAlchemy's default context
@@ -61,7 +64,7 @@ class Task(db.Model):
             postgresql_where=text("status = 'open'"),
             sqlite_where=text("status = 'open'"),
         ),
-        # The reports' timeliness of verify, emergency and plan tasks, read from this index alone (0013).
+        # The reports' timeliness of verify, emergency and plan tasks, read from this index alone (0014).
         Index("ix_tasks_figures", "kind", "case_id", "status", "due_at", "completed_at", "created_at"),
         # The overdue case list: open tasks in the list's order (their case's receipt, newest
         # first), their deadline beside it, so the first page's cases are found by walking open
@@ -73,6 +76,14 @@ class Task(db.Model):
             "due_at",
             postgresql_where=text("status = 'open'"),
             sqlite_where=text("status = 'open'"),
+        ),
+        # The supervisors' monthly trends over the whole register: the tasks that went past their
+        # deadline undone, counted by month of the deadline from this index alone (0016).
+        Index(
+            "ix_tasks_went_overdue",
+            "due_at",
+            postgresql_where=text(WENT_OVERDUE),
+            sqlite_where=text(WENT_OVERDUE),
         ),
     )
 

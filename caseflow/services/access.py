@@ -8,7 +8,8 @@ counters hold (`task_commune_scope`, `open_count_scope`).
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
+from sqlalchemy.orm import aliased
 
 from caseflow.extensions import db
 from caseflow.models import Agency, Case, OpenCaseCount, OrgUnit, Task, User
@@ -111,8 +112,13 @@ def case_scope(user: User) -> ColumnElement[bool]:
     if by_commune is not None:
         return by_commune
     if user.role == "agency_staff" and user.agency_id:
-        has_task = exists().where(Task.case_id == Case.id, Task.agency_id == user.agency_id)
-        return or_(has_task, Case.reported_by_agency_id == user.agency_id)
+        # One set of case ids from two indexes (the agency's tasks, the cases it reported): an
+        # EXISTS under an OR can only be tested case by case, over the whole register.
+        # Aliases: their own FROMs, never correlated to a query of tasks or cases they filter.
+        task, reported_case = aliased(Task), aliased(Case)
+        worked_on = select(task.case_id).where(task.agency_id == user.agency_id)
+        reported = select(reported_case.id).where(reported_case.reported_by_agency_id == user.agency_id)
+        return Case.id.in_(worked_on.union(reported))
     return false()
 
 

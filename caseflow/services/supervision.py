@@ -7,7 +7,7 @@ within the caller's reach (the same rule as every case read, `access`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
@@ -17,15 +17,9 @@ from caseflow.models import Agency, Case, CaseEvent, OrgUnit, Task, User
 from caseflow.models.types import utcnow
 from caseflow.services import access
 from caseflow.services.reports import Period
+from caseflow.workflow.clock import LOCAL_TZ
 
 LATE_TASKS_LIMIT = 100
-
-
-def _month(column: ColumnElement) -> ColumnElement:
-    """'YYYY-MM' of a UTC time column, in Vietnam time."""
-    if db.engine.dialect.name == "postgresql":
-        return func.to_char(func.timezone("Asia/Ho_Chi_Minh", func.timezone("UTC", column)), "YYYY-MM")
-    return func.strftime("%Y-%m", column, "+7 hours")
 
 
 def _unit_scope(incident: ColumnElement, residence: ColumnElement, unit: OrgUnit | None) -> Any:
@@ -51,37 +45,78 @@ class Trend:
     overdue: int
 
 
+def month_bounds(period: Period) -> list[tuple[str, datetime, datetime]]:
+    """Each month of the period with its UTC bounds: from the first moment of the month in
+    Vietnam time (or of the period) to the first moment after it (or after the period)."""
+    bounds = []
+    for month in months_between(period.start, period.end):
+        first = date.fromisoformat(f"{month}-01")
+        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        lo = datetime.combine(first, time(), LOCAL_TZ).astimezone(UTC)
+        hi = datetime.combine(following, time(), LOCAL_TZ).astimezone(UTC)
+        bounds.append((month, max(lo, period.utc_start), min(hi, period.utc_end)))
+    return bounds
+
+
 def monthly_trends(user: User, period: Period, unit: OrgUnit | None = None) -> list[Trend]:
     """Per month of the period: cases received, cases closed, and tasks that went past their
-    deadline undone that month (a task done late still went overdue)."""
-    start, end = period.utc_start, period.utc_end
-    in_reach = and_(
-        access.case_scope(user), _unit_scope(Case.incident_commune_id, Case.residence_commune_id, unit)
-    )
+    deadline undone that month (a task done late still went overdue).
 
-    def per_month(column: ColumnElement, *where: Any, model: Any = Case) -> dict[str, int]:
-        month = _month(column)
-        query = select(month, func.count()).select_from(model)
-        if model is Task:
-            query = query.join(Case, Case.id == Task.case_id)
-        rows = db.session.execute(
-            query.where(in_reach, column >= start, column < end, *where).group_by(month)
-        ).all()
-        return {str(m): int(n) for m, n in rows}
-
-    received = per_month(Case.received_at)
-    closed = per_month(Case.closed_at, Case.closed_at.is_not(None))
-    overdue = per_month(
-        Task.due_at,
+    Counted on index ranges, never by turning each row into its month: cases by received_at
+    and by closed_at, tasks that went overdue by due_at (partial indexes holding just those).
+    Over the whole register (a province's supervisor) each month is one range counted from the
+    index alone; within a commune or a district the cases in reach are found first (their
+    communes' indexes) and each figure is counted per month in one pass over them.
+    """
+    months = month_bounds(period)
+    if not months:
+        return []
+    went_overdue = (
         Task.status != "cancelled",
         or_(Task.completed_at.is_(None), Task.completed_at > Task.due_at),
         Task.due_at < utcnow(),
-        model=Task,
     )
+    whole = user.role == "supervisor" and user.org_unit is not None
+    whole = whole and access.covers_whole_register(unit or user.org_unit)
+    if whole:
+        figures = []
+        for _month, lo, hi in months:
+            # `id > 0` is the received_at index's own condition: the count reads the index alone.
+            figures.append(_count(Case, Case.received_at, lo, hi, Case.id > 0))
+            figures.append(_count(Case, Case.closed_at, lo, hi, Case.closed_at.is_not(None)))
+            figures.append(_count(Task, Task.due_at, lo, hi, *went_overdue))
+        row = db.session.execute(select(*(f.scalar_subquery() for f in figures))).one()
+        counts = [row[i::3] for i in range(3)]
+    else:
+        reach = and_(
+            access.case_scope(user), _unit_scope(Case.incident_commune_id, Case.residence_commune_id, unit)
+        )
+        in_reach = Task.case_id.in_(select(Case.id).where(reach))
+        counts = [
+            db.session.execute(_by_month(Case, Case.received_at, months, Case.id > 0, reach)).one(),
+            db.session.execute(
+                _by_month(Case, Case.closed_at, months, Case.closed_at.is_not(None), reach)
+            ).one(),
+            db.session.execute(_by_month(Task, Task.due_at, months, *went_overdue, in_reach)).one(),
+        ]
     return [
-        Trend(m, received.get(m, 0), closed.get(m, 0), overdue.get(m, 0))
-        for m in months_between(period.start, period.end)
+        Trend(month, int(counts[0][i]), int(counts[1][i]), int(counts[2][i]))
+        for i, (month, _lo, _hi) in enumerate(months)
     ]
+
+
+def _count(model: Any, column: ColumnElement, lo: datetime, hi: datetime, *where: Any) -> Any:
+    return select(func.count()).select_from(model).where(column >= lo, column < hi, *where)
+
+
+def _by_month(model: Any, column: ColumnElement, months: list, *where: Any) -> Any:
+    """One row: the count of each month's range, in one pass over the period's rows in reach."""
+    first, last = months[0][1], months[-1][2]
+    return (
+        select(*(func.count().filter(and_(column >= lo, column < hi)) for _m, lo, hi in months))
+        .select_from(model)
+        .where(column >= first, column < last, *where)
+    )
 
 
 def late_tasks(user: User, unit: OrgUnit | None = None, limit: int = LATE_TASKS_LIMIT) -> list[dict]:
@@ -93,7 +128,9 @@ def late_tasks(user: User, unit: OrgUnit | None = None, limit: int = LATE_TASKS_
         .join(Case, Case.id == Task.case_id)
         .join(Agency, Agency.id == Task.agency_id)
         .where(
-            access.task_scope(user),
+            # The task's own copy of its case's communes: the open tasks' index in deadline
+            # order answers it, where the case's communes had every late task joined first.
+            access.task_commune_scope(user),
             _unit_scope(Task.incident_commune_id, Task.residence_commune_id, unit),
             Task.status == "open",
             Task.due_at < now,

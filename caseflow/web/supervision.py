@@ -218,17 +218,26 @@ def export() -> Response:
 @bp.get("/reports/periodic")
 @permission_required("see_reports")
 def periodic_report() -> str:
-    """The periodic report on a printable page; the same figures as the API and the files."""
+    """The periodic report on a printable page; the same figures as the API and the files.
+
+    Opened without a period or a unit, the page is the form, filled with the last twelve
+    months: a report is counted when it is asked for (a province's year is most of the
+    register), not on every visit to the page."""
     period, unit, error = _period_and_unit()
     unit = unit or current_user.org_unit
-    report = report_files.prepared(
-        current_engine().definition,
-        current_user,
-        unit,
-        period,
-        export=False,
-        min_count=current_app.config["REPORT_MIN_COUNT"],
-        locale=locale(),
+    asked = any(request.args.get(name) for name in ("from", "to", "unit"))
+    report = (
+        report_files.prepared(
+            current_engine().definition,
+            current_user,
+            unit,
+            period,
+            export=False,
+            min_count=current_app.config["REPORT_MIN_COUNT"],
+            locale=locale(),
+        )
+        if asked
+        else None
     )
     args = {"from": period.start.isoformat(), "to": period.end.isoformat(), "unit": unit.code}
     return render_template(

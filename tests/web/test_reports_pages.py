@@ -145,3 +145,64 @@ def test_the_case_list_counts_up_to_its_cap_and_says_more_beyond(web, api, open_
     monkeypatch.setattr(cases, "COUNT_CAP", 3)  # exactly at the cap: still exact
     assert api.get("/api/v1/cases", "supervisor_p@test.vn").get_json()["total_exact"] is True
     assert "3 hồ sơ" in web("supervisor_p").text("/cases")
+
+
+def test_monthly_trends_count_what_the_rows_say_in_every_reach(register, world):  # noqa: F811
+    """The trends' two shapes (the whole register month by month, a commune's or a district's
+    cases in one pass) against the rows themselves, each bucketed by its month in Vietnam time."""
+    from sqlalchemy import select
+
+    from caseflow.extensions import db
+    from caseflow.models import Case, Task
+    from caseflow.models.types import utcnow
+    from caseflow.services import reports, supervision
+    from caseflow.workflow.clock import to_local
+
+    period = reports.Period(register.start, register.today)
+    start, end, now = period.utc_start, period.utc_end, utcnow()
+    cases = db.session.scalars(select(Case)).all()
+    tasks = db.session.scalars(select(Task)).all()
+
+    def expected(communes: set[int] | None) -> list[tuple[str, int, int, int]]:
+        def month(moment) -> str | None:  # noqa: ANN001
+            return to_local(moment).strftime("%Y-%m") if moment and start <= moment < end else None
+
+        def reached(case: Case) -> bool:
+            return communes is None or bool({case.incident_commune_id, case.residence_commune_id} & communes)
+
+        ids = {c.id for c in cases if reached(c)}
+        received = [month(c.received_at) for c in cases if c.id in ids]
+        closed = [month(c.closed_at) for c in cases if c.id in ids]
+        overdue = [
+            month(t.due_at)
+            for t in tasks
+            if t.case_id in ids
+            and t.status != "cancelled"
+            and (t.completed_at is None or t.completed_at > t.due_at)
+            and t.due_at < now
+        ]
+        return [
+            (m, received.count(m), closed.count(m), overdue.count(m))
+            for m in supervision.months_between(period.start, period.end)
+        ]
+
+    units, users = world.units, world.users
+    for user, unit, communes in (
+        ("supervisor_p", None, None),
+        ("supervisor_p", units["D"], {units["D"].id, units["C"].id}),
+        ("supervisor_p", units["A"], {units["A"].id}),
+        ("officer_a", None, {units["A"].id}),
+    ):
+        trends = supervision.monthly_trends(users[user], period, unit)
+        assert [(t.month, t.received, t.closed, t.overdue) for t in trends] == expected(communes), user
+    whole = expected(None)
+    assert sum(r[1] for r in whole) and sum(r[2] for r in whole) and sum(r[3] for r in whole)
+
+
+def test_the_reports_page_opened_bare_is_its_form_and_counts_when_asked(web, register):  # noqa: F811
+    supervisor = web("supervisor_p")
+    bare = supervisor.text("/reports/periodic")
+    assert 'id="report-not-asked"' in bare and 'id="indicators"' not in bare
+    assert 'name="from"' in bare and "Tỉnh Thử" in bare
+    asked = supervisor.text(f"/reports/periodic?from={register.start}")
+    assert 'id="indicators"' in asked and 'id="report-not-asked"' not in asked
