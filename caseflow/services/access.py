@@ -8,7 +8,7 @@ counters hold (`task_commune_scope`, `open_count_scope`).
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select, true
 from sqlalchemy.orm import aliased
 
 from caseflow.extensions import db

@@ -4,6 +4,7 @@ critical axe-core finding, no untranslated text, no internal code; screenshots f
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from caseflow import demo
 from caseflow.extensions import db
 from caseflow.models import Case
+from caseflow.workflow.clock import LOCAL_TZ
 from tests.conftest import ROOT
 from tests.web.conftest import DESKTOP, PHONE, SCREENSHOTS, serious_violations, sign_in
 
@@ -83,6 +85,8 @@ def demo_data(app) -> dict[str, int]:
 
 def _walk(demo_data: dict[str, int]) -> list[tuple[str | None, list[tuple[str, str]]]]:
     emergency, planned = demo_data["emergency"], demo_data["awaiting_approval"]
+    today = datetime.now(LOCAL_TZ).date()
+    year_ago = today - timedelta(days=365)
     return [
         (None, [("login", "/login")]),
         (
@@ -116,7 +120,9 @@ def _walk(demo_data: dict[str, int]) -> list[tuple[str | None, list[tuple[str, s
                 ("my-work-supervisor", "/tasks"),
                 ("cases-supervisor", "/cases"),
                 ("case-supervisor", f"/cases/{demo_data['dismissed']}"),
-                ("report-supervisor", "/reports/periodic"),
+                ("report-form-supervisor", "/reports/periodic"),
+                # A period asked for: the report's own tables, labels and figures are checked too.
+                ("report-supervisor", f"/reports/periodic?from={year_ago}&to={today}"),
                 ("reports-owed-supervisor", "/supervision/reports"),
                 ("adhoc-supervisor", "/supervision/adhoc"),
             ],
