@@ -277,8 +277,8 @@ def obligations_page() -> str:
     year = year if 2000 <= year <= 2100 else to_local(utcnow()).year
     definition = current_engine().definition
     rows = obligations.rows_for_user(definition, current_user, year)
-    now = utcnow()
-    items = [obligations.obligation_json(definition, r, now, locale()) | {"row": r} for r in rows]
+    now, language = utcnow(), locale()
+    items = [obligations.obligation_json(definition, r, now, language) | {"row": r} for r in rows]
     return render_template(
         "pages/supervision_obligations.html",
         items=items,
