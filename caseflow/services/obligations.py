@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import and_, false, select, update
-from sqlalchemy.orm import contains_eager
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import contains_eager
 
 from caseflow.extensions import db
 from caseflow.models import OrgUnit, ReportObligation, User
