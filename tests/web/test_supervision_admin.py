@@ -254,3 +254,23 @@ def test_admin_agencies_are_searched_and_paged(web):
     by_email = admin.text("/admin/agencies?q=111%40agency")
     assert "P-hotline" in by_email and "A-police" not in by_email
     assert "Không có cơ quan nào phù hợp." in admin.text("/admin/agencies?q=zzz")
+
+
+def test_csv_export_streams_vietnamese_rows_and_goes_on_the_admin_trail(web, open_case):
+    case = open_case("A")
+    resp = web("supervisor_p").client.get("/cases/export.csv?risk_level=&state=", buffered=False)
+    assert resp.is_streamed
+    chunks = list(resp.response)
+    resp.close()
+    text = b"".join(c if isinstance(c, bytes) else c.encode() for c in chunks).decode("utf-8-sig")
+    header, *rows = text.splitlines()
+    assert header.startswith("Mã hồ sơ,") and len(chunks) >= 2  # the header leaves before any row is read
+    row = next(r for r in rows if r.startswith(case["reference"]))
+    assert "Xã A" in row and re.search(r",\d\d/\d\d/\d{4} \d\d:\d\d,", row)  # local time, as pages show it
+    event = db.session.scalars(db.select(AdminEvent).where(AdminEvent.action == "cases.exported")).one()
+    assert event.target == "cases" and event.data == {}  # no filter given: the whole list in reach
+    web("supervisor_p").get("/cases/export.csv?risk_level=high").close()
+    filtered = db.session.scalars(
+        db.select(AdminEvent).where(AdminEvent.action == "cases.exported").order_by(AdminEvent.id.desc())
+    ).first()
+    assert filtered.data == {"risk_level": "high"}
