@@ -28,15 +28,16 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50  # a province has about a thousand accounts and more agencies: a page of them at a time
 
 
-def _unit_choices(none_label: str) -> list[tuple[str, str]]:
-    return [("", none_label)] + [(u.code, f"{u.code} {u.name}") for u in directory.org_units()]
+def _unit_options() -> list[tuple[str, str]]:
+    """The units as select options, read once for the list's filter and the form's select."""
+    return [(u.code, f"{u.code} {u.name}") for u in directory.org_units()]
 
 
-def _search() -> tuple[AdminSearchForm, dict, int]:
+def _search(units: list[tuple[str, str]] | None = None) -> tuple[AdminSearchForm, dict, int]:
     """The list's search form, the query-string arguments that keep it across pages and
     actions, and the page asked for; a tampered unit is dropped, not an error page."""
     form = AdminSearchForm(request.args)
-    form.unit.choices = _unit_choices(_("All units"))
+    form.unit.choices = [("", _("All units")), *(units if units is not None else _unit_options())]
     form.validate()
     args = {}
     if form.q.data and not form.q.errors:
@@ -83,8 +84,9 @@ def org_units() -> Response | tuple[str, int]:
 @bp.route("/agencies", methods=["GET", "POST"])
 @permission_required("administer")
 def agencies() -> Response | tuple[str, int]:
+    units = _unit_options()
     form = AgencyForm()
-    form.org_unit.choices = _unit_choices(_("Choose..."))[1:]
+    form.org_unit.choices = units
     unplaced: list[str] = []
     if form.validate_on_submit():
         try:
@@ -103,7 +105,7 @@ def agencies() -> Response | tuple[str, int]:
             flash(_("Agency %(code)s created.", code=agency.code), "success")
             return redirect(url_for("admin.agencies"))
     status = 422 if request.method == "POST" else 200
-    search, args, page = _search()
+    search, args, page = _search(units)
     found = directory.find_agencies(args.get("q"), directory.unit_by_code(args.get("unit")), page, PER_PAGE)
     return render_template(
         "pages/admin/agencies.html",
@@ -128,7 +130,7 @@ def index() -> Response:
 @permission_required("administer")
 def users() -> Response | tuple[str, int]:
     form = InviteForm()
-    form.org_unit.choices = _unit_choices(_("None"))
+    form.org_unit.choices = [("", _("None")), *_unit_options()]
     unplaced: list[str] = []
     if form.validate_on_submit():
         password = accounts.new_password()
@@ -156,8 +158,8 @@ def _users_page(
     form: InviteForm, unplaced: list[str], *, status: int = 200, new_password: tuple[str, str] | None = None
 ) -> tuple[str, int]:
     if not form.org_unit.choices:
-        form.org_unit.choices = _unit_choices(_("None"))
-    search, args, page = _search()
+        form.org_unit.choices = [("", _("None")), *_unit_options()]
+    search, args, page = _search(form.org_unit.choices[1:])
     found = accounts.find_users(args.get("q"), directory.unit_by_code(args.get("unit")), page, PER_PAGE)
     return render_template(
         "pages/admin/users.html",
