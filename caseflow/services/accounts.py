@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import secrets
+from typing import NamedTuple
 
 from flask import current_app, has_app_context
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from caseflow.extensions import db
-from caseflow.models import ApiToken, User
+from caseflow.models import Agency, ApiToken, OrgUnit, User
 from caseflow.services import passwords, throttle, two_factor
 from caseflow.services.errors import Invalid, NotFound, TooManyAttempts, Unauthorized, Why
 
@@ -81,6 +83,33 @@ def get_user(user_id: int) -> User:
 
 def list_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(User.email)))
+
+
+class UserPage(NamedTuple):
+    items: list[User]
+    total: int
+
+
+def find_users(search: str | None, unit: OrgUnit | None, page: int, per_page: int) -> UserPage:
+    """One page of accounts, by email, matching `search` in the email or the name and placed in
+    `unit` (directly or through their agency): a province has too many to list on one page."""
+    query = select(User)
+    if search:
+        needle = search.strip()
+        query = query.where(
+            or_(User.email.icontains(needle, autoescape=True), User.name.icontains(needle, autoescape=True))
+        )
+    if unit is not None:
+        in_unit = select(Agency.id).where(Agency.org_unit_id == unit.id)
+        query = query.where(or_(User.org_unit_id == unit.id, User.agency_id.in_(in_unit)))
+    total = db.session.scalar(query.with_only_columns(func.count(User.id))) or 0
+    items = db.session.scalars(
+        query.options(selectinload(User.agency), selectinload(User.org_unit))
+        .order_by(User.email, User.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return UserPage(list(items), total)
 
 
 def set_active(user_id: int, active: bool) -> User:

@@ -4,8 +4,9 @@ commune code a report or a handover names, and who the overdue ladder's words me
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from caseflow.extensions import db
@@ -37,6 +38,39 @@ def agencies() -> list[Agency]:
     return list(
         db.session.scalars(select(Agency).options(selectinload(Agency.org_unit)).order_by(Agency.code))
     )
+
+
+class AgencyPage(NamedTuple):
+    items: list[Agency]
+    total: int
+
+
+def find_agencies(search: str | None, unit: OrgUnit | None, page: int, per_page: int) -> AgencyPage:
+    """One page of agencies by code, matching `search` in the code, name or email, of `unit`."""
+    query = select(Agency)
+    if search:
+        needle = search.strip()
+        query = query.where(
+            or_(
+                Agency.code.icontains(needle, autoescape=True),
+                Agency.name.icontains(needle, autoescape=True),
+                Agency.email.icontains(needle, autoescape=True),
+            )
+        )
+    if unit is not None:
+        query = query.where(Agency.org_unit_id == unit.id)
+    total = db.session.scalar(query.with_only_columns(func.count(Agency.id))) or 0
+    items = db.session.scalars(
+        query.options(selectinload(Agency.org_unit))
+        .order_by(Agency.code, Agency.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return AgencyPage(list(items), total)
+
+
+def unit_by_code(code: str | None) -> OrgUnit | None:
+    return db.session.scalar(select(OrgUnit).where(OrgUnit.code == code)) if code else None
 
 
 def agencies_serving(unit: OrgUnit) -> list[Agency]:

@@ -12,11 +12,44 @@ from caseflow.extensions import db
 from caseflow.models.types import utcnow
 from caseflow.services import accounts, admin_audit, calendar, directory, reference
 from caseflow.services.errors import Conflict, Invalid, NotFound
-from caseflow.web.forms import AgencyForm, CalendarDayForm, InviteForm, OrgUnitForm, PostForm, attach_errors
+from caseflow.web.forms import (
+    AdminSearchForm,
+    AgencyForm,
+    CalendarDayForm,
+    InviteForm,
+    OrgUnitForm,
+    PostForm,
+    attach_errors,
+)
 from caseflow.web.helpers import permission_required
 from caseflow.workflow.clock import to_local
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+PER_PAGE = 50  # a province has about a thousand accounts and more agencies: a page of them at a time
+
+
+def _unit_options() -> list[tuple[str, str]]:
+    """The units as select options, read once for the list's filter and the form's select."""
+    return [(u.code, f"{u.code} {u.name}") for u in directory.org_units()]
+
+
+def _search(units: list[tuple[str, str]] | None = None) -> tuple[AdminSearchForm, dict, int]:
+    """The list's search form, the query-string arguments that keep it across pages and
+    actions, and the page asked for; a tampered unit is dropped, not an error page."""
+    form = AdminSearchForm(request.args)
+    form.unit.choices = [("", _("All units")), *(units if units is not None else _unit_options())]
+    form.validate()
+    args = {}
+    if form.q.data and not form.q.errors:
+        args["q"] = form.q.data.strip()
+    if form.unit.data and not form.unit.errors:
+        args["unit"] = form.unit.data
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    return form, args, page
+
+
+def _pages(total: int) -> int:
+    return max((total + PER_PAGE - 1) // PER_PAGE, 1)
 
 
 @bp.route("/org-units", methods=["GET", "POST"])
@@ -51,8 +84,9 @@ def org_units() -> Response | tuple[str, int]:
 @bp.route("/agencies", methods=["GET", "POST"])
 @permission_required("administer")
 def agencies() -> Response | tuple[str, int]:
+    units = _unit_options()
     form = AgencyForm()
-    form.org_unit.choices = [(u.code, f"{u.code} {u.name}") for u in directory.org_units()]
+    form.org_unit.choices = units
     unplaced: list[str] = []
     if form.validate_on_submit():
         try:
@@ -71,8 +105,18 @@ def agencies() -> Response | tuple[str, int]:
             flash(_("Agency %(code)s created.", code=agency.code), "success")
             return redirect(url_for("admin.agencies"))
     status = 422 if request.method == "POST" else 200
+    search, args, page = _search(units)
+    found = directory.find_agencies(args.get("q"), directory.unit_by_code(args.get("unit")), page, PER_PAGE)
     return render_template(
-        "pages/admin/agencies.html", agencies=directory.agencies(), form=form, unplaced=unplaced
+        "pages/admin/agencies.html",
+        agencies=found.items,
+        total=found.total,
+        page=page,
+        pages=_pages(found.total),
+        args=args,
+        search=search,
+        form=form,
+        unplaced=unplaced,
     ), status
 
 
@@ -86,10 +130,7 @@ def index() -> Response:
 @permission_required("administer")
 def users() -> Response | tuple[str, int]:
     form = InviteForm()
-    form.org_unit.choices = [("", _("None"))] + [
-        (u.code, f"{u.code} {u.name}") for u in directory.org_units()
-    ]
-    form.agency.choices = [("", _("None"))] + [(a.code, f"{a.code} {a.name}") for a in directory.agencies()]
+    form.org_unit.choices = [("", _("None")), *_unit_options()]
     unplaced: list[str] = []
     if form.validate_on_submit():
         password = accounts.new_password()
@@ -117,21 +158,29 @@ def _users_page(
     form: InviteForm, unplaced: list[str], *, status: int = 200, new_password: tuple[str, str] | None = None
 ) -> tuple[str, int]:
     if not form.org_unit.choices:
-        form.org_unit.choices = [("", _("None"))] + [
-            (u.code, f"{u.code} {u.name}") for u in directory.org_units()
-        ]
-        form.agency.choices = [("", _("None"))] + [
-            (a.code, f"{a.code} {a.name}") for a in directory.agencies()
-        ]
+        form.org_unit.choices = [("", _("None")), *_unit_options()]
+    search, args, page = _search(form.org_unit.choices[1:])
+    found = accounts.find_users(args.get("q"), directory.unit_by_code(args.get("unit")), page, PER_PAGE)
     return render_template(
         "pages/admin/users.html",
-        users=accounts.list_users(),
+        users=found.items,
+        total=found.total,
+        page=page,
+        pages=_pages(found.total),
+        args=args,
+        search=search,
         form=form,
         unplaced=unplaced,
         action_form=PostForm(),
         new_password=new_password,
         now_utc=utcnow(),
     ), status
+
+
+def _back_to_users() -> Response:
+    """Back to the page of the list the action was taken from (its URL carries the search)."""
+    _form, args, page = _search()
+    return redirect(url_for("admin.users", page=page, **args))
 
 
 @bp.post("/users/<int:user_id>/<any(activate, deactivate):change>")
@@ -145,14 +194,14 @@ def set_active(user_id: int, change: str) -> Response:
             else _("%(email)s is deactivated and signed out.", email=user.email)
         )
         flash(message, "success")
-    return redirect(url_for("admin.users"))
+    return _back_to_users()
 
 
 @bp.post("/users/<int:user_id>/reset-password")
 @permission_required("administer")
 def reset_password(user_id: int) -> Response | tuple[str, int]:
     if not PostForm().validate_on_submit():
-        return redirect(url_for("admin.users"))
+        return _back_to_users()
     user = accounts.get_user(user_id)
     password = accounts.reset_password(user_id)
     return _users_page(InviteForm(formdata=None), [], new_password=(user.email, password))

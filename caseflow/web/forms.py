@@ -466,8 +466,21 @@ class InviteForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=limits.NAME_CHARS)])
     role = SelectField(_l("Role"), choices=_choices(helpers.ROLE_LABELS, ROLES))
     org_unit = SelectField(_l("Unit"))
-    agency = SelectField(_l("Agency (agency staff)"))
+    # The agency's code typed, not picked: a province has too many agencies for one select.
+    agency = StringField(
+        _l("Agency code (agency staff)"), validators=[Optional(), Length(max=limits.AGENCY_CODE_CHARS)]
+    )
     locale = SelectField(_l("Language"), choices=[("vi", "Tiếng Việt"), ("en", "English")])
+
+
+class AdminSearchForm(FlaskForm):
+    """The admin lists' search and unit filter travel in the query string, like the case list's."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=limits.NAME_CHARS)])
+    unit = SelectField(_l("Unit"), validators=[Optional()])
 
 
 class CalendarDayForm(FlaskForm):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from caseflow.extensions import db
-from caseflow.models import CalendarDay, Notification, Task, User
+from caseflow.models import AdminEvent, CalendarDay, Notification, Task, User
 
 CHILD = "Bé Thử Nghiệm"
 
@@ -163,3 +164,113 @@ def test_admin_pages_refuse_other_roles(web):
         "/admin/notifications",
     ):
         assert supervisor.get(url).status_code == 403, url
+
+
+def _many_users(world, n: int) -> None:
+    """`n` more accounts (a hash copied, not computed: hashing each would take the test's time)."""
+    hashed = world.users["admin"].password_hash
+    for i in range(n):
+        db.session.add(
+            User(
+                email=f"bulk-{i:02d}@test.vn",
+                name=f"Bulk {i:02d}",
+                role="officer",
+                org_unit=world.units["B"],
+                password_hash=hashed,
+            )
+        )
+    db.session.commit()
+
+
+def test_admin_users_are_listed_a_page_at_a_time(web, world):
+    _many_users(world, 40)  # 59 accounts with the world's: two pages of 50, by email
+    admin = web("admin")
+    first, second = admin.text("/admin/users"), admin.text("/admin/users?page=2")
+    assert "bulk-00@test.vn" in first and "supervisor_p@test.vn" not in first
+    assert "supervisor_p@test.vn" in second and "bulk-00@test.vn" not in second
+    assert first.count("/reset-password") == 50 and second.count("/reset-password") == 9
+    assert "page=2" in first
+    assert "59 tài khoản" in first  # the count of what matches, in Vietnamese by default
+    assert admin.get("/admin/users?page=99").status_code == 200  # past the end: an empty page
+
+
+def test_admin_searches_users_by_name_or_email_and_by_unit(web, world):
+    _many_users(world, 3)
+    admin = web("admin")
+    found = admin.text("/admin/users?q=Bulk+01")
+    assert "bulk-01@test.vn" in found and "bulk-02@test.vn" not in found and "officer_a@test.vn" not in found
+    in_c = admin.text("/admin/users?unit=C")
+    assert "officer_c@test.vn" in in_c and "police_c@test.vn" in in_c and "officer_a@test.vn" not in in_c
+    both = admin.text("/admin/users?q=officer&unit=B")
+    assert "officer_b@test.vn" in both and "officer_c@test.vn" not in both and "bulk-00@test.vn" not in both
+    # A tampered unit is dropped, not an error page; a wildcard is searched for as itself.
+    assert "officer_a@test.vn" in admin.text("/admin/users?unit=nowhere")
+    assert "officer_a@test.vn" not in admin.text("/admin/users?q=%25")
+
+
+def test_admin_actions_keep_the_search_and_stay_on_the_trail(web, world):
+    admin = web("admin")
+    target = world.users["officer_b"]
+    resp = admin.post(
+        f"/admin/users/{target.id}/deactivate?q=officer&unit=B&page=1",
+        token_from="/admin/users?q=officer&unit=B",
+    )
+    assert resp.status_code == 302 and "q=officer" in resp.location and "unit=B" in resp.location
+    event = db.session.scalars(
+        db.select(AdminEvent)
+        .where(AdminEvent.target == "user:officer_b@test.vn")
+        .order_by(AdminEvent.id.desc())
+    ).first()
+    assert event is not None and event.data.get("active") is False
+    resp = admin.post(f"/admin/users/{target.id}/reset-password?q=officer", token_from="/admin/users")
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and 'class="secret"' in body and "officer_b@test.vn" in body
+
+
+def test_admin_invites_agency_staff_by_the_agency_code(web):
+    admin = web("admin")
+    user = {
+        "email": "cong.an@test.vn",
+        "name": "Cán bộ Công an",
+        "role": "agency_staff",
+        "org_unit": "",
+        "locale": "vi",
+    }
+    resp = admin.post("/admin/users", user | {"agency": "no-such-agency"})
+    assert resp.status_code == 422 and 'id="agency-error"' in resp.get_data(as_text=True)
+    assert admin.post("/admin/users", user | {"agency": "A-police"}).status_code == 200
+    created = db.session.scalar(db.select(User).where(User.email == "cong.an@test.vn"))
+    assert created.agency.code == "A-police"
+    # Typed, not picked from a select of every agency of the province.
+    assert re.search(r'<input[^>]*id="agency"', admin.text("/admin/users"))
+
+
+def test_admin_agencies_are_searched_and_paged(web):
+    admin = web("admin")
+    hits = admin.text("/admin/agencies?q=police")
+    assert "A-police" in hits and "B-police" in hits and "A-health" not in hits
+    in_b = admin.text("/admin/agencies?q=police&unit=B")
+    assert "B-police" in in_b and "A-police" not in in_b
+    by_email = admin.text("/admin/agencies?q=111%40agency")
+    assert "P-hotline" in by_email and "A-police" not in by_email
+    assert "Không có cơ quan nào phù hợp." in admin.text("/admin/agencies?q=zzz")
+
+
+def test_csv_export_streams_vietnamese_rows_and_goes_on_the_admin_trail(web, open_case):
+    case = open_case("A")
+    resp = web("supervisor_p").client.get("/cases/export.csv?risk_level=&state=", buffered=False)
+    assert resp.is_streamed
+    chunks = list(resp.response)
+    resp.close()
+    text = b"".join(c if isinstance(c, bytes) else c.encode() for c in chunks).decode("utf-8-sig")
+    header, *rows = text.splitlines()
+    assert header.startswith("Mã hồ sơ,") and len(chunks) >= 2  # the header leaves before any row is read
+    row = next(r for r in rows if r.startswith(case["reference"]))
+    assert "Xã A" in row and re.search(r",\d\d/\d\d/\d{4} \d\d:\d\d,", row)  # local time, as pages show it
+    event = db.session.scalars(db.select(AdminEvent).where(AdminEvent.action == "cases.exported")).one()
+    assert event.target == "cases" and event.data == {}  # no filter given: the whole list in reach
+    web("supervisor_p").get("/cases/export.csv?risk_level=high").close()
+    filtered = db.session.scalars(
+        db.select(AdminEvent).where(AdminEvent.action == "cases.exported").order_by(AdminEvent.id.desc())
+    ).first()
+    assert filtered.data == {"risk_level": "high"}
