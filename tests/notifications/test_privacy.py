@@ -11,8 +11,10 @@ from sqlalchemy import select, update
 
 from caseflow.extensions import db
 from caseflow.models import Notification, Task
+from caseflow.notifications import anchor as anchor_mail
 from caseflow.notifications.escalation import rules, run_scan
 from caseflow.notifications.render import LOCALES, MESSAGES, render_digest, render_notification
+from caseflow.services import audit_anchor
 from caseflow.services.calendar import load_calendar
 from caseflow.workflow import current_engine
 
@@ -49,7 +51,7 @@ def _plan() -> dict:
     }
 
 
-def test_no_mail_carries_the_child_or_the_informant(app, api, open_case, fire, world):
+def test_no_mail_carries_the_child_or_the_informant(app, api, open_case, fire, world, tmp_path):
     verify = {
         "risk_level": "high",
         "serious_harm": True,
@@ -114,6 +116,9 @@ def test_no_mail_carries_the_child_or_the_informant(app, api, open_case, fire, w
     opening = rules().working_days.next_office_moment(datetime.now(UTC) + timedelta(hours=1), load_calendar())
     run_scan(opening)
     run_scan(opening + timedelta(hours=4, minutes=1))
+    # The audit anchor's digest, mailed to the province as its outside witness.
+    app.config["CASEFLOW_ANCHOR_MAIL"] = True
+    assert anchor_mail.witness(audit_anchor.write_anchor(db.session, tmp_path / "anchors")) >= 1
     db.session.execute(
         update(Notification)
         .where(Notification.kind == "digest_item")
