@@ -92,6 +92,7 @@ def dashboard() -> str:
         trends=trends,
         chart=chart,
         late=supervision.late_tasks(current_user, unit) if reporter else [],
+        late_limit=supervision.LATE_TASKS_LIMIT,
         reporter=reporter,
         period=period,
         period_error=period_error,
