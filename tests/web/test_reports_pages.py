@@ -72,6 +72,8 @@ def test_a_full_late_list_links_to_the_overdue_case_list_for_the_rest(web, regis
     full = late_section(supervisor.text("/supervision"))
     assert len(re.findall(r'<tr class="is-overdue">', full)) >= 3
     assert "overdue=y" not in full  # every late task shown: nothing to link to
+    # How late, in the words of every other deadline on the pages: hours under a day, then days.
+    assert re.search(r">Quá hạn \d+ ngày<", full) and re.search(r">Quá hạn \d+ giờ<", full)
     monkeypatch.setattr(supervision, "LATE_TASKS_LIMIT", 2)
     cut = late_section(supervisor.text("/supervision"))
     assert len(re.findall(r'<tr class="is-overdue">', cut)) == 2
