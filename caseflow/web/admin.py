@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -50,6 +51,12 @@ def _search(units: list[tuple[str, str]] | None = None) -> tuple[AdminSearchForm
 
 def _pages(total: int) -> int:
     return max((total + PER_PAGE - 1) // PER_PAGE, 1)
+
+
+def _listing(found: Any, page: int, args: dict, search: AdminSearchForm) -> dict[str, Any]:
+    """What a paged, searched admin list's template needs besides its rows: the count, the
+    pager and the search that keeps its place."""
+    return {"total": found.total, "page": page, "pages": _pages(found.total), "args": args, "search": search}
 
 
 @bp.route("/org-units", methods=["GET", "POST"])
@@ -110,11 +117,7 @@ def agencies() -> Response | tuple[str, int]:
     return render_template(
         "pages/admin/agencies.html",
         agencies=found.items,
-        total=found.total,
-        page=page,
-        pages=_pages(found.total),
-        args=args,
-        search=search,
+        **_listing(found, page, args, search),
         form=form,
         unplaced=unplaced,
     ), status
@@ -164,11 +167,7 @@ def _users_page(
     return render_template(
         "pages/admin/users.html",
         users=found.items,
-        total=found.total,
-        page=page,
-        pages=_pages(found.total),
-        args=args,
-        search=search,
+        **_listing(found, page, args, search),
         form=form,
         unplaced=unplaced,
         action_form=PostForm(),

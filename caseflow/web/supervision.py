@@ -38,6 +38,7 @@ from caseflow.services import (
     reports,
     supervision,
 )
+from caseflow.services.calendar import load_calendar
 from caseflow.services.dashboard import overdue_dashboard
 from caseflow.services.errors import Conflict, Invalid
 from caseflow.services.serialize import case_summary_json
@@ -51,6 +52,7 @@ from caseflow.web.helpers import (
     permission_required,
     roles_required,
     state_label,
+    time_left,
 )
 from caseflow.workflow import current_engine
 from caseflow.workflow.clock import to_local
@@ -91,7 +93,8 @@ def dashboard() -> str:
         form=_filter_form(),
         trends=trends,
         chart=chart,
-        late=supervision.late_tasks(current_user, unit) if reporter else [],
+        late=_late_with_time(supervision.late_tasks(current_user, unit)) if reporter else [],
+        late_limit=supervision.LATE_TASKS_LIMIT,
         reporter=reporter,
         period=period,
         period_error=period_error,
@@ -120,6 +123,13 @@ def _period_and_unit() -> tuple[reports.Period, OrgUnit | None, str | None]:
         next((u for u in supervision.units_in_reach(current_user) if u.code == code), None) if code else None
     )
     return period, unit, error
+
+
+def _late_with_time(late: list[dict]) -> list[dict]:
+    """Each late task with how late it is on its deadline's own clock (hours, days or working
+    days), in the words every other deadline on the pages uses."""
+    now, calendar = utcnow(), load_calendar()
+    return [{**r, "left": time_left(r["task"], now, calendar)} for r in late]
 
 
 def _filter_form() -> FilterForm:

@@ -60,6 +60,26 @@ def test_late_tasks_come_latest_first_with_the_agency_level_and_who_was_told(web
     assert "Trẻ Thử" not in html
 
 
+def test_a_full_late_list_links_to_the_overdue_case_list_for_the_rest(web, register, monkeypatch):  # noqa: F811
+    from caseflow.services import supervision
+
+    def late_section(html: str) -> str:
+        start = html.index('id="late-tasks"')
+        return html[start : html.index("</section>", start)]
+
+    run_scan()
+    supervisor = web("supervisor_p")
+    full = late_section(supervisor.text("/supervision"))
+    assert len(re.findall(r'<tr class="is-overdue">', full)) >= 3
+    assert "overdue=y" not in full  # every late task shown: nothing to link to
+    # How late, in the words of every other deadline on the pages: hours under a day, then days.
+    assert re.search(r">Quá hạn \d+ ngày<", full) and re.search(r">Quá hạn \d+ giờ<", full)
+    monkeypatch.setattr(supervision, "LATE_TASKS_LIMIT", 2)
+    cut = late_section(supervisor.text("/supervision"))
+    assert len(re.findall(r'<tr class="is-overdue">', cut)) == 2
+    assert re.search(r'href="[^"]*overdue=y[^"]*">[^<]+ →</a></p>', cut)
+
+
 def test_case_export_has_vietnamese_labels_and_commune_names(web, register):  # noqa: F811
     text = web("supervisor_p").get("/cases/export.csv").get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
