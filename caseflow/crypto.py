@@ -16,6 +16,7 @@ import base64
 import hashlib
 import hmac
 import os
+import tempfile
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
@@ -123,12 +124,22 @@ def key_file(app: Flask) -> Path:
 
 
 def _generate_key_file(path: Path) -> None:
-    try:  # O_EXCL: of several processes starting at once, exactly one writes the key
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+    """Of several processes starting at once, exactly one key wins and none reads a half-written
+    file: the key is written to a private temporary file first, then hard-linked into place, which
+    fails for every process but the first."""
+    if path.exists():
         return
-    with os.fdopen(fd, "w") as fh:
-        fh.write(new_key_line() + "\n")
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".data_key.")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(new_key_line() + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(temporary, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(temporary)
 
 
 def load_keyring(app: Flask) -> Keyring:

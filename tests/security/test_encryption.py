@@ -102,3 +102,43 @@ def _key_b64(ring: crypto.Keyring) -> str:
     import base64
 
     return base64.urlsafe_b64encode(ring.keys[ring.current]).decode()
+
+
+_RACE_SCRIPT = """
+import sys, time
+from pathlib import Path
+from flask import Flask
+from caseflow import crypto
+start = float(sys.argv[2])
+while time.time() < start:
+    pass
+app = Flask("race")
+app.config["CASEFLOW_DATA_KEY_FILE"] = sys.argv[1]
+print(crypto.load_keyring(app).current)
+"""
+
+
+def test_processes_starting_together_all_read_the_one_key_written(tmp_path):
+    """Workers of a fresh install start at once: each must read the complete key the first one
+    wrote, never an empty file another is still writing (CI once failed 395 tests that way)."""
+    import sys
+    import time
+
+    for attempt in range(5):
+        path = tmp_path / f"try{attempt}" / "data_key"
+        path.parent.mkdir()
+        start = str(time.time() + 1.5)
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-c", _RACE_SCRIPT, str(path), start],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(6)
+        ]
+        outputs = [run.communicate(timeout=60) for run in runs]
+        assert all(run.returncode == 0 for run in runs), [err for _, err in outputs]
+        assert len({out.strip() for out, _ in outputs}) == 1
+        assert crypto.parse_keys(path.read_text()).current == outputs[0][0].strip()
+        assert [p.name for p in path.parent.iterdir()] == ["data_key"]  # no temporary left
