@@ -16,8 +16,8 @@ import base64
 import hashlib
 import hmac
 import os
-import tempfile
 import secrets
+import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
