@@ -245,24 +245,34 @@ def _totals(
     return totals
 
 
-def _tasks(kinds: dict[str, str], cohort: ColumnElement, end: datetime) -> dict[str, Any]:
+def _tasks(kinds: dict[str, str], unit: OrgUnit, period: Period, cohort: ColumnElement) -> dict[str, Any]:
     """The timeliness of the cohort's verify, emergency and plan tasks: done by the deadline,
     done late, open past it, open; and the average time the done ones took. One scan grouped by
     kind, status and the two comparisons that decide the bucket (a few dozen groups), with sums
     and counts of the times: Python sorts the groups into buckets and divides, where a CASE
-    per bucket and per average on every task cost more than the scan."""
+    per bucket and per average on every task cost more than the scan.
+
+    Tasks carry their case's receipt and communes, so above a commune the cohort's tasks are one
+    range of ix_tasks_figures by receipt, with no join to the cases (the join hashed the whole
+    cohort, the costliest part of the report); a commune's few cases find theirs by case."""
+    end = period.utc_end
     to_verify, to_do = (
-        _hours_between(Task.completed_at, Case.received_at),
+        _hours_between(Task.completed_at, Task.case_received_at),
         _hours_between(Task.completed_at, Task.created_at),
     )
     in_time, due_by_end = Task.completed_at <= Task.due_at, Task.due_at < end
     keys = (Task.kind, Task.status, in_time, due_by_end)
-    query = (
-        select(*keys, func.count(), func.sum(to_verify), func.sum(to_do), func.count(Task.completed_at))
-        .select_from(Task)
-        .join(Case, Case.id == Task.case_id)
-        .where(cohort, Task.kind.in_([k for k in kinds.values() if k]), Task.status != "cancelled")
-        .group_by(*keys)
+    query = select(*keys, func.count(), func.sum(to_verify), func.sum(to_do), func.count(Task.completed_at))
+    if unit.level == "commune":
+        query = query.select_from(Task).join(Case, Case.id == Task.case_id).where(cohort)
+    else:
+        query = query.where(
+            _in_unit(Task.incident_commune_id, Task.residence_commune_id, unit),
+            Task.case_received_at >= period.utc_start,
+            Task.case_received_at < end,
+        )
+    query = query.where(Task.kind.in_([k for k in kinds.values() if k]), Task.status != "cancelled").group_by(
+        *keys
     )
     buckets = ("on_time", "late", "open_overdue", "open")
     counts: dict[str, dict[str, int]] = {}
@@ -336,7 +346,7 @@ def compute(definition: WorkflowDefinition, unit: OrgUnit, period: Period) -> di
         "channel": totals["channel"],
         "closure_outcome": totals["closure_outcome"],
     }
-    tasks = _tasks(settings.task_kinds, cohort, end)
+    tasks = _tasks(settings.task_kinds, unit, period, cohort)
     overdue_at_end = {
         code: int(n)
         for code, n in db.session.execute(
