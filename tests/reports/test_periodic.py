@@ -125,6 +125,28 @@ class TestExactFigures:
         hours = f["time_to_verify_hours"]["value"]
         assert (13 + 50 * 24 + 100 * 24) / 5 - 1 < hours < (13 + 50 * 24 + 100 * 24) / 5 + 1
 
+    def test_a_case_with_no_child_recorded_counts_as_not_recorded_in_the_childs_breakdowns(
+        self, app, api, register
+    ):
+        """The children are joined to the cohort without an outer join: a case whose child row is
+        missing (an import of older paper records, say) must still count once, as not recorded."""
+        from sqlalchemy import text
+
+        from caseflow.extensions import db
+
+        with app.app_context():
+            db.session.execute(
+                text("DELETE FROM children WHERE case_id = :id"), {"id": register.cases[1]["id"]}
+            )
+            db.session.commit()
+        harmed = _figures(_report(api, register, "supervisor_p@test.vn", "P"))["children_harmed"]
+        assert harmed["value"] == 6
+        for dimension in ("sex", "age_group", "ethnicity", "disability"):
+            assert harmed["breakdown"][dimension]["not_recorded"] >= 1, dimension
+        assert sum(harmed["breakdown"]["sex"].values()) == 6
+        assert harmed["breakdown"]["sex"]["not_recorded"] == 1
+        assert sum(harmed["breakdown"]["age_group"].values()) == 6
+
     def test_overdue_tasks_are_counted_as_they_stood_at_the_end_of_the_period(self, api, register):
         to = register.today - timedelta(days=60)
         f = _figures(_report(api, register, "supervisor_p@test.vn", "P", to=to.isoformat()))
