@@ -52,3 +52,6 @@ fi
 if [ -d caseflow/translations ]; then
   .venv/bin/pybabel compile -d caseflow/translations >/dev/null
 fi
+# Bytecode for the app's own modules: where PYTHONDONTWRITEBYTECODE is set (this machine, CI),
+# every worker, command and test subprocess would otherwise compile them again at start.
+.venv/bin/python -m compileall -q caseflow wsgi.py config.py >/dev/null

@@ -73,8 +73,9 @@ class _LineDict(dict):
     line: int = 0
 
 
-class _Loader(yaml.SafeLoader):
-    pass
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """The safe loader, with libyaml's parser where PyYAML has it: the pure-Python one took over
+    a second to read the workflow and form files, at the start of every worker and command."""
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _LineDict:

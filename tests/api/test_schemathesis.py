@@ -32,7 +32,7 @@ from caseflow.services.reference import add_org_unit
 from caseflow.workflow import current_engine
 from caseflow.workflow.clock import LOCAL_TZ
 
-EXAMPLES = 10  # per operation, generation mode and backend; each request sent with both tokens
+EXAMPLES = 7  # per operation, generation mode and backend; each request sent with both tokens
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 CONFIG = schemathesis.Config.from_dict(
     {

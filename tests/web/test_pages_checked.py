@@ -148,9 +148,11 @@ def _choose(page, locale: str) -> None:
 @pytest.mark.browser
 def test_every_main_page_is_accessible_and_in_one_language(new_page, demo_data, backend):
     """On both backends every page is read in both languages: what a page says (times, durations,
-    labels, the order of lists) comes from the database. The markup checks (axe at both widths)
-    and the screenshots run once, on SQLite: the markup is the templates', the same on either,
-    and they take most of the walk's time."""
+    labels, the order of lists) comes from the database. The markup checks and the screenshots
+    run once, on SQLite: the markup is the templates', the same on either, and they take most of
+    the walk's time. Screenshots and the fit to the screen are taken in both languages (words
+    differ in length); axe runs at both widths in Vietnamese, the default: the two languages
+    share every element, role, label and colour, and axe was half of the walk's time."""
     markup = backend == "sqlite"
     problems: list[str] = []
     for who, pages in _walk(demo_data):
@@ -169,7 +171,8 @@ def test_every_main_page_is_accessible_and_in_one_language(new_page, demo_data, 
                 problems += language_problems(page.evaluate(VISIBLE_TEXT), locale, f"{name} [{locale}]")
                 for label, size in (("desktop", DESKTOP), ("phone", PHONE)) if markup else ():
                     page.set_viewport_size(size)
-                    problems += serious_violations(page, f"{name} [{locale}, {size['width']}px]")
+                    if locale == "vi":
+                        problems += serious_violations(page, f"{name} [{locale}, {size['width']}px]")
                     if not page.evaluate(FITS):
                         problems.append(f"{name} [{locale}, {size['width']}px]: wider than the screen")
                     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
