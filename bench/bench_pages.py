@@ -294,7 +294,7 @@ def main() -> None:
     parser.add_argument("--url", help="reuse a PostgreSQL register kept with --keep")
     parser.add_argument("--keep", action="store_true", help="keep the register's database (prints its URL)")
     parser.add_argument("--runs", type=int, default=40, help="timed requests per page")
-    parser.add_argument("--only", help="time only the pages whose name contains this")
+    parser.add_argument("--only", help="time only the pages whose name contains one of these (commas)")
     args = parser.parse_args()
     drop = None
     with tempfile.TemporaryDirectory(prefix="caseflow-bench-pages-") as tmp:
@@ -307,7 +307,7 @@ def main() -> None:
             baseline: list[float] = []
             rows = []
             for name, client, url in pages(app, cast):
-                if not args.only or args.only in name:
+                if not args.only or any(part in name for part in args.only.split(",")):
                     rows.append((name, *measure(client, url, args.runs, baseline)))
             # Ratios against the baseline pooled over the whole run: its requests were spread
             # between every page's, so it saw the same load; a page's own few are too noisy.
