@@ -14,6 +14,14 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 M = TypeVar("M")
 
 
+def driver_url(uri: str) -> str:
+    """The URL with the driver CaseFlow installs: a plain `postgresql://` means psycopg 3 here,
+    where SQLAlchemy 2.0 would reach for psycopg2 (not installed)."""
+    if uri.startswith("postgresql://"):
+        return "postgresql+psycopg://" + uri[len("postgresql://") :]
+    return uri
+
+
 def configure(app: Flask) -> None:
     uri: str = app.config["SQLALCHEMY_DATABASE_URI"]
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
@@ -21,8 +29,7 @@ def configure(app: Flask) -> None:
         options.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
     else:
         options.setdefault("pool_pre_ping", True)
-    if uri.startswith("postgresql://"):
-        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://") :]
+    app.config["SQLALCHEMY_DATABASE_URI"] = driver_url(uri)
     if uri.startswith("postgresql"):
         _cache_multi_row_inserts()
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options

@@ -24,6 +24,7 @@ from flask import current_app
 from sqlalchemy import Connection, Engine, create_engine, func, inspect, select, text
 from sqlalchemy.engine import URL, make_url
 
+from caseflow.database import driver_url
 from caseflow.extensions import db
 
 FORMAT = 1
@@ -188,7 +189,7 @@ def restore(source: Path, url: str | None = None) -> dict[str, Any]:
         raise BackupError(
             f"the backup's schema ({revision}) is newer than this CaseFlow: upgrade CaseFlow first"
         )
-    target_url = make_url(url) if url else db.engine.url
+    target_url = make_url(driver_url(url)) if url else db.engine.url
     if target_url.get_backend_name() != manifest["backend"]:
         raise BackupError(
             f"a {manifest['backend']} backup cannot be restored into {target_url.get_backend_name()}"

@@ -7,13 +7,14 @@ import json
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
+from caseflow.database import driver_url
 from caseflow.extensions import db
 from caseflow.services.backup import BackupError, attachments_dir, backup, restore
 
 
 def _tables(url) -> dict[str, list[tuple]]:
     """Every row of every table, in a stable order."""
-    engine = create_engine(url)
+    engine = create_engine(driver_url(url))
     try:
         with engine.connect() as connection:
             out = {}
