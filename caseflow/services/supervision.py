@@ -22,6 +22,9 @@ from caseflow.workflow.clock import LOCAL_TZ
 # The overview shows the longest overdue few, and links to the overdue case list for the rest:
 # a hundred rows made the page slow to build and ten thousand pixels tall on a phone.
 LATE_TASKS_LIMIT = 25
+# The same for the agencies: a province has about a thousand, most with some late work, and the
+# overview lists the ones with the most; the agencies page lists every one.
+OVERVIEW_AGENCIES_LIMIT = 25
 
 
 def _unit_scope(incident: ColumnElement, residence: ColumnElement, unit: OrgUnit | None) -> Any:

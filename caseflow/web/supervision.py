@@ -85,7 +85,8 @@ def dashboard() -> str:
     return render_template(
         "pages/supervision.html",
         units=units,
-        agencies=agencies,
+        agencies=agencies[: supervision.OVERVIEW_AGENCIES_LIMIT],
+        agencies_total=len(agencies),
         scale=scale,
         agency_scale=agency_scale,
         total_open=sum(r["open_cases"] for r in units),
@@ -100,6 +101,18 @@ def dashboard() -> str:
         period_error=period_error,
         unit=unit,
         units_in_reach=supervision.units_in_reach(current_user) if reporter else [],
+    )
+
+
+@bp.get("/supervision/agencies")
+@permission_required("see_overview")
+def agencies_page() -> str:
+    """Every agency in reach with overdue tasks, the most first: the overview's list in full."""
+    agencies = overdue_dashboard(current_user)["by_agency"]
+    return render_template(
+        "pages/supervision_agencies.html",
+        agencies=agencies,
+        agency_scale=max([1] + [r["overdue_tasks"] for r in agencies]),
     )
 
 

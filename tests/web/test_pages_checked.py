@@ -124,6 +124,7 @@ def _walk(demo_data: dict[str, int]) -> list[tuple[str | None, list[tuple[str, s
                 # A period asked for: the report's own tables, labels and figures are checked too.
                 ("report-supervisor", f"/reports/periodic?from={year_ago}&to={today}"),
                 ("reports-owed-supervisor", "/supervision/reports"),
+                ("agencies-supervisor", "/supervision/agencies"),
                 ("adhoc-supervisor", "/supervision/adhoc"),
             ],
         ),

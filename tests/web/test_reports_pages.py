@@ -80,6 +80,34 @@ def test_a_full_late_list_links_to_the_overdue_case_list_for_the_rest(web, regis
     assert re.search(r'href="[^"]*overdue=y[^"]*">[^<]+ →</a></p>', cut)
 
 
+def test_the_overview_lists_the_agencies_most_late_and_links_to_every_one(web, register, monkeypatch):  # noqa: F811
+    from caseflow.services import supervision
+
+    def agency_rows(html: str) -> list[tuple[str, int]]:
+        start = html.index('id="agency-table"')
+        table = html[start : html.index("</table>", start)]
+        return [
+            (name, int(n))
+            for name, n in re.findall(r'<th scope="row">([^<]+)</th>.*?class="v">(\d+)<', table, re.S)
+        ]
+
+    run_scan()
+    supervisor = web("supervisor_p")
+    every = agency_rows(supervisor.text("/supervision/agencies"))
+    assert len(every) >= 3
+    assert [n for _, n in every] == sorted((n for _, n in every), reverse=True)  # the most late first
+    assert 'id="all-agencies"' not in supervisor.text("/supervision")  # all shown: nothing to link to
+    monkeypatch.setattr(supervision, "OVERVIEW_AGENCIES_LIMIT", 2)
+    overview = supervisor.text("/supervision")
+    assert agency_rows(overview) == every[:2]
+    assert re.search(
+        rf'id="all-agencies"><a href="/supervision/agencies">Tất cả {len(every)} cơ quan', overview
+    )
+    # An officer sees the agencies of their own commune only, on the overview as on the full page.
+    officer = web("officer_a")
+    assert {name for name, _ in agency_rows(officer.text("/supervision/agencies"))} <= {n for n, _ in every}
+
+
 def test_case_export_has_vietnamese_labels_and_commune_names(web, register):  # noqa: F811
     text = web("supervisor_p").get("/cases/export.csv").get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
