@@ -6,9 +6,11 @@ within the caller's reach (the same rule as every case read, `access`).
 
 from __future__ import annotations
 
+import time as monotonic_clock
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
 
@@ -22,6 +24,12 @@ from caseflow.workflow.clock import LOCAL_TZ
 # The overview shows the longest overdue few, and links to the overdue case list for the rest:
 # a hundred rows made the page slow to build and ten thousand pixels tall on a phone.
 LATE_TASKS_LIMIT = 25
+# Months that have ended, counted over the whole register, are kept this long per database: they
+# change only when a report is entered after the fact or a late task is cancelled, and recounting
+# a year of them was most of a province overview's time at 200,000 cases. The current month is
+# always counted afresh.
+PAST_MONTHS_SECONDS = 300
+_past_months: WeakKeyDictionary[Any, dict[tuple, tuple[float, tuple[int, ...]]]] = WeakKeyDictionary()
 # The same for the agencies: a province has about a thousand, most with some late work, and the
 # overview lists the ones with the most; the agencies page lists every one.
 OVERVIEW_AGENCIES_LIMIT = 25
@@ -70,7 +78,7 @@ def monthly_trends(user: User, period: Period, unit: OrgUnit | None = None) -> l
     Counted on index ranges, never by turning each row into its month: cases by received_at
     and by closed_at, tasks that went overdue by due_at (partial indexes holding just those).
     Over the whole register (a province's supervisor) each month is one range counted from the
-    index alone; within a commune or a district the cases in reach are found first (their
+    index alone, the months that have ended kept for PAST_MONTHS_SECONDS; within a commune or a district the cases in reach are found first (their
     communes' indexes) and each figure is counted per month in one pass over them.
     """
     months = month_bounds(period)
@@ -84,14 +92,8 @@ def monthly_trends(user: User, period: Period, unit: OrgUnit | None = None) -> l
     whole = user.role == "supervisor" and user.org_unit is not None
     whole = whole and access.covers_whole_register(unit or user.org_unit)
     if whole:
-        figures = []
-        for _month, lo, hi in months:
-            # `id > 0` is the received_at index's own condition: the count reads the index alone.
-            figures.append(_count(Case, Case.received_at, lo, hi, Case.id > 0))
-            figures.append(_count(Case, Case.closed_at, lo, hi, Case.closed_at.is_not(None)))
-            figures.append(_count(Task, Task.due_at, lo, hi, *went_overdue))
-        row = db.session.execute(select(*(f.scalar_subquery() for f in figures))).one()
-        counts = [row[i::3] for i in range(3)]
+        found = _whole_register_months(months, went_overdue)
+        counts = [[found[month][i] for month, _lo, _hi in months] for i in range(3)]
     else:
         reach = and_(
             access.case_scope(user), _unit_scope(Case.incident_commune_id, Case.residence_commune_id, unit)
@@ -108,6 +110,36 @@ def monthly_trends(user: User, period: Period, unit: OrgUnit | None = None) -> l
         Trend(month, int(counts[0][i]), int(counts[1][i]), int(counts[2][i]))
         for i, (month, _lo, _hi) in enumerate(months)
     ]
+
+
+def _whole_register_months(months: list, went_overdue: tuple) -> dict[str, tuple[int, ...]]:
+    """Each month's three counts over the whole register, one index range each, in one statement;
+    the months that have ended come from `_past_months` while fresh."""
+    today = utcnow().astimezone(LOCAL_TZ).date()
+    this_month = datetime.combine(today.replace(day=1), time(), LOCAL_TZ).astimezone(UTC)
+    kept = _past_months.setdefault(db.engine, {})
+    clock = monotonic_clock.monotonic()
+    found: dict[str, tuple[int, ...]] = {}
+    missing = []
+    for month, lo, hi in months:
+        hit = kept.get((lo, hi)) if hi <= this_month else None
+        if hit is not None and clock - hit[0] < PAST_MONTHS_SECONDS:
+            found[month] = hit[1]
+        else:
+            missing.append((month, lo, hi))
+    if missing:
+        figures = []
+        for _month, lo, hi in missing:
+            # `id > 0` is the received_at index's own condition: the count reads the index alone.
+            figures.append(_count(Case, Case.received_at, lo, hi, Case.id > 0))
+            figures.append(_count(Case, Case.closed_at, lo, hi, Case.closed_at.is_not(None)))
+            figures.append(_count(Task, Task.due_at, lo, hi, *went_overdue))
+        row = db.session.execute(select(*(f.scalar_subquery() for f in figures))).one()
+        for i, (month, lo, hi) in enumerate(missing):
+            found[month] = tuple(int(n) for n in row[3 * i : 3 * i + 3])
+            if hi <= this_month:
+                kept[(lo, hi)] = (clock, found[month])
+    return found
 
 
 def _count(model: Any, column: ColumnElement, lo: datetime, hi: datetime, *where: Any) -> Any:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
 
 from caseflow.notifications.escalation import run_scan
 from caseflow.web.charts import grouped_bars
+from caseflow.workflow.clock import LOCAL_TZ
 from tests.reports.conftest import register  # noqa: F401 - the fixture
 
 
@@ -254,3 +255,37 @@ def test_the_reports_page_opened_bare_is_its_form_and_counts_when_asked(web, reg
     assert 'name="from"' in bare and "Tỉnh Thử" in bare
     asked = supervisor.text(f"/reports/periodic?from={register.start}")
     assert 'id="indicators"' in asked and 'id="report-not-asked"' not in asked
+
+
+def test_the_whole_registers_past_months_are_kept_a_while_and_this_month_is_always_counted(
+    register,  # noqa: F811
+    world,
+    open_case,
+    monkeypatch,
+):
+    """A report entered after the fact moves a past month's count only once the kept counts are
+    older than PAST_MONTHS_SECONDS; the current month's count moves at once."""
+    from sqlalchemy import update
+
+    from caseflow.extensions import db
+    from caseflow.models import Case
+    from caseflow.services import reports, supervision
+
+    supervisor = world.users["supervisor_p"]
+    period = reports.Period(register.start, register.today)
+
+    def received() -> dict[str, int]:
+        return {t.month: t.received for t in supervision.monthly_trends(supervisor, period)}
+
+    before = received()
+    this_month, first_month = max(before), min(before)
+    case = open_case("A")  # received now: this month
+    assert received()[this_month] == before[this_month] + 1
+    moved = datetime.combine(register.start + timedelta(days=1), datetime.min.time(), LOCAL_TZ)
+    db.session.execute(update(Case).where(Case.id == case["id"]).values(received_at=moved))
+    db.session.commit()
+    kept = received()
+    assert kept[this_month] == before[this_month]  # counted afresh
+    assert kept[first_month] == before[first_month]  # still the kept count
+    monkeypatch.setattr(supervision, "PAST_MONTHS_SECONDS", 0)
+    assert received()[first_month] == before[first_month] + 1
