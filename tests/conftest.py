@@ -7,6 +7,7 @@ Set CASEFLOW_TEST_BACKENDS=sqlite to skip PostgreSQL while iterating.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import uuid
@@ -366,3 +367,14 @@ def smtp_server():
     if inbox.stall is not None:
         inbox.stall.set()
     controller.stop()
+
+
+def blank_pdf() -> bytes:
+    """A one-page blank PDF: an attachment's content where the file's bytes do not matter."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

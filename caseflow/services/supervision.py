@@ -24,15 +24,15 @@ from caseflow.workflow.clock import LOCAL_TZ
 # The overview shows the longest overdue few, and links to the overdue case list for the rest:
 # a hundred rows made the page slow to build and ten thousand pixels tall on a phone.
 LATE_TASKS_LIMIT = 25
+# The same for the agencies: a province has about a thousand, most with some late work, and the
+# overview lists the ones with the most; the agencies page lists every one.
+OVERVIEW_AGENCIES_LIMIT = 25
 # Months that have ended, counted over the whole register, are kept this long per database: they
 # change only when a report is entered after the fact or a late task is cancelled, and recounting
 # a year of them was most of a province overview's time at 200,000 cases. The current month is
 # always counted afresh.
 PAST_MONTHS_SECONDS = 300
 _past_months: WeakKeyDictionary[Any, dict[tuple, tuple[float, tuple[int, ...]]]] = WeakKeyDictionary()
-# The same for the agencies: a province has about a thousand, most with some late work, and the
-# overview lists the ones with the most; the agencies page lists every one.
-OVERVIEW_AGENCIES_LIMIT = 25
 
 
 def _unit_scope(incident: ColumnElement, residence: ColumnElement, unit: OrgUnit | None) -> Any:
@@ -78,8 +78,9 @@ def monthly_trends(user: User, period: Period, unit: OrgUnit | None = None) -> l
     Counted on index ranges, never by turning each row into its month: cases by received_at
     and by closed_at, tasks that went overdue by due_at (partial indexes holding just those).
     Over the whole register (a province's supervisor) each month is one range counted from the
-    index alone, the months that have ended kept for PAST_MONTHS_SECONDS; within a commune or a district the cases in reach are found first (their
-    communes' indexes) and each figure is counted per month in one pass over them.
+    index alone, the months that have ended kept for PAST_MONTHS_SECONDS; within a commune or a
+    district the cases in reach are found first (their communes' indexes) and each figure is
+    counted per month in one pass over them.
     """
     months = month_bounds(period)
     if not months:

@@ -11,22 +11,14 @@ from pathlib import Path
 import pytest
 from docx import Document
 from PIL import Image
-from pypdf import PdfWriter
 from sqlalchemy import func, select
 
 from caseflow.extensions import db
 from caseflow.models import Attachment
 from caseflow.services.attachments import folder
+from tests.conftest import blank_pdf
 
 OFFICER = "officer_a@test.vn"
-
-
-def _pdf() -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def _image(fmt: str) -> bytes:
@@ -64,7 +56,7 @@ def _rows() -> int:
 @pytest.mark.parametrize(
     ("make", "content_type"),
     [
-        (_pdf, "application/pdf"),
+        (blank_pdf, "application/pdf"),
         (lambda: _image("JPEG"), "image/jpeg"),
         (lambda: _image("PNG"), "image/png"),
         (_docx, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
@@ -86,7 +78,7 @@ def test_a_real_file_is_kept_with_its_sha256_and_named_by_the_case(api, open_cas
 
 def test_a_download_gives_the_same_bytes_and_is_in_the_trail(api, open_case):
     case = open_case()
-    content = _pdf()
+    content = blank_pdf()
     attachment = _upload(api, case, content).get_json()
     resp = api.get(f"/api/v1/cases/{case['id']}/attachments/{attachment['id']}", OFFICER)
     assert resp.status_code == 200 and resp.data == content
@@ -101,7 +93,7 @@ def test_a_download_gives_the_same_bytes_and_is_in_the_trail(api, open_case):
 
 def test_the_files_live_outside_the_web_root_in_the_configured_folder(app, api, open_case):
     case = open_case()
-    _upload(api, case, _pdf())
+    _upload(api, case, blank_pdf())
     [stored] = _stored_files()
     assert stored.is_relative_to(Path(app.instance_path))
     assert not stored.is_relative_to(Path(app.static_folder))
@@ -143,7 +135,7 @@ def test_a_zip_that_is_not_a_word_document_is_a_415(api, open_case):
 
 def test_bad_fields_are_a_422_naming_them(api, open_case):
     case = open_case()
-    resp = _upload(api, case, _pdf(), kind="selfie", form_code="mau_99")
+    resp = _upload(api, case, blank_pdf(), kind="selfie", form_code="mau_99")
     assert resp.status_code == 422
     assert set(resp.get_json()["error"]["fields"]) == {"kind", "form_code"}
     resp = api.post(f"/api/v1/cases/{case['id']}/attachments", OFFICER, data={"kind": "evidence"})
@@ -153,9 +145,9 @@ def test_bad_fields_are_a_422_naming_them(api, open_case):
 
 def test_only_the_cases_communes_attach_files_and_agency_staff_do_not_see_them(api, open_case, fire):
     case = open_case()
-    attachment = _upload(api, case, _pdf()).get_json()
-    assert _upload(api, case, _pdf(), as_="supervisor_p@test.vn").status_code == 403
-    assert _upload(api, case, _pdf(), as_="officer_b@test.vn").status_code == 404
+    attachment = _upload(api, case, blank_pdf()).get_json()
+    assert _upload(api, case, blank_pdf(), as_="supervisor_p@test.vn").status_code == 403
+    assert _upload(api, case, blank_pdf(), as_="officer_b@test.vn").status_code == 404
     case = api.get(f"/api/v1/cases/{case['id']}", OFFICER).get_json()
     verify = {"risk_level": "high", "serious_harm": True, "caregiver_is_abuser": False, "findings": "Có"}
     fire(case, "verify", OFFICER, verify)

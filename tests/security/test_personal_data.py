@@ -8,7 +8,7 @@ import shutil
 from datetime import timedelta
 
 import pytest
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from caseflow import crypto
@@ -20,6 +20,7 @@ from caseflow.services import forms as form_service
 from caseflow.services.backup import attachments_dir
 from caseflow.workflow import current_engine
 from caseflow.workflow.clock import LOCAL_TZ
+from tests.conftest import blank_pdf
 from tests.security.conftest import (
     CHILD_ADDRESS,
     CHILD_NAME,
@@ -30,14 +31,6 @@ from tests.security.conftest import (
 )
 
 OFFICER = "officer_a@test.vn"
-
-
-def _pdf() -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def test_the_chair_exports_the_whole_record_and_the_export_is_in_the_trail(api, identity_case):
@@ -223,7 +216,7 @@ def full_dossier(api, world, identity_case, app, tmp_path):
     )
     assert resp.status_code == 200, resp.get_json()
     upload = {
-        "file": (io.BytesIO(_pdf()), "scan.pdf"),
+        "file": (io.BytesIO(blank_pdf()), "scan.pdf"),
         "kind": "evidence",
         "description": f"Ảnh {CHILD_NAME}",
     }
