@@ -269,7 +269,9 @@ def _tasks(kinds: dict[str, str], unit: OrgUnit, period: Period, cohort: ColumnE
         _hours_between(Task.completed_at, Task.case_received_at),
         _hours_between(Task.completed_at, Task.created_at),
     )
-    in_time, due_by_end = Task.completed_at <= Task.due_at, Task.due_at < end
+    # Late by the end of the period, or by now if the period has not ended: a task due tonight is
+    # not late yet on a report that ends today.
+    in_time, due_by_end = Task.completed_at <= Task.due_at, Task.due_at < min(end, utcnow())
     keys = (Task.kind, Task.status, in_time, due_by_end)
     query = select(*keys, func.count(), func.sum(to_verify), func.sum(to_do), func.count(Task.completed_at))
     if unit.level == "commune":
@@ -366,7 +368,7 @@ def compute(definition: WorkflowDefinition, unit: OrgUnit, period: Period) -> di
                 _in_unit(Task.incident_commune_id, Task.residence_commune_id, unit),
                 # Owed since its deadline passed, even if it was recorded later (a report entered
                 # after the fact): open at `to` means not completed (nor cancelled) by then.
-                Task.due_at < end,
+                Task.due_at < min(end, utcnow()),  # not late yet if due later today
                 _open_at(end),
             )
             .group_by(Agency.code)

@@ -296,6 +296,7 @@ def test_a_case_closed_with_no_outcome_recorded_counts_as_closed_and_its_child_a
     figures (a NULL outcome once made "not dismissed" unknown, so it counted nowhere)."""
     from datetime import UTC, datetime
 
+    from caseflow.workflow.clock import LOCAL_TZ
     from tests.reports.conftest import VERIFY_MILD
 
     c = open_case("A", harm_types=["violence"], harm_setting="family")
@@ -311,7 +312,7 @@ def test_a_case_closed_with_no_outcome_recorded_counts_as_closed_and_its_child_a
     c = fire(c, "start_follow_up", "officer_a@test.vn")
     c = fire(c, "close", "chair_a@test.vn", {"no_longer_at_risk": True, "stable": True, "summary": "Safe."})
     assert c["state"] == "closed"
-    today = datetime.now(UTC).date()
+    today = datetime.now(LOCAL_TZ).date()  # the report's days are Vietnam's, not UTC's
     query = {"org_unit": "A", "from": (today - timedelta(days=30)).isoformat(), "to": today.isoformat()}
     body = api.get("/api/v1/reports/periodic", "officer_a@test.vn", query_string=query).get_json()
     f = _figures(body)
